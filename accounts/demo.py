@@ -1,0 +1,159 @@
+"""Demo accounts: 200+ app users across every tier and a dozen countries, plus the staff logins.
+
+Includes the boundary people a reviewer will look for: a user whose 16th birthday is today, one born on
+29 February, a 17-year-old who turns 18 tomorrow, a pending birthdate-change request, an account in
+under-age review after a corrected birthdate, and an active guardian link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from accounts import policy
+from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from safety_portal import clock
+from safety_portal.demo import DEMO_ACTOR, DemoContext, DemoLogin
+
+COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]
+FIRST = [
+    "amara",
+    "ben",
+    "chloe",
+    "dev",
+    "elif",
+    "finn",
+    "grace",
+    "hugo",
+    "isla",
+    "jonas",
+    "kai",
+    "lena",
+    "mateo",
+    "nina",
+    "oscar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sami",
+    "tara",
+    "ugo",
+    "vera",
+    "wen",
+    "yusuf",
+]
+SUFFIX = ["_skates", "_draws", "_vlogs", "_plays", "_bakes", "_runs", "_sings", "_codes", "_films"]
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed demo credentials, DEBUG only
+STAFF = [
+    ("Triage", "triage"),
+    ("Moderator", "moderator"),
+    ("Senior moderator", "senior"),
+    ("Auditor", "auditor"),
+    ("Administrator", "admin"),
+]
+
+
+def _birthdate(rng: object, age: int, today: dt.date) -> dt.date:
+    days = rng.randint(1, 360)  # type: ignore[attr-defined]
+    return policy.latest_birthdate_for_age(age, today) - dt.timedelta(days=days)
+
+
+def _app_user(username: str, birthdate: dt.date, country: str) -> User:
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing
+    return User.objects.create_app_user(
+        actor=DEMO_ACTOR,
+        username=username,
+        birthdate=birthdate,
+        country=country,
+        external_id=f"app-{username}",
+    )
+
+
+def seed(ctx: DemoContext) -> None:
+    today = clock.today()
+    rng = ctx.rng
+    # Age mix weighted like the app's audience: mostly teens and young adults.
+    ages = [13, 14, 15, 15, 16, 16, 17, 17, 18, 19, 21, 24, 28, 35, 42, 51]
+    plan = []
+    for i in range(216):
+        name = f"{FIRST[i % len(FIRST)]}{SUFFIX[i % len(SUFFIX)]}{i:03d}"
+        country = COUNTRIES[i % len(COUNTRIES)]
+        age = ages[rng.randrange(len(ages))]
+        if country == "AU":
+            age = max(age, 16)  # Australia's minimum age is 16 (POLICY.md §2)
+        plan.append((name, _birthdate(rng, age, today), country))
+    with transaction.atomic():
+        for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):
+            _app_user(name, born, country)
+
+        special = _seed_boundary_people(today)
+        _seed_requests_and_links(special)
+        _seed_staff(ctx)
+    ctx.say(f"{User.objects.app_users().count()} app users, {len(COUNTRIES)} countries.")
+
+
+def _seed_boundary_people(today: dt.date) -> dict[str, User]:
+    tomorrow = today + dt.timedelta(days=1)
+    leap_year = next(y for y in range(today.year - 14, 1999, -1) if y % 4 == 0)
+    people = {
+        "maya_sweet16": (policy.latest_birthdate_for_age(16, today), "GB"),
+        "luca_leapday": (dt.date(leap_year, 2, 29), "IT"),
+        "noah_almost18": (policy.latest_birthdate_for_age(18, tomorrow), "IE"),
+        "sofia_says_older": (_fixed(today, 15), "ES"),
+        "tom_age_corrected": (_fixed(today, 13), "DE"),
+        "parent_ana": (_fixed(today, 44), "NL"),
+        "teo_ana": (_fixed(today, 14), "NL"),
+    }
+    return {name: _app_user(name, born, country) for name, (born, country) in people.items()}
+
+
+def _fixed(today: dt.date, age: int) -> dt.date:
+    return policy.latest_birthdate_for_age(age, today) - dt.timedelta(days=100)
+
+
+def _seed_requests_and_links(people: dict[str, User]) -> None:
+    sofia = people["sofia_says_older"]
+    if not BirthdateChangeRequest.objects.filter(user=sofia).exists():
+        BirthdateChangeRequest.objects.submit(
+            user=sofia,
+            new_birthdate=sofia.birthdate - dt.timedelta(days=365 * 3),
+            method=policy.AssuranceMethod.ID_DOCUMENT,
+            evidence_reference="idv-vendor:check/8f2c61",
+            reason="User says she typed the wrong year at sign-up; ID check submitted.",
+            actor=DEMO_ACTOR,
+        )
+    tom = people["tom_age_corrected"]
+    if not BirthdateChangeRequest.objects.filter(user=tom).exists():
+        # A younger correction applies at once; at 12 he is below the minimum age -> under-age review.
+        BirthdateChangeRequest.objects.submit(
+            user=tom,
+            new_birthdate=tom.birthdate + dt.timedelta(days=365 * 1 + 200),
+            method=policy.AssuranceMethod.GUARDIAN_VOUCH,
+            evidence_reference="support-ticket:55120",
+            reason="Parent wrote in: the account holder is 12.",
+            actor=DEMO_ACTOR,
+        )
+    parent, teen = people["parent_ana"], people["teo_ana"]
+    if not GuardianLink.objects.filter(guardian=parent, teen=teen).exists():
+        link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
+        link = GuardianLink.objects.consent(link, by=teen)
+        GuardianLink.objects.set_limits(
+            link,
+            by=parent,
+            limits=policy.GuardianLimits(
+                dm_off=True, daily_screen_time_minutes=45, quiet_hours=(dt.time(20, 30), dt.time(8))
+            ),
+        )
+
+
+def _seed_staff(ctx: DemoContext) -> None:
+    for role, username in STAFF:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_staff_user(
+                actor=DEMO_ACTOR, username=username, password=DEMO_PASSWORD
+            )
+        ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))

@@ -1,0 +1,81 @@
+"""Assemble `policy.UserFacts` for many users in a constant number of queries.
+
+Messaging and moderation ask the policy about several people at once (every participant of a
+thread); this module turns rows into the pure facts the policy reads, without per-user queries.
+Stored `status` values that a time-bounded restriction put there (suspended, restricted) count only
+while that restriction is in force: a suspension ends by itself at its end time (issue 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from . import policy
+from .models import GuardianLink, SafetySettings, User
+
+_TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
+
+
+def strictest_limits(links: Iterable[GuardianLink]) -> tuple[policy.GuardianLimits | None, bool]:
+    """Combine several guardians' limits: the strictest of each; consent if any guardian gave it."""
+    limits: policy.GuardianLimits | None = None
+    consent = False
+    for link in links:
+        consent = consent or link.consents_to_personalisation
+        mine = link.limits()
+        if limits is None:
+            limits = mine
+            continue
+        minutes = [
+            m for m in (limits.daily_screen_time_minutes, mine.daily_screen_time_minutes) if m
+        ]
+        limits = policy.GuardianLimits(
+            dm_off=limits.dm_off or mine.dm_off,
+            daily_screen_time_minutes=min(minutes) if minutes else None,
+            quiet_hours=limits.quiet_hours or mine.quiet_hours,
+        )
+    return limits, consent
+
+
+def facts_for(
+    users: Iterable[User], *, at: dt.datetime, on: dt.date
+) -> dict[int, policy.UserFacts]:
+    """Facts of app users (staff without a birthdate are left out). Three queries at most."""
+    from moderation.models import Restriction
+
+    users = [u for u in users if u.birthdate is not None]
+    if not users:
+        return {}
+    ids = [u.pk for u in users]
+    settings = {s.user_id: s.as_policy() for s in SafetySettings.objects.filter(user_id__in=ids)}
+    links: dict[int, list[GuardianLink]] = {}
+    for link in GuardianLink.objects.active().filter(teen_id__in=ids):
+        links.setdefault(link.teen_id, []).append(link)
+    restrictions = Restriction.objects.by_user(ids, at=at)
+    out: dict[int, policy.UserFacts] = {}
+    for user in users:
+        active = restrictions.get(user.pk)
+        status = policy.AccountStatus(user.status)
+        if status in _TIME_BOUND and active is None:
+            status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
+        if active is not None and active.suspended:
+            status = policy.AccountStatus.SUSPENDED
+        limits, consent = strictest_limits(links.get(user.pk, ()))
+        out[user.pk] = policy.UserFacts(
+            birthdate=user.birthdate,
+            country=str(user.country.code if hasattr(user.country, "code") else user.country),
+            status=status,
+            settings=settings.get(user.pk),
+            guardian_limits=limits,
+            guardian_consent=consent,
+            restricted_features=active.features if active else frozenset(),
+        )
+    return out
+
+
+def facts_of(user: User, *, at: dt.datetime, on: dt.date) -> policy.UserFacts:
+    facts = facts_for([user], at=at, on=on)
+    if user.pk not in facts:
+        raise ValueError(f"{user} is a staff account without a birthdate; it has no age facts.")
+    return facts[user.pk]

@@ -1,0 +1,584 @@
+"""The accounts' read vocabulary and guarded writes.
+
+Reads answer age questions in SQL with birthdate ranges computed by `policy.latest_birthdate_for_age`
+(one comparison each, so the birthdate index serves them and no row is evaluated in Python). Writes
+check the policy first, change the rows, and write the audit entry, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import connection, models, transaction
+from django.db.models import Q
+
+from safety_portal import audit, clock
+from safety_portal.audit.actors import identify
+from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+
+from . import jurisdictions, policy
+from .choices import ASSURANCE_LEVEL
+
+if TYPE_CHECKING:
+    from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
+
+
+def _cutoff(age: int, on: dt.date) -> dt.date:
+    return policy.latest_birthdate_for_age(age, on)
+
+
+class UserQuerySet(models.QuerySet):
+    def app_users(self) -> UserQuerySet:
+        return self.filter(birthdate__isnull=False)
+
+    def minors(self, *, on: dt.date) -> UserQuerySet:
+        return self.filter(birthdate__gt=_cutoff(18, on))
+
+    def adults(self, *, on: dt.date) -> UserQuerySet:
+        return self.filter(birthdate__lte=_cutoff(18, on))
+
+    def aged_between(self, youngest: int, oldest: int | None, *, on: dt.date) -> UserQuerySet:
+        """Ages youngest..oldest inclusive (oldest None = no upper bound)."""
+        qs = self.filter(birthdate__lte=_cutoff(youngest, on))
+        if oldest is not None:
+            qs = qs.filter(birthdate__gt=_cutoff(oldest + 1, on))
+        return qs
+
+    def in_tier(self, tier: policy.Tier | str, *, on: dt.date) -> UserQuerySet:
+        bounds = {
+            policy.Tier.CHILD: (0, 12),
+            policy.Tier.YOUNG_TEEN: (13, 15),
+            policy.Tier.OLDER_TEEN: (16, 17),
+            policy.Tier.ADULT: (18, None),
+        }[policy.Tier(tier)]
+        if bounds[0] == 0:
+            return self.filter(birthdate__gt=_cutoff(13, on))
+        return self.aged_between(bounds[0], bounds[1], on=on)
+
+    def turning(self, age: int, *, on: dt.date) -> UserQuerySet:
+        """Users whose `age`-th birthday is `on` (29 Feb births on 1 Mar in non-leap years)."""
+        return self.filter(
+            birthdate__lte=_cutoff(age, on),
+            birthdate__gt=_cutoff(age, on - dt.timedelta(days=1)),
+        )
+
+    def below_minimum_age(self, *, on: dt.date) -> UserQuerySet:
+        """Country-aware (POLICY.md §2): one birthdate range per distinct minimum age."""
+        by_age: dict[int, list[str]] = {}
+        for country, age in jurisdictions.MINIMUM_AGE_OVERRIDES.items():
+            by_age.setdefault(age, []).append(country)
+        overridden = [c for codes in by_age.values() for c in codes]
+        condition = Q(birthdate__gt=_cutoff(jurisdictions.DEFAULT_MINIMUM_AGE, on)) & ~Q(
+            country__in=overridden
+        )
+        for age, codes in by_age.items():
+            condition |= Q(country__in=codes, birthdate__gt=_cutoff(age, on))
+        return self.filter(condition)
+
+    def with_status(self, *statuses: str) -> UserQuerySet:
+        return self.filter(status__in=statuses)
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """The doorway for creating and changing app users (POLICY.md §1-4)."""
+
+    use_in_migrations = True
+
+    def create_app_user(
+        self,
+        *,
+        actor: object,
+        username: str,
+        birthdate: dt.date,
+        country: str,
+        external_id: str | None = None,
+        method: policy.AssuranceMethod = policy.AssuranceMethod.SELF_DECLARED,
+        email: str = "",
+    ) -> User:
+        """Create an app user with tier-default safety settings, audited.
+
+        Refuses invalid birthdates and unknown countries (DomainError) and users below their country's
+        minimum age (PolicyViolation under_minimum_age, POLICY.md §2/§3): such an account is never
+        created.
+        """
+        from .models import COUNTRY_CODES, SafetySettings
+
+        today = clock.today()
+        errors: dict[str, list[str]] = {}
+        try:
+            policy.validate_birthdate(birthdate, on=today)
+        except policy.InvalidBirthdate as exc:
+            errors["birthdate"] = [_birthdate_message(exc)]
+        country = (country or "").upper()
+        if country not in COUNTRY_CODES:
+            errors["country"] = [f"{country!r} is not an ISO 3166-1 alpha-2 country code."]
+        if not username or len(username) > 150:
+            errors["username"] = ["A username of 1 to 150 characters is required."]
+        if errors:
+            raise DomainError("invalid", "The user could not be created.", fields=errors)
+        if policy.is_below_minimum_age(birthdate, country, today):
+            raise PolicyViolation(policy.Reason.UNDER_MINIMUM_AGE)
+        if self.filter(username=username).exists():
+            raise Conflict("duplicate", "That username is taken.", fields={"username": ["taken"]})
+        if external_id and self.filter(external_id=external_id).exists():
+            raise Conflict("duplicate", "A user with that external_id exists.")
+        tier = policy.tier_on(birthdate, today)
+        with transaction.atomic():
+            user = self.model(
+                username=username,
+                email=email,
+                external_id=external_id,
+                birthdate=birthdate,
+                country=country,
+                assurance_method=method,
+                assurance_level=ASSURANCE_LEVEL[policy.AssuranceMethod(method)],
+                birthdate_set_at=clock.now(),
+            )
+            user.set_unusable_password()
+            user.save()
+            defaults = policy.default_settings(tier)
+            SafetySettings.objects.create(user=user, **_settings_fields(defaults))
+            audit.record(
+                actor=actor,
+                action="accounts.user.created",
+                target=user,
+                after={
+                    "birthdate": birthdate,
+                    "country": country,
+                    "tier": tier.value,
+                    "assurance_method": str(method),
+                    "settings": _settings_fields(defaults),
+                },
+            )
+        return user
+
+    def create_staff_user(
+        self, *, actor: object, username: str, password: str, email: str = ""
+    ) -> User:
+        """A portal account without a birthdate; roles are granted separately (audited)."""
+        with transaction.atomic():
+            user = self.model(username=username, email=email, is_staff=True)
+            user.set_password(password)
+            user.save()
+            audit.record(actor=actor, action="accounts.staff.created", target=user)
+        return user
+
+    def change_status(
+        self, user: User, new_status: policy.AccountStatus | str, *, actor: object, reason: str
+    ) -> User:
+        """Move an account to another status, audited; messaging reacts via `status_changed`."""
+        from .signals import status_changed
+
+        new_status = policy.AccountStatus(new_status)
+        if not reason.strip():
+            raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
+        with transaction.atomic():
+            locked = self.select_for_update().get(pk=user.pk)
+            old_status = locked.status
+            if old_status == new_status:
+                return locked
+            locked.status = new_status
+            locked.status_changed_at = clock.now()
+            locked.save(update_fields=["status", "status_changed_at", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="accounts.status.changed",
+                target=locked,
+                reason=reason,
+                before={"status": old_status},
+                after={"status": new_status.value},
+            )
+            status_changed.send(
+                sender=self.model,
+                user=locked,
+                actor=actor,
+                old_status=old_status,
+                new_status=new_status.value,
+            )
+        user.status, user.status_changed_at = locked.status, locked.status_changed_at
+        return locked
+
+
+def _birthdate_message(exc: policy.InvalidBirthdate) -> str:
+    return {
+        "future": "A birthdate cannot be in the future.",
+        "before_1900": "A birthdate before 1900-01-01 is not accepted.",
+    }.get(exc.code, str(exc))
+
+
+def _settings_fields(settings: policy.SafetySettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in policy.SETTING_NAMES} | {
+        name: str(getattr(settings, name))
+        for name in policy.SETTING_NAMES
+        if isinstance(getattr(settings, name), str)
+    }
+
+
+class SafetySettingsManager(models.Manager):
+    def change(self, user: User, *, actor: object, **values: Any) -> SafetySettings:
+        """Change a user's own safety settings; a loosening beyond the tier ceiling is refused.
+
+        POLICY.md §3 (DM setting values per tier, locked duet/download for 13-15). Unknown setting
+        names or values are bad input (DomainError); a tier refusal is a PolicyViolation.
+        """
+        from .signals import restrictions_tightened
+
+        if not values:
+            raise DomainError("invalid", "No setting was given.")
+        unknown = sorted(set(values) - set(policy.SETTING_NAMES))
+        if unknown:
+            raise DomainError(
+                "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
+            )
+        parsed = _parse_settings(values)
+        today = clock.today()
+        if user.birthdate is None:
+            raise DomainError("invalid", "Staff accounts have no safety settings.")
+        tier = policy.tier_on(user.birthdate, today)
+        for name, value in parsed.items():
+            refusal = policy.check_setting(tier, name, value)
+            if refusal is not None:
+                raise PolicyViolation(refusal, f"{name}={value!s} is not allowed for {tier.value}.")
+        with transaction.atomic():
+            current = self.select_for_update().get(user=user)
+            before = {n: _plain(getattr(current, n)) for n in parsed}
+            changed = {n: v for n, v in parsed.items() if _plain(getattr(current, n)) != _plain(v)}
+            if not changed:
+                return current
+            for name, value in changed.items():
+                setattr(current, name, _plain(value))
+            current.save(update_fields=[*changed, "updated_at"])
+            audit.record(
+                actor=actor,
+                action="accounts.settings.changed",
+                target=user,
+                before={n: before[n] for n in changed},
+                after={n: _plain(v) for n, v in changed.items()},
+            )
+            if _tightens(before, changed):
+                restrictions_tightened.send(sender=type(user), user=user, actor=actor)
+        return current
+
+
+_AUDIENCE_SETTINGS = {"dm_setting", "comment_setting", "duet_setting"}
+
+
+def _parse_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name in _AUDIENCE_SETTINGS:
+            try:
+                parsed[name] = policy.Audience(value)
+            except ValueError:
+                errors[name] = [f"{value!r} is not one of nobody, friends, everyone."]
+        elif isinstance(value, bool):
+            parsed[name] = value
+        else:
+            errors[name] = [f"{value!r} is not true or false."]
+    if errors:
+        raise DomainError("invalid", "Some settings have invalid values.", fields=errors)
+    return parsed
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, policy.Audience) else value
+
+
+_AUDIENCE_ORDER = {"nobody": 0, "friends": 1, "everyone": 2}
+
+
+def _tightens(before: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
+    for name, value in changed.items():
+        value = _plain(value)
+        if name in _AUDIENCE_SETTINGS and _AUDIENCE_ORDER[value] < _AUDIENCE_ORDER[before[name]]:
+            return True
+    return False
+
+
+def sanction_birthdate_write(request_id: int) -> None:
+    """Tell the PostgreSQL trigger that this transaction applies birthdate request `request_id`."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('safety_portal.birthdate_request', %s, true)", [str(request_id)]
+            )
+
+
+class BirthdateChangeRequestManager(models.Manager):
+    """POLICY.md §4: younger takes effect at once; older waits for staff and strong assurance."""
+
+    def submit(
+        self,
+        *,
+        user: User,
+        new_birthdate: dt.date,
+        method: policy.AssuranceMethod | str,
+        evidence_reference: str,
+        reason: str,
+        actor: object,
+    ) -> BirthdateChangeRequest:
+        today = clock.today()
+        errors: dict[str, list[str]] = {}
+        try:
+            method = policy.AssuranceMethod(method)
+        except ValueError:
+            errors["method"] = [
+                "Unknown method; use one of " + ", ".join(m.value for m in policy.AssuranceMethod)
+            ]
+        try:
+            policy.validate_birthdate(new_birthdate, on=today)
+        except policy.InvalidBirthdate as exc:
+            errors["birthdate"] = [_birthdate_message(exc)]
+        if not reason.strip():
+            errors["reason"] = ["A reason is required."]
+        if len(evidence_reference) > 200:
+            errors["evidence_reference"] = ["At most 200 characters (a reference, not a document)."]
+        if user.birthdate is None:
+            errors["user"] = ["This account has no birthdate to correct."]
+        if errors:
+            raise DomainError("invalid", "The birthdate-change request is invalid.", fields=errors)
+        kind, decision = policy.classify_birthdate_change(
+            user.birthdate, new_birthdate, method=method
+        )
+        if not decision.allowed:
+            raise PolicyViolation(decision.reason)
+        who = identify(actor)
+        with transaction.atomic():
+            if self.filter(user=user, status="pending").exists():
+                raise Conflict(
+                    "pending_request_exists",
+                    "This user already has a pending birthdate-change request; decide it first.",
+                )
+            request = self.create(
+                user=user,
+                old_birthdate=user.birthdate,
+                new_birthdate=new_birthdate,
+                method=method,
+                evidence_reference=evidence_reference,
+                reason=reason,
+                requested_by_kind=who.kind,
+                requested_by_id=who.id,
+                requested_by_label=who.label,
+                created_at=clock.now(),
+            )
+            audit.record(
+                actor=actor,
+                action="accounts.birthdate.change_requested",
+                target=user,
+                reason=reason,
+                before={"birthdate": user.birthdate},
+                after={"birthdate": new_birthdate, "method": method.value, "direction": kind.value},
+            )
+            if kind == policy.BirthdateChange.YOUNGER:
+                self._apply(request, actor=actor, status="applied")
+        return request
+
+    def approve(self, request: BirthdateChangeRequest, *, reviewer: User, note: str) -> None:
+        self._decide(request, reviewer=reviewer, note=note, approve=True)
+
+    def reject(self, request: BirthdateChangeRequest, *, reviewer: User, note: str) -> None:
+        self._decide(request, reviewer=reviewer, note=note, approve=False)
+
+    def _decide(
+        self, request: BirthdateChangeRequest, *, reviewer: User, note: str, approve: bool
+    ) -> None:
+        if not (reviewer.is_active and reviewer.is_staff) or not reviewer.has_perm(
+            "accounts.decide_birthdatechangerequest"
+        ):
+            raise NotPermitted(
+                "not_permitted", "Only senior staff can approve or reject birthdate changes."
+            )
+        if not note.strip():
+            raise DomainError("invalid", "A note is required.", fields={"note": ["required"]})
+        with transaction.atomic():
+            locked = self.select_for_update().get(pk=request.pk)
+            if locked.status != "pending":
+                raise Conflict("already_decided", f"This request is already {locked.status}.")
+            if reviewer.pk == locked.user_id:
+                raise NotPermitted("not_permitted", "Nobody reviews their own birthdate.")
+            locked.decided_by = reviewer
+            locked.decided_at = clock.now()
+            locked.decision_note = note
+            if approve:
+                self._apply(locked, actor=reviewer, status="approved")
+            else:
+                locked.status = "rejected"
+                locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+                audit.record(
+                    actor=reviewer,
+                    action="accounts.birthdate.change_rejected",
+                    target=locked.user,
+                    reason=note,
+                )
+        request.refresh_from_db()
+
+    def _apply(self, request: BirthdateChangeRequest, *, actor: object, status: str) -> None:
+        """Write the new birthdate through the sanctioned path (the PostgreSQL trigger checks it)."""
+        from .models import User
+        from .signals import birthdate_changed
+
+        user = User.objects.select_for_update().get(pk=request.user_id)
+        old = user.birthdate
+        today = clock.today()
+        request.status = status
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        sanction_birthdate_write(request.pk)
+        user.birthdate = request.new_birthdate
+        user.assurance_method = request.method
+        user.assurance_level = ASSURANCE_LEVEL[policy.AssuranceMethod(request.method)]
+        user.birthdate_set_at = clock.now()
+        user.save(
+            update_fields=[
+                "birthdate",
+                "assurance_method",
+                "assurance_level",
+                "birthdate_set_at",
+                "updated_at",
+            ]
+        )
+        audit.record(
+            actor=actor,
+            action=f"accounts.birthdate.change_{status}",
+            target=user,
+            reason=request.reason,
+            before={"birthdate": old, "tier": policy.tier_on(old, today).value},
+            after={
+                "birthdate": user.birthdate,
+                "tier": policy.tier_on(user.birthdate, today).value,
+                "method": request.method,
+            },
+        )
+        birthdate_changed.send(
+            sender=User, user=user, actor=actor, old_birthdate=old, new_birthdate=user.birthdate
+        )
+        if policy.is_below_minimum_age(user.birthdate, user.country.code, today) and (
+            user.status != policy.AccountStatus.UNDER_AGE_REVIEW
+        ):
+            User.objects.change_status(
+                user,
+                policy.AccountStatus.UNDER_AGE_REVIEW,
+                actor=actor,
+                reason="Corrected birthdate is below the minimum age for the user's country.",
+            )
+
+
+class GuardianLinkQuerySet(models.QuerySet):
+    def active(self) -> GuardianLinkQuerySet:
+        return self.filter(status="active")
+
+    def involving(self, user: User) -> GuardianLinkQuerySet:
+        return self.filter(Q(guardian=user) | Q(teen=user))
+
+
+class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  # type: ignore[misc]
+    """Family pairing (POLICY.md §5): both sides consent; limits only tighten."""
+
+    def propose(self, *, guardian: User, teen: User, proposed_by: User) -> GuardianLink:
+        today = clock.today()
+        if guardian.birthdate is None or policy.age_on(guardian.birthdate, today) < 18:
+            raise PolicyViolation("guardian_not_adult", "A guardian must be an adult app user.")
+        if teen.birthdate is None or policy.age_on(teen.birthdate, today) >= 18:
+            raise PolicyViolation("teen_not_minor", "Only a minor's account can be linked.")
+        if proposed_by.pk not in {guardian.pk, teen.pk}:
+            raise NotPermitted("not_permitted", "Only the guardian or the teen can propose a link.")
+        now = clock.now()
+        with transaction.atomic():
+            if self.filter(guardian=guardian, teen=teen).exclude(status="ended").exists():
+                raise Conflict("already_linked", "These two accounts are already linked.")
+            link = self.create(
+                guardian=guardian,
+                teen=teen,
+                created_at=now,
+                guardian_consented_at=now if proposed_by.pk == guardian.pk else None,
+                teen_consented_at=now if proposed_by.pk == teen.pk else None,
+            )
+            audit.record(actor=proposed_by, action="accounts.guardian.proposed", target=link)
+        return link
+
+    def consent(self, link: GuardianLink, *, by: User) -> GuardianLink:
+        with transaction.atomic():
+            link = self.select_for_update().get(pk=link.pk)
+            if link.status != "proposed":
+                raise Conflict("not_proposed", f"This link is {link.status}.")
+            now = clock.now()
+            if by.pk == link.guardian_id and link.guardian_consented_at is None:
+                link.guardian_consented_at = now
+            elif by.pk == link.teen_id and link.teen_consented_at is None:
+                link.teen_consented_at = now
+            else:
+                raise NotPermitted("not_permitted", "Only the side still asked can consent.")
+            if link.guardian_consented_at and link.teen_consented_at:
+                link.status = "active"
+            link.save()
+            audit.record(
+                actor=by,
+                action="accounts.guardian.activated"
+                if link.status == "active"
+                else "accounts.guardian.consented",
+                target=link,
+            )
+        return link
+
+    def set_limits(
+        self,
+        link: GuardianLink,
+        *,
+        by: User,
+        limits: policy.GuardianLimits,
+        consents_to_personalisation: bool | None = None,
+    ) -> GuardianLink:
+        """The guardian tightens the teen's settings; a loosening is refused (POLICY.md §5)."""
+        from .signals import restrictions_tightened
+
+        if by.pk != link.guardian_id:
+            raise NotPermitted("not_permitted", "Only the linked guardian sets these limits.")
+        if link.status != "active":
+            raise Conflict("not_active", "The link is not active: both sides must consent first.")
+        tier = policy.tier_on(link.teen.birthdate, clock.today())
+        refusal = policy.check_guardian_limits(tier, limits)
+        if refusal is not None:
+            raise PolicyViolation(refusal)
+        with transaction.atomic():
+            link = self.select_for_update().get(pk=link.pk)
+            before = _limits_dict(link)
+            link.dm_off = limits.dm_off
+            link.daily_screen_time_minutes = limits.daily_screen_time_minutes
+            link.quiet_hours_start, link.quiet_hours_end = limits.quiet_hours or (None, None)
+            if consents_to_personalisation is not None:
+                link.consents_to_personalisation = consents_to_personalisation
+            link.save()
+            audit.record(
+                actor=by,
+                action="accounts.guardian.limits_changed",
+                target=link,
+                before=before,
+                after=_limits_dict(link),
+            )
+            if limits.dm_off and not before["dm_off"]:
+                restrictions_tightened.send(sender=type(link.teen), user=link.teen, actor=by)
+        return link
+
+    def end(self, link: GuardianLink, *, by: object, reason: str) -> GuardianLink:
+        with transaction.atomic():
+            link = self.select_for_update().get(pk=link.pk)
+            if link.status == "ended":
+                raise Conflict("already_ended", "This link has already ended.")
+            link.status = "ended"
+            link.ended_at = clock.now()
+            link.save(update_fields=["status", "ended_at"])
+            audit.record(actor=by, action="accounts.guardian.ended", target=link, reason=reason)
+        return link
+
+
+def _limits_dict(link: GuardianLink) -> dict[str, Any]:
+    return {
+        "dm_off": link.dm_off,
+        "daily_screen_time_minutes": link.daily_screen_time_minutes,
+        "quiet_hours_start": link.quiet_hours_start,
+        "quiet_hours_end": link.quiet_hours_end,
+        "consents_to_personalisation": link.consents_to_personalisation,
+    }

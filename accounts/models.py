@@ -1,0 +1,248 @@
+"""Users, their birthdates and safety settings, birthdate-change requests and guardian links.
+
+The rules live in `policy.py` (pure) and are enforced by the managers in `managers.py`; the models
+hold fields and the database constraints that back those rules up when something walks around a
+manager (POLICY.md §1-5).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django_countries import countries
+from django_countries.fields import CountryField
+
+from safety_portal.audit.actors import ActorIdentity
+
+from . import policy
+from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES
+from .managers import (
+    BirthdateChangeRequestManager,
+    GuardianLinkManager,
+    SafetySettingsManager,
+    UserManager,
+)
+
+COUNTRY_CODES = sorted(code for code, _name in countries)
+
+
+class User(AbstractUser):
+    """An app user (with a birthdate) or a staff member (who may have none)."""
+
+    external_id = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The app back end's id for this user.",
+    )
+    birthdate = models.DateField(
+        null=True, blank=True, help_text="Set once at sign-up; changed only by request."
+    )
+    country = CountryField(blank=True, help_text="Country of residence (ISO 3166-1 alpha-2).")
+    status = models.CharField(
+        max_length=20, choices=STATUS_CHOICES, default=policy.AccountStatus.ACTIVE
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    assurance_method = models.CharField(
+        max_length=24, choices=METHOD_CHOICES, default=policy.AssuranceMethod.SELF_DECLARED
+    )
+    assurance_level = models.CharField(max_length=8, choices=LEVEL_CHOICES, default="low")
+    birthdate_set_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["birthdate"], name="user_birthdate"),
+            models.Index(fields=["country", "birthdate"], name="user_country_birthdate"),
+            models.Index(fields=["status"], name="user_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_staff=True) | (Q(birthdate__isnull=False) & ~Q(country="")),
+                name="app_user_has_birthdate_and_country",
+                violation_error_message="An app user needs a birthdate and a country.",
+            ),
+            models.CheckConstraint(
+                condition=Q(birthdate__isnull=True) | Q(birthdate__gte=date(1900, 1, 1)),
+                name="birthdate_not_before_1900",
+            ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__in=COUNTRY_CODES),
+                name="country_is_iso_alpha2",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in policy.AccountStatus]),
+                name="user_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def audit_identity(self) -> ActorIdentity:
+        return ActorIdentity(kind="user", id=str(self.pk), label=self.username)
+
+    def age(self, on: date) -> int | None:
+        return None if self.birthdate is None else policy.age_on(self.birthdate, on)
+
+    def tier(self, on: date) -> policy.Tier | None:
+        return None if self.birthdate is None else policy.tier_on(self.birthdate, on)
+
+
+class SafetySettings(models.Model):
+    """The user's own choices. The effective value is computed by `policy.capabilities`."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="safety_settings")
+    dm_setting = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
+    private_account = models.BooleanField()
+    comment_setting = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
+    duet_setting = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
+    download_setting = models.BooleanField()
+    suggest_account = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SafetySettingsManager()
+
+    class Meta:
+        verbose_name_plural = "safety settings"
+
+    def __str__(self) -> str:
+        return f"Safety settings of {self.user}"
+
+    def as_policy(self) -> policy.SafetySettings:
+        return policy.SafetySettings(
+            dm_setting=policy.Audience(self.dm_setting),
+            private_account=self.private_account,
+            comment_setting=policy.Audience(self.comment_setting),
+            duet_setting=policy.Audience(self.duet_setting),
+            download_setting=self.download_setting,
+            suggest_account=self.suggest_account,
+        )
+
+
+class BirthdateChangeRequest(models.Model):
+    """A request to correct a birthdate (POLICY.md §4): never an edit in place."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending staff review"
+        APPLIED = "applied", "Applied at once (younger)"
+        APPROVED = "approved", "Approved by staff"
+        REJECTED = "rejected", "Rejected by staff"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="birthdate_requests")
+    old_birthdate = models.DateField()
+    new_birthdate = models.DateField()
+    method = models.CharField(max_length=24, choices=METHOD_CHOICES)
+    evidence_reference = models.CharField(
+        max_length=200, blank=True, help_text="A reference to the evidence, never the document."
+    )
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by_kind = models.CharField(max_length=16)
+    requested_by_id = models.CharField(max_length=64)
+    requested_by_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    objects = BirthdateChangeRequestManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="one_pending_birthdate_request_per_user",
+                violation_error_message="This user already has a pending birthdate-change request.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(old_birthdate=models.F("new_birthdate")),
+                name="birthdate_request_changes_something",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="bdr_status_created")]
+        permissions = [("decide_birthdatechangerequest", "Can approve or reject birthdate changes")]
+
+    def __str__(self) -> str:
+        return f"Birthdate change for {self.user} ({self.status})"
+
+    @property
+    def makes_older(self) -> bool:
+        return self.new_birthdate < self.old_birthdate
+
+
+class GuardianLink(models.Model):
+    """Family pairing (POLICY.md §5): an adult linked to a minor with both sides' consent.
+
+    Limits can only tighten (checked by `policy.check_guardian_limits` in the manager). Both sides see
+    the link (UK Children's Code std. 11).
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for the other side"
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    guardian = models.ForeignKey(User, on_delete=models.PROTECT, related_name="guardian_of")
+    teen = models.ForeignKey(User, on_delete=models.PROTECT, related_name="guardians")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    guardian_consented_at = models.DateTimeField(null=True, blank=True)
+    teen_consented_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    dm_off = models.BooleanField(default=False)
+    daily_screen_time_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    consents_to_personalisation = models.BooleanField(
+        default=False,
+        help_text="Guardian consent for a user below their country's digital-consent age.",
+    )
+    created_at = models.DateTimeField()
+
+    objects = GuardianLinkManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guardian", "teen"],
+                condition=~Q(status="ended"),
+                name="one_open_link_per_pair",
+                violation_error_message="These two accounts are already linked.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(guardian=models.F("teen")), name="guardian_is_not_the_teen"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active")
+                | (Q(guardian_consented_at__isnull=False) & Q(teen_consented_at__isnull=False)),
+                name="active_link_has_both_consents",
+            ),
+            models.CheckConstraint(
+                condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="quiet_hours_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} → {self.teen} ({self.status})"
+
+    def limits(self) -> policy.GuardianLimits:
+        quiet = None
+        if self.quiet_hours_start is not None and self.quiet_hours_end is not None:
+            quiet = (self.quiet_hours_start, self.quiet_hours_end)
+        return policy.GuardianLimits(
+            dm_off=self.dm_off,
+            daily_screen_time_minutes=self.daily_screen_time_minutes,
+            quiet_hours=quiet,
+        )

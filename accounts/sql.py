@@ -1,0 +1,38 @@
+"""PostgreSQL trigger: a birthdate changes only through an applied birthdate-change request.
+
+POLICY.md §4: nobody edits a birthdate in place. The manager's sanctioned path sets the transaction
+setting `safety_portal.birthdate_request` to the id of the request it applies; the trigger checks that
+such a request exists for this user, with this new date, in an applied or approved state. Anything
+else — `QuerySet.update()`, raw SQL, an admin form — is refused by the database.
+"""
+
+CREATE = """
+CREATE OR REPLACE FUNCTION accounts_guard_birthdate() RETURNS trigger AS $$
+DECLARE
+    sanctioned text := current_setting('safety_portal.birthdate_request', true);
+BEGIN
+    IF NEW.birthdate IS DISTINCT FROM OLD.birthdate THEN
+        IF sanctioned IS NULL OR sanctioned !~ '^[0-9]+$' OR NOT EXISTS (
+            SELECT 1 FROM accounts_birthdatechangerequest r
+            WHERE r.id = sanctioned::bigint
+              AND r.user_id = NEW.id
+              AND r.new_birthdate = NEW.birthdate
+              AND r.status IN ('applied', 'approved')
+        ) THEN
+            RAISE EXCEPTION 'the birthdate of user % changes only through an applied birthdate-change request', NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER accounts_user_birthdate_guard
+    BEFORE UPDATE OF birthdate ON accounts_user
+    FOR EACH ROW EXECUTE FUNCTION accounts_guard_birthdate();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS accounts_user_birthdate_guard ON accounts_user;
+DROP FUNCTION IF EXISTS accounts_guard_birthdate();
+"""

@@ -1,0 +1,100 @@
+"""Benchmark plumbing: timing helpers, cached data sets, and the figures table.
+
+Benchmarks print figures, they never pass or fail: each row is a measurement, a baseline measured in
+the same run, their ratio, and the target the issue set. Data sets are built with COPY / bulk inserts
+into a dedicated PostgreSQL database and kept between runs (a marker table records what is built).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+
+
+@dataclass
+class Figure:
+    bench: str
+    measure: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    target: str = ""
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline in (None, 0):
+            return None
+        return self.value / self.baseline
+
+
+def timed(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of `repeat` calls after `warmup` unmeasured ones."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def percentile_ms(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))
+    return ordered[index] * 1000
+
+
+def dataset_ready(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_dataset (name text PRIMARY KEY, built_at timestamptz)"
+        )
+        cursor.execute("SELECT 1 FROM bench_dataset WHERE name = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def mark_dataset(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_dataset VALUES (%s, now()) ON CONFLICT (name) DO NOTHING", [name]
+        )
+
+
+def explain(sql: str, params: list[object] | tuple[object, ...] = ()) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def print_table(figures: list[Figure]) -> None:
+    headers = ("benchmark", "measure", "value", "baseline", "ratio", "target", "note")
+    rows = [
+        (
+            f.bench,
+            f.measure,
+            f"{f.value:,.2f} {f.unit}",
+            "" if f.baseline is None else f"{f.baseline:,.2f} {f.unit}",
+            "" if f.ratio is None else f"{f.ratio:.2f}x",
+            f.target,
+            f.note,
+        )
+        for f in figures
+    ]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

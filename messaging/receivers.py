@@ -1,0 +1,1 @@
+"""Messaging reacts to account changes (thread locking); filled in by the messaging issue."""

@@ -1,0 +1,70 @@
+"""Factories for realistic app users and staff, created through the guarded managers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import factory
+from django.contrib.auth.models import Group
+
+from accounts import policy
+from accounts.models import User
+from safety_portal import clock
+from safety_portal.audit.actors import SystemActor
+
+FACTORY_ACTOR = SystemActor("tests.factory")
+COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]
+
+
+def birthdate_for_age(
+    age: int, *, on: dt.date | None = None, days_after_birthday: int = 30
+) -> dt.date:
+    """A birthdate that makes someone exactly `age` on `on`, `days_after_birthday` past it."""
+    on = on or clock.today()
+    return policy.latest_birthdate_for_age(age, on) - dt.timedelta(days=days_after_birthday)
+
+
+class AppUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n:05d}")
+    birthdate = factory.LazyFunction(lambda: birthdate_for_age(random.randint(13, 60)))
+    country = "GB"
+    external_id = factory.Sequence(lambda n: f"app-{n:08d}")
+
+    class Params:
+        age = None
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
+        age = kwargs.pop("age", None)
+        if age is not None:
+            kwargs["birthdate"] = birthdate_for_age(int(age))  # type: ignore[arg-type]
+        status = kwargs.pop("status", None)
+        user = model_class.objects.create_app_user(actor=FACTORY_ACTOR, **kwargs)  # type: ignore[arg-type]
+        if status and status != user.status:
+            user = model_class.objects.change_status(
+                user, str(status), actor=FACTORY_ACTOR, reason="test set-up"
+            )
+        return user
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"staff{n:03d}")
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
+        groups = kwargs.pop("groups", ())
+        user = model_class.objects.create_staff_user(
+            actor=FACTORY_ACTOR,
+            username=str(kwargs["username"]),
+            password="correct horse battery staple",
+        )
+        for name in groups:  # type: ignore[union-attr]
+            user.groups.add(Group.objects.get(name=name))
+        return user
