@@ -1,10 +1,10 @@
-"""Top-level URLs: the portal (admin-based), the REST API under /api/v1/, and its schema/docs."""
+"""Top-level URLs: the portal (browser, staff) and the REST API (internal services)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("api/", include("safety_portal.api_urls")),
+    path("", include("safety_portal.portal_urls")),
 ]

@@ -1,0 +1,10 @@
+"""Browser portal routes for staff (owned by the portal issue)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
