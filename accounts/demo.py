@@ -150,10 +150,14 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
 
 
 def _seed_staff(ctx: DemoContext) -> None:
+    """One login per staff role; the role is granted through the audited doorway (idempotent)."""
+    from accounts.roles import grant_role
+
     for role, username in STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_staff_user(
                 actor=DEMO_ACTOR, username=username, password=DEMO_PASSWORD
             )
+        grant_role(user, role, actor=DEMO_ACTOR, reason="Demo login for this role.")
         ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))

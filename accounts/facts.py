@@ -18,24 +18,10 @@ _TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
 
 
 def strictest_limits(links: Iterable[GuardianLink]) -> tuple[policy.GuardianLimits | None, bool]:
-    """Combine several guardians' limits: the strictest of each; consent if any guardian gave it."""
-    limits: policy.GuardianLimits | None = None
-    consent = False
-    for link in links:
-        consent = consent or link.consents_to_personalisation
-        mine = link.limits()
-        if limits is None:
-            limits = mine
-            continue
-        minutes = [
-            m for m in (limits.daily_screen_time_minutes, mine.daily_screen_time_minutes) if m
-        ]
-        limits = policy.GuardianLimits(
-            dm_off=limits.dm_off or mine.dm_off,
-            daily_screen_time_minutes=min(minutes) if minutes else None,
-            quiet_hours=limits.quiet_hours or mine.quiet_hours,
-        )
-    return limits, consent
+    """Several guardians' limits combined strictly (policy), and consent if any guardian gave it."""
+    links = list(links)
+    consent = any(link.consents_to_personalisation for link in links)
+    return policy.combine_guardian_limits(link.limits() for link in links), consent
 
 
 def facts_for(

@@ -108,15 +108,19 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
 
         today = clock.today()
         errors: dict[str, list[str]] = {}
-        try:
-            policy.validate_birthdate(birthdate, on=today)
-        except policy.InvalidBirthdate as exc:
-            errors["birthdate"] = [_birthdate_message(exc)]
-        country = (country or "").upper()
+        birthdate_errors = _birthdate_errors(birthdate, on=today)
+        if birthdate_errors:
+            errors["birthdate"] = birthdate_errors
+        given_country = country
+        country = country.strip().upper() if isinstance(country, str) else ""
         if country not in COUNTRY_CODES:
-            errors["country"] = [f"{country!r} is not an ISO 3166-1 alpha-2 country code."]
-        if not username or len(username) > 150:
+            errors["country"] = [f"{given_country!r} is not an ISO 3166-1 alpha-2 country code."]
+        if not isinstance(username, str) or not username or len(username) > 150:
             errors["username"] = ["A username of 1 to 150 characters is required."]
+        try:
+            method = policy.AssuranceMethod(method)
+        except ValueError:
+            errors["method"] = [_unknown_method_message()]
         if errors:
             raise DomainError("invalid", "The user could not be created.", fields=errors)
         if policy.is_below_minimum_age(birthdate, country, today):
@@ -172,7 +176,14 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         """Move an account to another status, audited; messaging reacts via `status_changed`."""
         from .signals import status_changed
 
-        new_status = policy.AccountStatus(new_status)
+        try:
+            new_status = policy.AccountStatus(new_status)
+        except ValueError:
+            raise DomainError(
+                "invalid",
+                f"{new_status!r} is not an account status.",
+                fields={"status": [", ".join(s.value for s in policy.AccountStatus)]},
+            ) from None
         if not reason.strip():
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
         with transaction.atomic():
@@ -209,6 +220,25 @@ def _birthdate_message(exc: policy.InvalidBirthdate) -> str:
     }.get(exc.code, str(exc))
 
 
+def _birthdate_errors(birthdate: object, *, on: dt.date) -> list[str]:
+    """Field errors for a birthdate (POLICY.md §1): a real date, not in the future, not before 1900.
+
+    A datetime is refused too: it is a `date` subclass that cannot be compared with one, and a
+    birthdate has no time of day.
+    """
+    if not isinstance(birthdate, dt.date) or isinstance(birthdate, dt.datetime):
+        return ["A birthdate must be a calendar date (YYYY-MM-DD)."]
+    try:
+        policy.validate_birthdate(birthdate, on=on)
+    except policy.InvalidBirthdate as exc:
+        return [_birthdate_message(exc)]
+    return []
+
+
+def _unknown_method_message() -> str:
+    return "Unknown method; use one of " + ", ".join(m.value for m in policy.AssuranceMethod)
+
+
 def _settings_fields(settings: policy.SafetySettings) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in policy.SETTING_NAMES} | {
         name: str(getattr(settings, name))
@@ -233,16 +263,27 @@ class SafetySettingsManager(models.Manager):
             raise DomainError(
                 "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
             )
+        from .models import User
+
         parsed = _parse_settings(values)
-        today = clock.today()
-        if user.birthdate is None:
-            raise DomainError("invalid", "Staff accounts have no safety settings.")
-        tier = policy.tier_on(user.birthdate, today)
-        for name, value in parsed.items():
-            refusal = policy.check_setting(tier, name, value)
-            if refusal is not None:
-                raise PolicyViolation(refusal, f"{name}={value!s} is not allowed for {tier.value}.")
         with transaction.atomic():
+            # The tier comes from the birthdate as it is now, under the same lock a birthdate
+            # change takes, so a correction in flight cannot slip a looser value past the ceiling.
+            birthdate = (
+                User.objects.select_for_update()
+                .filter(pk=user.pk)
+                .values_list("birthdate", flat=True)
+                .first()
+            )
+            if birthdate is None:
+                raise DomainError("invalid", "Staff accounts have no safety settings.")
+            tier = policy.tier_on(birthdate, clock.today())
+            for name, value in parsed.items():
+                refusal = policy.check_setting(tier, name, value)
+                if refusal is not None:
+                    raise PolicyViolation(
+                        refusal, f"{name}={value!s} is not allowed for {tier.value}."
+                    )
             current = self.select_for_update().get(user=user)
             before = {n: _plain(getattr(current, n)) for n in parsed}
             changed = {n: v for n, v in parsed.items() if _plain(getattr(current, n)) != _plain(v)}
@@ -288,23 +329,32 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, policy.Audience) else value
 
 
-_AUDIENCE_ORDER = {"nobody": 0, "friends": 1, "everyone": 2}
-
-
 def _tightens(before: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
+    """Did any setting become stricter? (Threads may need locking: messaging listens.)"""
     for name, value in changed.items():
         value = _plain(value)
-        if name in _AUDIENCE_SETTINGS and _AUDIENCE_ORDER[value] < _AUDIENCE_ORDER[before[name]]:
+        if name in _AUDIENCE_SETTINGS:
+            if policy.Audience(value) < policy.Audience(before[name]):
+                return True
+        elif name == "private_account":
+            if value and not before[name]:
+                return True
+        elif not value and before[name]:  # downloads / suggestions turned off
             return True
     return False
 
 
-def sanction_birthdate_write(request_id: int) -> None:
-    """Tell the PostgreSQL trigger that this transaction applies birthdate request `request_id`."""
+def sanction_birthdate_write(request_id: int | None) -> None:
+    """Tell the PostgreSQL trigger that this transaction applies birthdate request `request_id`.
+
+    `None` withdraws the sanction: `_apply` does so right after its write, so that nothing later in
+    the same transaction can ride on it (POLICY.md §4).
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('safety_portal.birthdate_request', %s, true)", [str(request_id)]
+                "SELECT set_config('safety_portal.birthdate_request', %s, true)",
+                ["" if request_id is None else str(request_id)],
             )
 
 
@@ -321,41 +371,51 @@ class BirthdateChangeRequestManager(models.Manager):
         reason: str,
         actor: object,
     ) -> BirthdateChangeRequest:
+        """Ask for a corrected birthdate (POLICY.md §4).
+
+        Younger: applied at once and recorded (status `applied`); dropping below the country's
+        minimum age moves the account to `under_age_review`. Older: queued for a staff reviewer
+        (status `pending`), and only with a method stronger than self-declaration (PolicyViolation
+        method_too_weak otherwise). One pending request per user (Conflict). Bad input is a
+        DomainError with field errors; a refusal writes nothing.
+        """
+        from .models import User
+
         today = clock.today()
         errors: dict[str, list[str]] = {}
         try:
             method = policy.AssuranceMethod(method)
         except ValueError:
-            errors["method"] = [
-                "Unknown method; use one of " + ", ".join(m.value for m in policy.AssuranceMethod)
-            ]
-        try:
-            policy.validate_birthdate(new_birthdate, on=today)
-        except policy.InvalidBirthdate as exc:
-            errors["birthdate"] = [_birthdate_message(exc)]
-        if not reason.strip():
+            errors["method"] = [_unknown_method_message()]
+        birthdate_errors = _birthdate_errors(new_birthdate, on=today)
+        if birthdate_errors:
+            errors["birthdate"] = birthdate_errors
+        if not isinstance(reason, str) or not reason.strip():
             errors["reason"] = ["A reason is required."]
-        if len(evidence_reference) > 200:
+        if not isinstance(evidence_reference, str) or len(evidence_reference) > 200:
             errors["evidence_reference"] = ["At most 200 characters (a reference, not a document)."]
         if user.birthdate is None:
             errors["user"] = ["This account has no birthdate to correct."]
         if errors:
             raise DomainError("invalid", "The birthdate-change request is invalid.", fields=errors)
-        kind, decision = policy.classify_birthdate_change(
-            user.birthdate, new_birthdate, method=method
-        )
-        if not decision.allowed:
-            raise PolicyViolation(decision.reason)
         who = identify(actor)
         with transaction.atomic():
-            if self.filter(user=user, status="pending").exists():
+            # Lock the account and read its birthdate as it is now: the caller's instance may be
+            # stale, and the direction of the change depends on the current value.
+            current = User.objects.select_for_update().get(pk=user.pk)
+            kind, decision = policy.classify_birthdate_change(
+                current.birthdate, new_birthdate, method=method
+            )
+            if not decision.allowed:
+                raise PolicyViolation(decision.reason)
+            if self.filter(user=current, status="pending").exists():
                 raise Conflict(
                     "pending_request_exists",
                     "This user already has a pending birthdate-change request; decide it first.",
                 )
             request = self.create(
-                user=user,
-                old_birthdate=user.birthdate,
+                user=current,
+                old_birthdate=current.birthdate,
                 new_birthdate=new_birthdate,
                 method=method,
                 evidence_reference=evidence_reference,
@@ -365,16 +425,27 @@ class BirthdateChangeRequestManager(models.Manager):
                 requested_by_label=who.label,
                 created_at=clock.now(),
             )
-            audit.record(
-                actor=actor,
-                action="accounts.birthdate.change_requested",
-                target=user,
-                reason=reason,
-                before={"birthdate": user.birthdate},
-                after={"birthdate": new_birthdate, "method": method.value, "direction": kind.value},
-            )
             if kind == policy.BirthdateChange.YOUNGER:
+                # One change, one entry: the applied entry carries the request's details.
                 self._apply(request, actor=actor, status="applied")
+            else:
+                audit.record(
+                    actor=actor,
+                    action="accounts.birthdate.change_requested",
+                    target=current,
+                    reason=reason,
+                    before={"birthdate": current.birthdate},
+                    after={
+                        "birthdate": new_birthdate,
+                        "method": method.value,
+                        "direction": kind.value,
+                        "request": request.pk,
+                    },
+                )
+        if kind == policy.BirthdateChange.YOUNGER:
+            user.refresh_from_db(
+                fields=["birthdate", "assurance_method", "assurance_level", "status"]
+            )
         return request
 
     def approve(self, request: BirthdateChangeRequest, *, reviewer: User, note: str) -> None:
@@ -400,6 +471,13 @@ class BirthdateChangeRequestManager(models.Manager):
                 raise Conflict("already_decided", f"This request is already {locked.status}.")
             if reviewer.pk == locked.user_id:
                 raise NotPermitted("not_permitted", "Nobody reviews their own birthdate.")
+            if approve:
+                # A request that did not come through `submit` (admin, shell) gets the same rule.
+                _, decision = policy.classify_birthdate_change(
+                    locked.old_birthdate, locked.new_birthdate, method=locked.method
+                )
+                if not decision.allowed:
+                    raise PolicyViolation(decision.reason)
             locked.decided_by = reviewer
             locked.decided_at = clock.now()
             locked.decision_note = note
@@ -413,6 +491,7 @@ class BirthdateChangeRequestManager(models.Manager):
                     action="accounts.birthdate.change_rejected",
                     target=locked.user,
                     reason=note,
+                    after={"request": locked.pk, "status": locked.status},
                 )
         request.refresh_from_db()
 
@@ -423,6 +502,11 @@ class BirthdateChangeRequestManager(models.Manager):
 
         user = User.objects.select_for_update().get(pk=request.user_id)
         old = user.birthdate
+        if old != request.old_birthdate:
+            raise Conflict(
+                "stale_request",
+                "The birthdate changed after this request was made; make a new request.",
+            )
         today = clock.today()
         request.status = status
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -440,16 +524,19 @@ class BirthdateChangeRequestManager(models.Manager):
                 "updated_at",
             ]
         )
+        sanction_birthdate_write(None)
         audit.record(
             actor=actor,
             action=f"accounts.birthdate.change_{status}",
             target=user,
-            reason=request.reason,
+            reason=request.decision_note or request.reason,
             before={"birthdate": old, "tier": policy.tier_on(old, today).value},
             after={
                 "birthdate": user.birthdate,
                 "tier": policy.tier_on(user.birthdate, today).value,
                 "method": request.method,
+                "evidence_reference": request.evidence_reference,
+                "request": request.pk,
             },
         )
         birthdate_changed.send(
@@ -513,7 +600,7 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
                 raise NotPermitted("not_permitted", "Only the side still asked can consent.")
             if link.guardian_consented_at and link.teen_consented_at:
                 link.status = "active"
-            link.save()
+            link.save(update_fields=["guardian_consented_at", "teen_consented_at", "status"])
             audit.record(
                 actor=by,
                 action="accounts.guardian.activated"
@@ -536,21 +623,25 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
 
         if by.pk != link.guardian_id:
             raise NotPermitted("not_permitted", "Only the linked guardian sets these limits.")
-        if link.status != "active":
-            raise Conflict("not_active", "The link is not active: both sides must consent first.")
-        tier = policy.tier_on(link.teen.birthdate, clock.today())
-        refusal = policy.check_guardian_limits(tier, limits)
-        if refusal is not None:
-            raise PolicyViolation(refusal)
         with transaction.atomic():
-            link = self.select_for_update().get(pk=link.pk)
+            link = self.select_for_update().select_related("teen").get(pk=link.pk)
+            if link.status != "active":
+                raise Conflict(
+                    "not_active", "The link is not active: both sides must consent first."
+                )
+            tier = policy.tier_on(link.teen.birthdate, clock.today())
+            refusal = policy.check_guardian_limits(tier, limits)
+            if refusal is not None:
+                raise PolicyViolation(refusal)
             before = _limits_dict(link)
             link.dm_off = limits.dm_off
             link.daily_screen_time_minutes = limits.daily_screen_time_minutes
             link.quiet_hours_start, link.quiet_hours_end = limits.quiet_hours or (None, None)
             if consents_to_personalisation is not None:
                 link.consents_to_personalisation = consents_to_personalisation
-            link.save()
+            if _limits_dict(link) == before:
+                return link
+            link.save(update_fields=list(before))
             audit.record(
                 actor=by,
                 action="accounts.guardian.limits_changed",
@@ -563,6 +654,15 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
         return link
 
     def end(self, link: GuardianLink, *, by: object, reason: str) -> GuardianLink:
+        """Either side, staff or a system job ends a link; nobody else can (POLICY.md §5)."""
+        from .models import User
+
+        if (
+            isinstance(by, User)
+            and not by.is_staff
+            and by.pk not in {link.guardian_id, link.teen_id}
+        ):
+            raise NotPermitted("not_permitted", "Only the guardian, the teen or staff can end it.")
         with transaction.atomic():
             link = self.select_for_update().get(pk=link.pk)
             if link.status == "ended":

@@ -169,6 +169,17 @@ class BirthdateChangeRequest(models.Model):
                 condition=~Q(old_birthdate=models.F("new_birthdate")),
                 name="birthdate_request_changes_something",
             ),
+            # POLICY.md §4 backed by the database: only a younger date applies without review,
+            # and a staff decision names its reviewer and time.
+            models.CheckConstraint(
+                condition=~Q(status="applied") | Q(new_birthdate__gt=models.F("old_birthdate")),
+                name="only_younger_birthdate_applies_unreviewed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "rejected"])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="birthdate_decision_names_reviewer",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="bdr_status_created")]
         permissions = [("decide_birthdatechangerequest", "Can approve or reject birthdate changes")]

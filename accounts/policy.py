@@ -574,6 +574,31 @@ def _min_minutes(a: int | None, b: int | None) -> int | None:
     return min(a, b)
 
 
+def combine_guardian_limits(all_limits: Iterable[GuardianLimits]) -> GuardianLimits | None:
+    """The strictest of several guardians' limits (POLICY.md §5: every guardian can only tighten).
+
+    DMs are off if any guardian turned them off; the shortest screen time wins (0 included); the
+    quiet hours are the union of the windows. Each window passed `check_guardian_limits`, so each
+    contains the tier window and any two of them overlap: their union is one window.
+    """
+    combined: GuardianLimits | None = None
+    for limits in all_limits:
+        if combined is None:
+            combined = limits
+            continue
+        quiet = combined.quiet_hours
+        if limits.quiet_hours is not None:
+            quiet = _quiet_hours_union(quiet, limits.quiet_hours) if quiet else limits.quiet_hours
+        combined = GuardianLimits(
+            dm_off=combined.dm_off or limits.dm_off,
+            daily_screen_time_minutes=_min_minutes(
+                combined.daily_screen_time_minutes, limits.daily_screen_time_minutes
+            ),
+            quiet_hours=quiet,
+        )
+    return combined
+
+
 # --------------------------------------------------------------------------------------------------
 # Capabilities (POLICY.md §3)
 # --------------------------------------------------------------------------------------------------

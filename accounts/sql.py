@@ -6,6 +6,7 @@ such a request exists for this user, with this new date, in an applied or approv
 else — `QuerySet.update()`, raw SQL, an admin form — is refused by the database.
 """
 
+# Version 1 (migration 0002). Kept as it was so that migration replays the same SQL forever.
 CREATE = """
 CREATE OR REPLACE FUNCTION accounts_guard_birthdate() RETURNS trigger AS $$
 DECLARE
@@ -36,3 +37,31 @@ DROP = """
 DROP TRIGGER IF EXISTS accounts_user_birthdate_guard ON accounts_user;
 DROP FUNCTION IF EXISTS accounts_guard_birthdate();
 """
+
+# Version 2 (migration 0005): the request must also start from the birthdate being replaced, so an
+# old applied request cannot be replayed to set a date back after a later correction.
+GUARD_FUNCTION_V2 = """
+CREATE OR REPLACE FUNCTION accounts_guard_birthdate() RETURNS trigger AS $$
+DECLARE
+    sanctioned text := current_setting('safety_portal.birthdate_request', true);
+BEGIN
+    IF NEW.birthdate IS DISTINCT FROM OLD.birthdate THEN
+        IF sanctioned IS NULL OR sanctioned !~ '^[0-9]+$' OR NOT EXISTS (
+            SELECT 1 FROM accounts_birthdatechangerequest r
+            WHERE r.id = sanctioned::bigint
+              AND r.user_id = NEW.id
+              AND r.old_birthdate = OLD.birthdate
+              AND r.new_birthdate = NEW.birthdate
+              AND r.status IN ('applied', 'approved')
+        ) THEN
+            RAISE EXCEPTION 'the birthdate of user % changes only through an applied birthdate-change request', NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+"""
+
+# Going back to version 1 restores its function body; the trigger itself is unchanged.
+GUARD_FUNCTION_V1 = CREATE[: CREATE.index("CREATE TRIGGER")]

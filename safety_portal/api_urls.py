@@ -1,5 +1,48 @@
-"""REST API routes: /api/v1/..., /api/schema/, /api/docs/ (owned by the API issue)."""
+"""REST API routes (issue 6): /api/v1/..., the OpenAPI schema and its documentation page.
+
+The documentation is Swagger UI served from drf-spectacular-sidecar's static files (no CDN), with
+its script served as a separate file so that it runs under the portal's Content-Security-Policy.
+Any other /api/ path answers the API's JSON 404.
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from safety_portal.integrations.errors import not_found
+from safety_portal.integrations.views import WhoAmIView
+
+v1 = [
+    path("whoami/", WhoAmIView.as_view(), name="whoami"),
+    path("", include("accounts.api.urls")),
+    path("", include("messaging.api.urls")),
+    path("", include("moderation.api.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"), namespace="v1")),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            custom_settings={
+                "POSTPROCESSING_HOOKS": [
+                    "drf_spectacular.hooks.postprocess_schema_enums",
+                    "safety_portal.integrations.schema.add_error_headers",
+                ],
+                "SCHEMA_PATH_PREFIX": "/api/v1",
+                "COMPONENT_SPLIT_REQUEST": True,
+                "ENUM_NAME_OVERRIDES": {
+                    "Audience": "accounts.api.serializers.AUDIENCES",
+                    "AccountStatusEnum": "accounts.choices.STATUS_CHOICES",
+                    "BirthdateChangeStatusEnum": "accounts.models.BirthdateChangeRequest.Status",
+                    "CaseStatusEnum": "moderation.models.Case.Status",
+                    "DecisionTypeEnum": "moderation.api.serializers.DECISION_TYPES",
+                },
+            }
+        ),
+        name="api-schema",
+    ),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", not_found),
+]

@@ -1,10 +1,68 @@
-"""Browser portal routes for staff (owned by the portal issue)."""
+"""Browser portal routes for staff (issue 5).
+
+The root shows the login page to anonymous visitors and the dashboard after login; every page
+below is a staff page behind the second factor (`StaffTwoFactorMiddleware`). The permission-walk
+test (tests/portal/test_permission_walk.py) walks every route here from the URL resolver.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from safety_portal.portal.admin_site import site as admin_site
+from safety_portal.portal.views import (
+    appeals,
+    audit_log,
+    auth,
+    birthdates,
+    cases,
+    dashboard,
+    flags,
+    statements,
+    users,
+)
+
+portal_patterns = [
+    path("", dashboard.home, name="home"),
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("two-factor/", auth.otp_verify, name="otp_verify"),
+    path("two-factor/setup/", auth.otp_setup, name="otp_setup"),
+    path("account/security/", auth.security, name="security"),
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/claim-next/", cases.claim_next, name="claim_next"),
+    path("cases/<int:case_id>/", cases.case_detail, name="case"),
+    path("cases/<int:case_id>/thread/", cases.case_thread, name="case_thread"),
+    path("cases/<int:case_id>/claim/", cases.case_claim, name="case_claim"),
+    path("cases/<int:case_id>/release/", cases.case_release, name="case_release"),
+    path("cases/<int:case_id>/take-over/", cases.case_take_over, name="case_take_over"),
+    path("cases/<int:case_id>/escalate/", cases.case_escalate, name="case_escalate"),
+    path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
+    path("cases/<int:case_id>/decide/", cases.case_decide, name="case_decide"),
+    path("flags/", flags.flag_list, name="flags"),
+    path("flags/<int:flag_id>/", flags.flag_detail, name="flag"),
+    path("flags/<int:flag_id>/review/", flags.flag_review, name="flag_review"),
+    path("appeals/", appeals.appeal_list, name="appeals"),
+    path("appeals/<int:appeal_id>/", appeals.appeal_detail, name="appeal"),
+    path("statements/", statements.statement_list, name="statements"),
+    path("statements/export/", statements.statement_export, name="statements_export"),
+    path("audit/", audit_log.audit_log, name="audit_log"),
+    path("audit/verify/", audit_log.verify_chain, name="audit_verify"),
+    path("users/", users.user_list, name="users"),
+    path("users/<int:user_id>/", users.user_detail, name="user_detail"),
+    path("users/<int:user_id>/birthdate/", users.reveal_birthdate, name="user_birthdate"),
+    path("birthdate-requests/", birthdates.request_list, name="birthdate_requests"),
+    path(
+        "birthdate-requests/<int:request_id>/",
+        birthdates.request_detail,
+        name="birthdate_request",
+    ),
+]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    # The admin's own login page would skip the second factor: send it to the portal's.
+    path("admin/login/", RedirectView.as_view(pattern_name="portal:login", query_string=True)),
+    path("admin/", admin_site.urls),
+    path("", include((portal_patterns, "portal"))),
 ]

@@ -9,8 +9,10 @@ which runs one process on SQLite with Celery eager).
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -30,6 +32,17 @@ def _bool(name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false.")
+
+
+def _int(name: str, default: int) -> int:
+    """Parse a whole number strictly, naming the variable when it is not one."""
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
 DEBUG = _bool("DEBUG", default=False)
@@ -77,6 +90,15 @@ INSTALLED_APPS = [
     "accounts",
     "messaging",
     "moderation",
+    "safety_portal.outbox",  # issue 7: the transactional outbox and job runs
+    "safety_portal.integrations",  # issue 6: API clients, idempotency, webhooks
+]
+# Portal (issue 5): staff two-factor with TOTP and backup codes, login lockout.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +112,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Portal (issue 5): the CSP header on every response; django-otp marks a verified session, and the
+# portal's middleware sends staff to the second factor before any page; axes runs last (its docs).
+MIDDLEWARE.insert(1, "safety_portal.portal.security.ContentSecurityPolicyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "safety_portal.portal.middleware.StaffTwoFactorMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
 ROOT_URLCONF = "safety_portal.urls"
 WSGI_APPLICATION = "safety_portal.wsgi.application"
@@ -118,13 +152,18 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-if DATABASES["default"]["ENGINE"] not in {
+# django-environ returns a config without ENGINE for a string with no known scheme ("localhost").
+if DATABASES["default"].get("ENGINE") not in {
     "django.db.backends.postgresql",
     "django.db.backends.sqlite3",
 }:
     raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL.")
+if not DATABASES["default"].get("NAME"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL names no database (postgres://user@host:5432/NAME or sqlite:////path)."
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_MAX_AGE", _int("DB_CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -132,8 +171,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
-    raise ImproperlyConfigured("REDIS_URL must start with redis:// or rediss://.")
+if REDIS_URL:
+    _redis = urlsplit(REDIS_URL)
+    try:
+        _redis_port = _redis.port  # ValueError for a port that is not a number
+    except ValueError:
+        _redis_port = -1
+    if (
+        _redis.scheme not in {"redis", "rediss"}
+        or not _redis.hostname
+        or _redis_port == -1
+        or not (_redis.path.strip("/") == "" or _redis.path.strip("/").isdigit())
+    ):
+        # The URL may carry a password, so the message describes it instead of echoing it.
+        raise ImproperlyConfigured(
+            "REDIS_URL is not a Redis URL such as redis://127.0.0.1:6379/0: it needs the scheme "
+            "redis:// or rediss://, a host, a numeric port if any, and a numeric database if any."
+        )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -157,10 +211,27 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Issue 7 (safety_portal/celery.py has the schedule, queues and retry defaults). Redis delivers a
+# task again when its worker has not acknowledged it within the visibility timeout (the worker died):
+# keep it above the longest task time limit and the longest retry countdown (capped at 10 minutes).
+_visibility_timeout = _int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if _visibility_timeout <= 0:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # How often (seconds) a worker looks for messages left unacknowledged by a dead worker.
+    "unacked_restore_interval": _int("CELERY_RESTORE_INTERVAL", default=60),
+    "unacked_restore_throttle": 1,
+    # A dead broker fails fast instead of holding a web request: the outbox keeps the work.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Sessions and security ------------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = _int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is then an inactivity timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -175,12 +246,42 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # The load balancer terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Portal (issue 5). Login and lockout: axes counts failed passwords per username and per client
+# address (the same address the audit log records); after LOGIN_FAILURE_LIMIT failures that username
+# or address waits LOGIN_LOCKOUT_MINUTES. The second factor has django-otp's own growing delay.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "safety_portal.audit.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "safety_portal.portal.views.auth.locked_out"
+AXES_ENABLE_ADMIN = False  # the portal's admin site is its own; `manage.py axes_reset` unlocks
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Safety Portal")
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each failed code
+OTP_STATIC_THROTTLE_FACTOR = 1
+PORTAL_BACKUP_CODES = 8
+# A strict Content-Security-Policy: only the portal's own static files, no inline script or style
+# (charts are server-side SVG). Sent on every response that does not set its own.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -210,12 +311,19 @@ STORAGES = {
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PARSER_CLASSES": ["safety_portal.integrations.parsers.LimitedJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "safety_portal.integrations.authentication.BearerTokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Issue 6: per-client throttling (Redis-backed cache), one JSON error format.
+    "DEFAULT_THROTTLE_CLASSES": ["safety_portal.integrations.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="600/min")},
+    "EXCEPTION_HANDLER": "safety_portal.integrations.errors.api_exception_handler",
 }
+API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=64 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Safety Portal API",
     "DESCRIPTION": "Internal API of the trust-and-safety back office.",
@@ -240,3 +348,5 @@ LOGGING = {
 AUDIT_ANCHOR_FILE = env.str(
     "AUDIT_ANCHOR_FILE", default=str(BASE_DIR / "var" / "audit-anchors.log")
 )
+# The authoritative anchor store when REDIS_URL is set (docs/decisions.md D6).
+AUDIT_ANCHOR_STREAM = env.str("AUDIT_ANCHOR_STREAM", default="audit:anchors")

@@ -63,4 +63,30 @@ def _flush_past_the_audit_triggers() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _audit_safe_flush() -> None:
-    _flush_past_the_audit_triggers()
+    from django.conf import settings
+
+    # Pure tests may run without pytest-django (`-p no:django`): nothing to patch then.
+    if settings.configured and "django.db.models" in __import__("sys").modules:
+        _flush_past_the_audit_triggers()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_audit_anchors(settings, tmp_path, request: pytest.FixtureRequest):
+    """Anchors written by a test belong to its throwaway chain: keep them out of the real stores."""
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchors.log")
+    settings.AUDIT_ANCHOR_STREAM = f"test:audit:anchors:{request.node.nodeid}"
+    yield
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            client.delete(settings.AUDIT_ANCHOR_STREAM)
+        finally:
+            client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Real staff password hashing costs ~0.3 s each; tests do not need its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -249,8 +249,10 @@ def test_country_codes_must_be_two_letters(code: str) -> None:
 
 @pytest.mark.parametrize(
     ("country", "age"),
-    [("GB", 13), ("BE", 13), ("NO", 13), ("AT", 14), ("ES", 14), ("FR", 15), ("GR", 15)]
-    + [("DE", 16), ("IE", 16), ("LI", 16), ("US", None), ("AU", None), ("KR", None)],
+    [
+        *[("GB", 13), ("BE", 13), ("NO", 13), ("AT", 14), ("ES", 14), ("FR", 15), ("GR", 15)],
+        *[("DE", 16), ("IE", 16), ("LI", 16), ("US", None), ("AU", None), ("KR", None)],
+    ],
 )
 def test_digital_consent_age_by_country(country: str, age: int | None) -> None:
     assert jurisdictions.digital_consent_age(country) == age
@@ -288,9 +290,11 @@ def test_every_jurisdiction_rule_names_its_source() -> None:
 
 def test_every_minimum_age_is_at_most_16_so_under_16_covers_everyone_below_it() -> None:
     # can_direct_message relies on this for its reason precedence (POLICY.md §3).
-    assert max([jurisdictions.DEFAULT_MINIMUM_AGE, *jurisdictions.MINIMUM_AGE_OVERRIDES.values()]) <= (
-        policy.DM_MINIMUM_AGE
-    )
+    every_minimum = [
+        jurisdictions.DEFAULT_MINIMUM_AGE,
+        *jurisdictions.MINIMUM_AGE_OVERRIDES.values(),
+    ]
+    assert max(every_minimum) <= policy.DM_MINIMUM_AGE
 
 
 # --- birthdate changes (POLICY.md §4) ---------------------------------------------------------------

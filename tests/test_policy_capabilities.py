@@ -252,9 +252,7 @@ def minutes_in(window: tuple[dt.time, dt.time] | None) -> set[int]:
     """Brute force: the minutes of the day a window covers."""
     if window is None:
         return set()
-    return {
-        m for m in range(24 * 60) if policy.is_within_quiet_hours(window, T(m // 60, m % 60))
-    }
+    return {m for m in range(24 * 60) if policy.is_within_quiet_hours(window, T(m // 60, m % 60))}
 
 
 @settings(max_examples=150, deadline=None)

@@ -331,7 +331,7 @@ def conversations(draw: st.DrawFn) -> tuple[UserFacts, UserFacts, bool, bool, dt
     )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(conversations())
 def test_direct_messages_match_the_contact_rule_around_13_16_and_18(
     case: tuple[UserFacts, UserFacts, bool, bool, dt.date],
@@ -465,7 +465,7 @@ def test_a_teen_with_messages_off_cannot_be_added() -> None:
     assert refused(join(person(17), person(17, FRIENDS))) is Reason.DM_RECIPIENT_SETTING
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(conversations(), st.booleans())
 def test_group_membership_matches_the_rule_around_13_16_and_18(
     case: tuple[UserFacts, UserFacts, bool, bool, dt.date], with_adder: bool

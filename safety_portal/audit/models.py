@@ -42,6 +42,9 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-seq"]
+        # Django's internal paths (related managers, refresh_from_db, the deletion collector) use
+        # the base manager; make it the refusing one too, so no ORM path can update or delete.
+        base_manager_name = "objects"
         verbose_name_plural = "audit entries"
         indexes = [
             models.Index(fields=["action", "-seq"], name="audit_action_seq"),
@@ -54,6 +57,7 @@ class AuditEntry(models.Model):
         return f"#{self.seq} {self.action} by {self.actor_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert once, from `record()` only; any later save is refused (issue 2)."""
         if not self._state.adding:
             raise PermissionError("Audit entries cannot be changed once written.")
         if not kwargs.pop("_via_record", False):

@@ -1,9 +1,12 @@
 """PostgreSQL triggers that make the audit log append-only at the database (issue 2).
 
-Row triggers refuse UPDATE and DELETE; a statement trigger refuses TRUNCATE. They hold for every role,
-the table owner included. Only a superuser can step around them (by disabling triggers or switching
-`session_replication_role`), which is exactly what the hash chain and the external anchors exist to
-catch. Production runs the app under a non-superuser role (docs/decisions.md).
+Row triggers refuse UPDATE and DELETE; a statement trigger refuses TRUNCATE. They fire for every role,
+the table owner and superusers included. Stepping around them takes more than table privileges: the
+table's owner can `ALTER TABLE ... DISABLE TRIGGER` or drop them, and a superuser can also switch
+`session_replication_role` to `replica`. That is exactly what the hash chain and the external anchors
+exist to catch, and why production runs the application as a role that neither owns the table nor is
+a superuser (docs/decisions.md D3; tests/audit/test_append_only.py proves such a role can append but
+not change, delete, truncate or disable).
 """
 
 CREATE = """

@@ -6,7 +6,6 @@ import datetime as dt
 import random
 
 import factory
-from django.contrib.auth.models import Group
 
 from accounts import policy
 from accounts.models import User
@@ -29,19 +28,18 @@ class AppUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
 
+    class Params:
+        # A parameter, not a model field: factory_boy keeps it out of the model's kwargs, so the
+        # birthdate is derived from it here (an explicit `birthdate=` still wins).
+        age = factory.LazyFunction(lambda: random.randint(13, 60))
+
     username = factory.Sequence(lambda n: f"user{n:05d}")
-    birthdate = factory.LazyFunction(lambda: birthdate_for_age(random.randint(13, 60)))
+    birthdate = factory.LazyAttribute(lambda o: birthdate_for_age(int(o.age)))
     country = "GB"
     external_id = factory.Sequence(lambda n: f"app-{n:08d}")
 
-    class Params:
-        age = None
-
     @classmethod
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
-        age = kwargs.pop("age", None)
-        if age is not None:
-            kwargs["birthdate"] = birthdate_for_age(int(age))  # type: ignore[arg-type]
         status = kwargs.pop("status", None)
         user = model_class.objects.create_app_user(actor=FACTORY_ACTOR, **kwargs)  # type: ignore[arg-type]
         if status and status != user.status:
@@ -52,6 +50,12 @@ class AppUserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(factory.django.DjangoModelFactory):
+    """A staff account; `roles=[...]` grants roles through `accounts.roles.grant_role` (audited).
+
+    Permissions come from roles only: the roles module refuses `user.groups.add(...)` made anywhere
+    else, so the factory uses the same doorway as the admin. `groups=` is the older spelling.
+    """
+
     class Meta:
         model = User
 
@@ -59,12 +63,15 @@ class StaffFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
-        groups = kwargs.pop("groups", ())
+        roles = [*kwargs.pop("roles", ()), *kwargs.pop("groups", ())]  # type: ignore[misc]
         user = model_class.objects.create_staff_user(
             actor=FACTORY_ACTOR,
             username=str(kwargs["username"]),
             password="correct horse battery staple",
         )
-        for name in groups:  # type: ignore[union-attr]
-            user.groups.add(Group.objects.get(name=name))
+        if roles:
+            from accounts.roles import grant_role
+
+            for role in roles:
+                grant_role(user, str(role), actor=FACTORY_ACTOR, reason="test set-up")
         return user

@@ -25,10 +25,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=20261129, help="Random seed.")
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print logins.")
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=[name.split(".")[0] for name in SEEDERS],
+            help="Seed only this app (repeatable); its dependencies must be seeded already.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         ctx = DemoContext(rng=random.Random(options["seed"]), out=self.stdout, style=self.style)
+        only = set(options["only"] or ())
         for name in SEEDERS:
+            if only and name.split(".")[0] not in only:
+                continue
             if importlib.util.find_spec(name) is None:
                 continue  # that app has no demo data yet
             module = importlib.import_module(name)

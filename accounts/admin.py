@@ -1,0 +1,280 @@
+"""Admin for accounts: staff and their roles, app users as read-only records (issue 5).
+
+Every save goes through the guarded doors: a new staff account through
+`User.objects.create_staff_user`, roles through `accounts.roles.set_roles` (audited per change), a
+lost second factor through `safety_portal.portal.twofactor.reset`. App users are records here:
+nothing about them (birthdate, status, settings) is edited from the admin; birthdate changes are
+requests decided in the portal, status changes are moderation decisions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from safety_portal.exceptions import DomainError
+from safety_portal.portal import twofactor
+from safety_portal.portal.admin_site import FastListMixin, ReadOnlyAdmin, site
+
+from . import roles
+from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
+
+roles.connect_guards()
+
+ROLE_CHOICES = [(r.value, r.value) for r in roles.Role]
+
+
+class StaffChangeForm(forms.ModelForm):
+    """Only the roles are editable; they are saved by `roles.set_roles`, never by the m2m field."""
+
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(
+        required=True,
+        max_length=500,
+        help_text="Why the roles change; recorded in the audit log.",
+    )
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = [r.value for r in roles.roles_of(self.instance)]
+
+
+class StaffCreationForm(forms.ModelForm):
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "email"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        elif data.get("password1"):
+            try:
+                validate_password(data["password1"], User(username=data.get("username", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ResetTwoFactorForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, help_text="For example: lost phone, ticket IT-1234. Recorded."
+    )
+
+
+@admin.register(User, site=site)
+class UserAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ["username", "kind", "country", "status", "date_joined"]
+    list_filter = ["is_staff", "status"]
+    # `^` is a prefix search (LIKE 'x%', served by the username index under the C collation);
+    # `=` is an exact match on the unique external id.
+    search_fields = ["^username", "=external_id"]
+    search_help_text = "Username prefix, or an exact external id."
+    ordering = ["-pk"]
+    actions = None
+    readonly_fields = [
+        "username",
+        "kind",
+        "country",
+        "status",
+        "assurance_method",
+        "date_joined",
+        "last_login",
+        "is_active",
+        "second_factor",
+    ]
+    sortable_by = ["username", "date_joined"]
+
+    @admin.display(description="Account")
+    def kind(self, obj: User) -> str:
+        return "staff" if obj.is_staff else "app user"
+
+    @admin.display(description="Second factor")
+    def second_factor(self, obj: User) -> str:
+        if not obj.is_staff:
+            return "—"
+        device = twofactor.confirmed_device(obj)
+        if device is None:
+            return "not set up (asked at next sign-in)"
+        url = reverse("admin:accounts_user_reset_2fa", args=[obj.pk])
+        return format_html(
+            "authenticator app, {} backup codes left · <a href='{}'>reset…</a>",
+            twofactor.remaining_backup_codes(obj),
+            url,
+        )
+
+    # -- who may do what ------------------------------------------------------------------------
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("accounts.view_user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.manage_staff")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not request.user.has_perm("accounts.manage_roles"):
+            return False
+        return obj is None or obj.is_staff
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # accounts are deactivated, never deleted (the audit log names them)
+
+    # -- forms ----------------------------------------------------------------------------------
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs["form"] = StaffChangeForm if obj is not None else StaffCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": ["username", "email", "password1", "password2", "roles"]})]
+        fields = list(self.readonly_fields)
+        if obj.is_staff and self.has_change_permission(request, obj):
+            return [(None, {"fields": fields}), ("Roles", {"fields": ["roles", "reason"]})]
+        return [(None, {"fields": fields})]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Staff creation and role changes through the managers; each writes its audit entry."""
+        actor = request.user
+        try:
+            with transaction.atomic():
+                if not change:
+                    created = User.objects.create_staff_user(
+                        actor=actor,
+                        username=form.cleaned_data["username"],
+                        password=form.cleaned_data["password1"],
+                        email=form.cleaned_data.get("email", ""),
+                    )
+                    obj.pk = created.pk
+                    obj.__dict__.update(created.__dict__)
+                    wanted = form.cleaned_data.get("roles", [])
+                    reason = "Roles given when the account was created."
+                else:
+                    wanted = form.cleaned_data.get("roles", [])
+                    reason = form.cleaned_data["reason"]
+                roles.set_roles(obj, wanted, actor=actor, reason=reason)
+        except DomainError as exc:
+            raise _AdminRefusal(exc.detail) from exc
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Nothing: the form has no m2m fields; roles were saved in `save_model` via roles.py."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _AdminRefusal as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # -- resetting a lost second factor ------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "<int:user_id>/reset-2fa/",
+                self.admin_site.admin_view(self.reset_two_factor_view),
+                name="accounts_user_reset_2fa",
+            )
+        ]
+        return own + super().get_urls()
+
+    def reset_two_factor_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        if not request.user.has_perm("accounts.manage_staff"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        target = get_object_or_404(User, pk=user_id, is_staff=True)
+        form = ResetTwoFactorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                twofactor.reset(target, actor=request.user, reason=form.cleaned_data["reason"])
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                self.message_user(
+                    request, f"{target}'s second factor was reset; they set it up at next sign-in."
+                )
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[target.pk]))
+        return TemplateResponse(
+            request,
+            "admin/accounts/reset_two_factor.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Reset the second factor of {target}",
+                "form": form,
+                "target": target,
+                "opts": self.model._meta,
+            },
+        )
+
+
+class _AdminRefusal(Exception):
+    pass
+
+
+@admin.register(BirthdateChangeRequest, site=site)
+class BirthdateChangeRequestAdmin(ReadOnlyAdmin):
+    """Records only: decisions are taken on the portal page, which calls the manager."""
+
+    list_display = ["id", "user", "direction", "method", "status", "created_at", "decided_by"]
+    list_filter = ["status", "method"]
+    list_select_related = ["user", "decided_by"]
+    ordering = ["-created_at"]
+    # No birthdates here: the exact dates are shown, audited, on the portal's review page.
+    fields = ["user", "direction", "method", "evidence_reference", "reason", "status"]
+    readonly_fields = fields
+    raw_id_fields = ["user"]
+
+    @admin.display(description="Direction")
+    def direction(self, obj: BirthdateChangeRequest) -> str:
+        return "older" if obj.makes_older else "younger"
+
+
+@admin.register(GuardianLink, site=site)
+class GuardianLinkAdmin(ReadOnlyAdmin):
+    list_display = ["id", "guardian", "teen", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["guardian", "teen"]
+    ordering = ["-created_at"]
+
+
+@admin.register(SafetySettings, site=site)
+class SafetySettingsAdmin(ReadOnlyAdmin):
+    list_display = ["user", "dm_setting", "private_account", "comment_setting", "updated_at"]
+    list_select_related = ["user"]
+    ordering = ["-pk"]
+
+
+# API clients (issue 6) have no admin module of their own; their page is the portal's.
+from safety_portal.portal import admin_api_clients  # noqa: E402, F401

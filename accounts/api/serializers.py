@@ -1,0 +1,117 @@
+"""Shapes of the accounts endpoints (issue 6). Input shape only: rules live in policy/managers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts import policy
+from accounts.choices import METHOD_CHOICES, STATUS_CHOICES, TIER_CHOICES
+from accounts.models import BirthdateChangeRequest, User
+
+AUDIENCES = [a.value for a in policy.Audience]
+MAX_ID = 2**63 - 1
+
+
+def user_id_field(**kwargs: Any) -> serializers.IntegerField:
+    """A user id in a request body (bounded so that no database integer can overflow)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class UserCreateSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64, help_text="The app back end's id.")
+    username = serializers.CharField(max_length=150)
+    birthdate = serializers.DateField(help_text="YYYY-MM-DD; not kept if the age gate refuses.")
+    country = serializers.CharField(
+        min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2 country of residence."
+    )
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    age = serializers.IntegerField(help_text="Whole years completed today (POLICY.md §1).")
+    tier = serializers.ChoiceField(choices=TIER_CHOICES)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+
+    @staticmethod
+    def represent(user: User, *, today: dt.date) -> dict[str, Any]:
+        return {
+            "id": user.pk,
+            "external_id": user.external_id,
+            "age": user.age(today),
+            "tier": str(user.tier(today)),
+            "status": user.status,
+        }
+
+
+class CapabilitySerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    value = serializers.JSONField(
+        allow_null=True,
+        help_text="The effective value where the row has one: an audience (nobody, friends, "
+        "everyone), a boolean, a status, minutes, or quiet hours {start, end} (local time).",
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text="POLICY.md §3 reason code when refused or limited, else null."
+    )
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    age = serializers.IntegerField()
+    tier = serializers.ChoiceField(choices=TIER_CHOICES)
+    capabilities = serializers.DictField(
+        child=CapabilitySerializer(),
+        help_text="Every capability of POLICY.md §3: " + ", ".join(policy.CAPABILITY_NAMES) + ".",
+    )
+
+
+def capability_value(value: object) -> object:
+    """Plain JSON for a policy value (enums to strings, quiet hours to {start, end})."""
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, dt.time) for v in value):
+        return {"start": value[0].strftime("%H:%M"), "end": value[1].strftime("%H:%M")}
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class SettingsPatchSerializer(serializers.Serializer):
+    """Documentation of PATCH settings/: any subset; the manager validates names and values."""
+
+    dm_setting = serializers.ChoiceField(choices=AUDIENCES, required=False)
+    private_account = serializers.BooleanField(required=False)
+    comment_setting = serializers.ChoiceField(choices=AUDIENCES, required=False)
+    duet_setting = serializers.ChoiceField(choices=AUDIENCES, required=False)
+    download_setting = serializers.BooleanField(required=False)
+    suggest_account = serializers.BooleanField(required=False)
+
+
+class SettingsSerializer(serializers.Serializer):
+    dm_setting = serializers.ChoiceField(choices=AUDIENCES)
+    private_account = serializers.BooleanField()
+    comment_setting = serializers.ChoiceField(choices=AUDIENCES)
+    duet_setting = serializers.ChoiceField(choices=AUDIENCES)
+    download_setting = serializers.BooleanField()
+    suggest_account = serializers.BooleanField()
+
+
+class BirthdateChangeCreateSerializer(serializers.Serializer):
+    birthdate = serializers.DateField(help_text="The corrected birthdate, YYYY-MM-DD.")
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    evidence_reference = serializers.CharField(
+        max_length=200, allow_blank=True, help_text="A reference to the evidence, never it."
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class BirthdateChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=BirthdateChangeRequest.Status.choices,
+        help_text="applied: younger, in effect at once; pending: older, waits for staff review.",
+    )
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    created_at = serializers.DateTimeField()

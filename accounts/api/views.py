@@ -1,0 +1,213 @@
+"""Accounts endpoints of the API (issue 6): sign-up with the age gate, reads, capabilities,
+settings and birthdate-change requests. Thin: every rule is in `accounts.policy` and the managers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import policy
+from accounts.facts import facts_of
+from accounts.models import BirthdateChangeRequest, SafetySettings, User
+from safety_portal import clock
+from safety_portal.exceptions import DomainError
+from safety_portal.integrations import age_gate
+from safety_portal.integrations.pagination import ApiCursorPagination
+from safety_portal.integrations.schema import api_doc
+from safety_portal.integrations.scopes import Scope
+from safety_portal.integrations.views import ApiGenericView, ApiView
+
+from .serializers import (
+    BirthdateChangeCreateSerializer,
+    BirthdateChangeSerializer,
+    CapabilitiesSerializer,
+    SettingsPatchSerializer,
+    SettingsSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    capability_value,
+)
+
+TAGS = ["users"]
+
+
+def app_user_or_404(pk: int) -> User:
+    """An app user; staff accounts (no birthdate) are invisible to API clients (404)."""
+    return get_object_or_404(User.objects.app_users(), pk=pk)
+
+
+class UserListCreateView(ApiGenericView):
+    scopes = {"GET": Scope.USERS_READ, "POST": Scope.USERS_WRITE}
+    pagination_class = ApiCursorPagination
+    serializer_class = UserSerializer
+
+    @api_doc(
+        summary="Find app users",
+        scope=Scope.USERS_READ,
+        description="Newest first. `external_id` looks up the account the app back end knows.",
+        parameters=[OpenApiParameter("external_id", str, required=False)],
+        responses={200: UserSerializer(many=True)},
+        errors=[400],
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        queryset = User.objects.app_users().order_by("-id")
+        external_id = request.query_params.get("external_id")
+        if external_id is not None:
+            queryset = queryset.filter(external_id=external_id)
+        page = self.paginate_queryset(queryset)
+        today = clock.today()
+        return self.get_paginated_response([UserSerializer.represent(u, today=today) for u in page])
+
+    @api_doc(
+        summary="Sign up an app user (age gate)",
+        scope=Scope.USERS_WRITE,
+        description=(
+            "Below the country's minimum age (POLICY.md §2) no account is created: 403 "
+            "`under_minimum_age`, and the refusal is kept without the birthdate. A retry for the "
+            "same `external_id` within 24 h that would pass is refused (403 `age_gate_retry`) "
+            "and flagged for staff review. 409 `duplicate` for a taken username or external_id."
+        ),
+        request=UserCreateSerializer,
+        responses={201: UserSerializer},
+        writes=True,
+        errors=[409],
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(UserCreateSerializer, request.data)
+        user = age_gate.sign_up(client=self.client, **data)
+        return Response(
+            UserSerializer.represent(user, today=clock.today()), status=status.HTTP_201_CREATED
+        )
+
+
+class UserDetailView(ApiView):
+    scopes = {"GET": Scope.USERS_READ}
+
+    @api_doc(
+        summary="One app user",
+        scope=Scope.USERS_READ,
+        responses={200: UserSerializer},
+        errors=[404],
+        tags=TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(UserSerializer.represent(app_user_or_404(pk), today=clock.today()))
+
+
+class CapabilitiesView(ApiView):
+    scopes = {"GET": Scope.USERS_READ}
+
+    @api_doc(
+        summary="What the user may do today, and why not",
+        scope=Scope.USERS_READ,
+        description=(
+            "Every capability of POLICY.md §3 with its effective value (tier ceiling, country, "
+            "guardian, moderation restriction and own setting combined) and the reason code "
+            "when something is refused or limited. The single source other services consult."
+        ),
+        responses={200: CapabilitiesSerializer},
+        errors=[404],
+        tags=TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = app_user_or_404(pk)
+        now, today = clock.now(), clock.today()
+        caps = policy.capabilities(facts_of(user, at=now, on=today), on=today)
+        return Response(
+            {
+                "age": user.age(today),
+                "tier": str(user.tier(today)),
+                "capabilities": {
+                    name: {
+                        "allowed": cap.allowed,
+                        "value": capability_value(cap.value),
+                        "reason": None if cap.reason is None else str(cap.reason),
+                    }
+                    for name, cap in caps.items()
+                },
+            }
+        )
+
+
+class SettingsView(ApiView):
+    scopes = {"PATCH": Scope.USERS_WRITE}
+
+    @api_doc(
+        summary="Change the user's own safety settings",
+        scope=Scope.USERS_WRITE,
+        description=(
+            "Any subset of the settings. A value looser than the user's tier allows is refused "
+            "with 403 and the reason code (`setting_above_tier_ceiling`, "
+            "`setting_locked_for_tier`); unknown names or values are 400. Returns all settings."
+        ),
+        request=SettingsPatchSerializer,
+        responses={200: SettingsSerializer},
+        writes=True,
+        errors=[404],
+        tags=TAGS,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        user = app_user_or_404(pk)
+        values = request.data
+        if not isinstance(values, dict):
+            raise DomainError("invalid", "Send a JSON object of settings.")
+        unknown = sorted(set(values) - set(policy.SETTING_NAMES))
+        if unknown:  # checked here too so that no key can collide with the manager's keywords
+            raise DomainError(
+                "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
+            )
+        SafetySettings.objects.change(user, actor=self.client, **values)
+        current = SafetySettings.objects.get(user=user)
+        return Response({name: getattr(current, name) for name in policy.SETTING_NAMES})
+
+
+class BirthdateChangeRequestView(ApiView):
+    scopes = {"POST": Scope.USERS_WRITE}
+
+    @api_doc(
+        summary="Request a corrected birthdate",
+        scope=Scope.USERS_WRITE,
+        description=(
+            "POLICY.md §4: a younger date applies at once (status `applied`); an older one waits "
+            "for staff review (status `pending`) and needs a method stronger than "
+            "`self_declared` (403 `method_too_weak`). 409 when a request is already pending."
+        ),
+        request=BirthdateChangeCreateSerializer,
+        responses={201: BirthdateChangeSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = app_user_or_404(pk)
+        data = _valid(BirthdateChangeCreateSerializer, request.data)
+        change = BirthdateChangeRequest.objects.submit(
+            user=user,
+            new_birthdate=data["birthdate"],
+            method=data["method"],
+            evidence_reference=data["evidence_reference"],
+            reason=data["reason"],
+            actor=self.client,
+        )
+        body = {
+            "id": change.pk,
+            "user": change.user_id,
+            "status": change.status,
+            "method": change.method,
+            "created_at": change.created_at,
+        }
+        return Response(BirthdateChangeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,363 @@
+"""Report intake over HTTP: `POST /api/v1/reports/` under gunicorn against a trivial DRF endpoint.
+
+Issue 6: the API's report intake, served by gunicorn with 2 sync workers on 127.0.0.1, driven by a
+bounded load generator (a small threaded keep-alive-less HTTP client of ours: each thread sends its
+requests one after another, so concurrency is exactly `--concurrency`). Printed: requests/s, median
+and 99th-percentile latency and errors for the intake, and the same for `GET /api/v1/whoami/` in
+the same run — the trivial endpoint: the same authentication, scope check, throttle and JSON
+rendering, and nothing else. Target: intake throughput at least 0.4x the trivial endpoint's, zero
+errors.
+
+What one intake request does (all of it, as in production): Bearer authentication (one indexed
+query), the per-client throttle (one Redis INCR), the Idempotency-Key record (get-or-create in the
+request's transaction), `Report.objects.file` (subject lookup, minors check, the open case on the
+subject locked or created, priority re-assessment, the report), its audit entries (the hash-chained
+log, whose head is locked: the one serialisation point), the webhook event hook, and the commit.
+
+Honesty notes: the load generator runs on the same two cores as the server and PostgreSQL, so
+absolute figures are low and both endpoints pay the same tax; the ratio is the figure to read.
+Bounded: `--requests` per endpoint (default 1500) and `--seconds` (default 45) per endpoint,
+whichever comes first, sent in three alternating rounds (trivial, intake, trivial, ...) so that the
+background load of this shared machine falls on both alike; a warm-up of 100 requests per endpoint
+is not measured. The data set (the subjects
+reported) is 200 app users, created once and cached (`bench_dataset`). Options: `--requests N`,
+`--seconds S`, `--concurrency C`, `--threads T` (gunicorn threads per worker; 1 = the sync
+worker, the default), `--port P` (default: a free one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.models import User
+from bench.harness import Figure, dataset_ready, mark_dataset, percentile_ms
+from safety_portal.audit.actors import SystemActor
+from safety_portal.integrations.models import ApiClient
+from tests.factories.accounts import birthdate_for_age
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = "api_subjects_v1"
+ACTOR = SystemActor("bench.api")
+CLIENT_NAME = "bench-api"
+
+ROUNDS = 3
+Request = tuple[str, str, bytes | None, dict[str, str]]
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def run(argv: list[str]) -> list[Figure]:
+    parser = argparse.ArgumentParser(prog="bench_api")
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (1: the sync worker; more: gthread).",
+    )
+    args, _ = parser.parse_known_args(argv)
+
+    subjects = _subjects()
+    token = _client_token()
+    args.port = args.port or _free_port()
+    server = _start_gunicorn(args.port, args.threads)
+    try:
+        _wait_ready(server, args.port, token)
+        run_id = uuid.uuid4().hex[:12]
+        trivial = _trivial(token)
+        intake = _intake(token, subjects, run_id)
+        _drive(args.port, trivial, 100, 30, args.concurrency, Phase("warm-up"))
+        _drive(args.port, intake("warm"), 100, 30, args.concurrency, Phase("warm-up"))
+        # Alternate the two endpoints in rounds, so that background load on this shared machine
+        # falls on both alike.
+        base, work = Phase("whoami"), Phase("reports")
+        per_round = max(1, args.requests // ROUNDS)
+        for r in range(ROUNDS):
+            _drive(args.port, trivial, per_round, args.seconds / ROUNDS, args.concurrency, base)
+            _drive(
+                args.port,
+                intake(f"run{r}"),
+                per_round,
+                args.seconds / ROUNDS,
+                args.concurrency,
+                work,
+            )
+    finally:
+        _stop(server)
+    for phase in (base, work):
+        print(
+            f"  {phase.name}: {phase.count} requests in {phase.seconds:.1f} s, "
+            f"statuses {dict(sorted(phase.statuses.items()))}, errors {phase.errors}",
+            file=sys.stderr,
+        )
+    kind = "sync" if args.threads == 1 else f"gthread x{args.threads}"
+    note = f"gunicorn 2 {kind} workers, {args.concurrency} client threads, loopback"
+    return [
+        Figure(
+            "api",
+            "POST reports/ throughput",
+            work.rps,
+            "req/s",
+            baseline=base.rps,
+            target="≥ 0.40x",
+            note=f"baseline GET whoami/; {note}",
+        ),
+        Figure(
+            "api",
+            "POST reports/ median latency",
+            percentile_ms(work.latencies, 50),
+            "ms",
+            baseline=percentile_ms(base.latencies, 50),
+            note=f"{work.count} / {base.count} requests",
+        ),
+        Figure(
+            "api",
+            "POST reports/ p99 latency",
+            percentile_ms(work.latencies, 99),
+            "ms",
+            baseline=percentile_ms(base.latencies, 99),
+        ),
+        Figure(
+            "api",
+            "POST reports/ errors",
+            float(work.errors),
+            "requests",
+            baseline=float(base.errors),
+            target="0",
+            note="any status but 201 (200 for whoami), or a connection error",
+        ),
+    ]
+
+
+# ---- data ------------------------------------------------------------------------------------------
+
+
+def _subjects() -> list[int]:
+    """200 app users to report, created once through the real door and cached."""
+    if not dataset_ready(DATASET):
+        for i in range(200):
+            User.objects.create_app_user(
+                actor=ACTOR,
+                username=f"bench_api_{i:03d}",
+                birthdate=birthdate_for_age(13 + i % 50),
+                country="GB",
+                external_id=f"bench-api-{i:03d}",
+            )
+        mark_dataset(DATASET)
+    return list(User.objects.filter(username__startswith="bench_api_").values_list("id", flat=True))
+
+
+def _client_token() -> str:
+    """The bench's API client, with a fresh token each run (only hashes are stored)."""
+    client = ApiClient.objects.filter(name=CLIENT_NAME, is_active=True).first()
+    if client is None:
+        client, token = ApiClient.objects.create_client(
+            name=CLIENT_NAME,
+            scopes=["reports:write"],
+            throttle_rate="1000000/min",  # the bench measures work, not the throttle's refusals
+            actor=ACTOR,
+        )
+        return token
+    return ApiClient.objects.rotate_token(client, actor=ACTOR, reason="benchmark run")
+
+
+# ---- requests --------------------------------------------------------------------------------------
+
+
+def _trivial(token: str) -> Callable[[int], Request]:
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def make(i: int) -> Request:
+        return "GET", "/api/v1/whoami/", None, headers
+
+    make.expected = 200  # type: ignore[attr-defined]
+    return make
+
+
+def _intake(token: str, subjects: list[int], run_id: str) -> Callable[[str], Callable]:
+    def for_label(label: str) -> Callable[[int], Request]:
+        def make(i: int) -> Request:
+            body = json.dumps(
+                {
+                    "subject_type": "user",
+                    "subject_id": subjects[i % len(subjects)],
+                    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+                    "keywords": [],
+                    "explanation": "Classifier: repeated insults in comments (score 0.93).",
+                    "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
+                }
+            ).encode()
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"bench-{run_id}-{label}-{i}",
+            }
+            return "POST", "/api/v1/reports/", body, headers
+
+        make.expected = 201  # type: ignore[attr-defined]
+        return make
+
+    return for_label
+
+
+# ---- the load generator ----------------------------------------------------------------------------
+
+
+def _drive(
+    port: int,
+    make: Callable[[int], Request],
+    total: int,
+    seconds: float,
+    concurrency: int,
+    phase: Phase,
+) -> Phase:
+    """Send `total` requests from `concurrency` threads, stopping early after `seconds`."""
+    expected = make.expected  # type: ignore[attr-defined]
+    lock = threading.Lock()
+    counter = iter(range(total))
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        errors = 0
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            method, path, body, headers = make(i)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            start = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = -1
+            finally:
+                conn.close()
+            latencies.append(time.perf_counter() - start)
+            statuses[status] = statuses.get(status, 0) + 1
+            errors += status != expected
+        with lock:
+            phase.latencies.extend(latencies)
+            phase.errors += errors
+            for status, n in statuses.items():
+                phase.statuses[status] = phase.statuses.get(status, 0) + n
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phase.seconds += time.perf_counter() - started
+    return phase
+
+
+# ---- the server ------------------------------------------------------------------------------------
+
+
+def _start_gunicorn(port: int, threads: int) -> subprocess.Popen:
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "safety_portal.settings",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "DEBUG": "false",  # production settings: no query log, no debug pages
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen(
+        [
+            str(gunicorn),
+            "safety_portal.wsgi:application",
+            "--workers",
+            "2",
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(server: subprocess.Popen, port: int, token: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode} (port {port} taken?)")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/api/v1/whoami/", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                return
+            raise RuntimeError(f"gunicorn answered {response.status} to whoami/")
+        except (ConnectionRefusedError, http.client.RemoteDisconnected):
+            time.sleep(0.3)
+        finally:
+            conn.close()
+    raise RuntimeError("gunicorn did not start in time")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

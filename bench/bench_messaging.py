@@ -1,0 +1,335 @@
+"""Messaging on PostgreSQL: the price of the guarded send, and the first page of `visible_to`.
+
+Issue 3 asks for two figures:
+
+1. **send vs bare create.** 10,000 messages through `Message.objects.send` (the door: the
+   participants with their follows and blocks in one query, the policy facts of every participant in
+   three, the INSERT) against the same 10,000 rows written by a bare ORM INSERT
+   (`models.Model.save(Message(...), force_insert=True)`: what `Message.objects.create` does, minus
+   the Python guard that refuses it, so that the baseline can run at all). Both pay the PostgreSQL
+   insert trigger. The two run in alternating blocks of 500 so that a growing table or a busy
+   neighbour weighs on both alike; target <= 2.0x. The queries of one send are counted as well.
+2. **visible_to(user), first page.** A user in 1,000 direct threads holding 100,000 messages (2 %
+   hidden by moderation), among 2,000 other threads with 200,000 messages interleaved in time.
+   The first page (50 messages) must be one query that uses an index; the plan is printed.
+
+Data sets are built once and kept (`bench_dataset`): the send pairs through the managers (they
+must be allowed pairs), the visible_to data with set-based SQL. Options: `--sends N`,
+`--repeat N` (visible_to samples), `--rebuild`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from accounts import policy
+from accounts.models import User
+from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
+from messaging.models import Connection, Message, Thread
+from safety_portal import clock
+from safety_portal.audit.actors import SystemActor
+
+ACTOR = SystemActor("bench.messaging")
+UNUSABLE = make_password(None)  # bench users never log in
+SEND_PREFIX = "bench_msg_send_"
+VIEW_PREFIX = "bench_msg_view_"
+PAIRS = 50
+BLOCK = 500
+PAGE = 50
+VIEW_THREADS = 1_000
+VIEW_MESSAGES = 100_000
+NOISE_THREADS = 2_000
+NOISE_MESSAGES = 200_000
+
+
+def run(argv: list[str]) -> list[Figure]:
+    parser = argparse.ArgumentParser(prog="bench_messaging", add_help=False)
+    parser.add_argument("--sends", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--rebuild", action="store_true")
+    args, _ = parser.parse_known_args(argv)
+
+    threads = ensure_send_pairs(rebuild=args.rebuild)
+    viewer = ensure_view_dataset(rebuild=args.rebuild)
+    figures: list[Figure] = []
+    # `make bench` runs with DEBUG=true; production does not, and a debug cursor logs every
+    # query, which would add its own cost to both sides of the ratio.
+    with override_settings(DEBUG=False):
+        figures += measure_send(threads, sends=args.sends)
+        figures += measure_visible_to(viewer, repeat=args.repeat)
+    return figures
+
+
+# --------------------------------------------------------------------------------------------------
+# Data sets
+# --------------------------------------------------------------------------------------------------
+
+
+def _adult_birthdate(rng: random.Random) -> dt.date:
+    return policy.latest_birthdate_for_age(rng.randint(19, 60), clock.today()) - dt.timedelta(
+        days=rng.randint(1, 360)
+    )
+
+
+def ensure_send_pairs(*, rebuild: bool) -> list[tuple[Thread, User, User]]:
+    """Fifty pairs of adult friends, each with a direct thread, made through the doors."""
+    name = "messaging_send_pairs_v1"
+    if rebuild or not dataset_ready(name):
+        rng = random.Random(3)
+        print(f"building {PAIRS} send pairs through the managers ...", file=sys.stderr)
+        with transaction.atomic():
+            for i in range(PAIRS):
+                a, b = (_send_user(f"{SEND_PREFIX}{i:03d}{side}", rng) for side in "ab")
+                for follower, followee in ((a, b), (b, a)):
+                    Connection.objects.follow(follower=follower, followee=followee, actor=ACTOR)
+                if not Thread.objects.direct_between(a, b).exists():
+                    Thread.objects.start(creator=a, participants=[b], actor=ACTOR)
+            mark_dataset(name)
+    out = []
+    for i in range(PAIRS):
+        a = User.objects.get(username=f"{SEND_PREFIX}{i:03d}a")
+        b = User.objects.get(username=f"{SEND_PREFIX}{i:03d}b")
+        out.append((Thread.objects.direct_between(a, b).get(), a, b))
+    return out
+
+
+def _send_user(username: str, rng: random.Random) -> User:
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing
+    return User.objects.create_app_user(
+        actor=ACTOR, username=username, birthdate=_adult_birthdate(rng), country="GB"
+    )
+
+
+def ensure_view_dataset(*, rebuild: bool) -> User:
+    """The viewer's 1,000 threads and 100,000 messages, and the noise around them (set-based SQL)."""
+    name = "messaging_visible_to_v1"
+    viewer_name = f"{VIEW_PREFIX}viewer"
+    if not rebuild and dataset_ready(name):
+        return User.objects.get(username=viewer_name)
+    if User.objects.filter(username=viewer_name).exists():
+        raise SystemExit(
+            "bench_messaging: the visible_to data set exists in part; drop the bench database "
+            "to rebuild it (messaging rows are never deleted, by design)."
+        )
+    print("building the visible_to data set (300,000 messages) ...", file=sys.stderr)
+    rng = random.Random(7)
+    now = clock.now()
+    # Users through the ORM (whatever columns accounts has today), threads and messages in SQL.
+    users = [
+        User(username=viewer_name, birthdate=_adult_birthdate(rng), country="GB", password=UNUSABLE)
+    ]
+    users += [
+        User(
+            username=f"{VIEW_PREFIX}{i:05d}",
+            birthdate=_adult_birthdate(rng),
+            country="GB",
+            password=UNUSABLE,
+        )
+        for i in range(VIEW_THREADS + 2 * NOISE_THREADS)
+    ]
+    with transaction.atomic():
+        User.objects.bulk_create(users, batch_size=2_000)
+        viewer = User.objects.get(username=viewer_name)
+        others = list(
+            User.objects.filter(username__startswith=VIEW_PREFIX)
+            .exclude(pk=viewer.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        partners, noise = others[:VIEW_THREADS], others[VIEW_THREADS:]
+        pairs = [(viewer.pk, p) for p in partners]
+        pairs += [(noise[2 * i], noise[2 * i + 1]) for i in range(NOISE_THREADS)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO messaging_thread
+                    (kind, creator_id, title, created_at, direct_low_id, direct_high_id, locked,
+                     locked_reason, locked_source, locked_detail, locked_at)
+                SELECT 'direct', p.a, '', %(start)s, LEAST(p.a, p.b), GREATEST(p.a, p.b), false,
+                       '', '', '', NULL
+                FROM unnest(%(a)s::bigint[], %(b)s::bigint[]) AS p(a, b)
+                """,
+                {
+                    "start": now - dt.timedelta(days=366),
+                    "a": [a for a, _ in pairs],
+                    "b": [b for _, b in pairs],
+                },
+            )
+            cursor.execute(
+                """
+                INSERT INTO messaging_threadparticipant (thread_id, user_id, added_by_id, joined_at)
+                SELECT t.id, u.user_id, t.creator_id, t.created_at
+                FROM messaging_thread t
+                CROSS JOIN LATERAL (VALUES (t.direct_low_id), (t.direct_high_id)) AS u(user_id)
+                WHERE t.direct_low_id = ANY(%(users)s::bigint[])
+                """,
+                {"users": [viewer.pk, *noise[0::2]]},
+            )
+            # Messages: each thread gets its share, spread over the last year, the viewer's
+            # threads and the noise interleaved in time; 2 % hidden by moderation.
+            for owner_ids, total in (([viewer.pk], VIEW_MESSAGES), (noise[0::2], NOISE_MESSAGES)):
+                cursor.execute(
+                    """
+                    INSERT INTO messaging_message
+                        (thread_id, sender_id, body, created_at, moderation_state,
+                         moderation_changed_at, sent_via)
+                    SELECT t.id,
+                           CASE WHEN g %% 2 = 0 THEN t.direct_low_id ELSE t.direct_high_id END,
+                           'bench message ' || g,
+                           %(end)s - (random() * interval '365 days'),
+                           CASE WHEN random() < 0.02 THEN 'hidden' ELSE 'visible' END,
+                           NULL,
+                           'system:bench.messaging'
+                    FROM messaging_thread t
+                    CROSS JOIN generate_series(1, %(per_thread)s) AS g
+                    WHERE t.creator_id = ANY(%(owners)s::bigint[])
+                    """,
+                    {
+                        "end": now,
+                        "per_thread": total
+                        // (VIEW_THREADS if len(owner_ids) == 1 else NOISE_THREADS),
+                        "owners": owner_ids,
+                    },
+                )
+        mark_dataset(name)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_thread, messaging_threadparticipant, messaging_message")
+    return viewer
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. send vs bare create
+# --------------------------------------------------------------------------------------------------
+
+
+def measure_send(threads: list[tuple[Thread, User, User]], *, sends: int) -> list[Figure]:
+    rows = []
+    for n in range(sends):
+        thread, a, b = threads[n % len(threads)]
+        sender = a if (n // len(threads)) % 2 == 0 else b
+        rows.append((thread, sender, f"bench message {n}: see you at six?"))
+
+    def bare(chunk: list[tuple[Thread, User, str]]) -> list[float]:
+        samples = []
+        for thread, sender, body in chunk:
+            start = time.perf_counter()
+            models.Model.save(
+                Message(
+                    thread=thread,
+                    sender=sender,
+                    body=body,
+                    created_at=clock.now(),
+                    sent_via="system:bench.messaging",
+                ),
+                force_insert=True,
+            )
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    def door(chunk: list[tuple[Thread, User, str]]) -> list[float]:
+        samples = []
+        for thread, sender, body in chunk:
+            start = time.perf_counter()
+            Message.objects.send(sender=sender, thread=thread, body=body, actor=ACTOR)
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    # Warm both paths (connections, caches, plans), then alternate blocks.
+    bare(rows[:100])
+    door(rows[:100])
+    bare_samples: list[float] = []
+    door_samples: list[float] = []
+    for offset in range(0, len(rows), BLOCK):
+        chunk = rows[offset : offset + BLOCK]
+        bare_samples += bare(chunk)
+        door_samples += door(chunk)
+
+    thread, sender, _body = rows[0]
+    with CaptureQueriesContext(connection) as captured:
+        Message.objects.send(sender=sender, thread=thread, body="counted", actor=ACTOR)
+    print("\nqueries of one send:", file=sys.stderr)
+    for q in captured.captured_queries:
+        print(f"  {q['sql'][:160]}", file=sys.stderr)
+
+    door_total, bare_total = sum(door_samples), sum(bare_samples)
+    return [
+        Figure(
+            "messaging",
+            f"{len(rows):,} sends: Message.objects.send",
+            door_total,
+            "s",
+            baseline=bare_total,
+            target="≤ 2.00x",
+            note="baseline: bare ORM INSERT of the same rows",
+        ),
+        Figure(
+            "messaging",
+            "one send, median",
+            median_ms(door_samples),
+            "ms",
+            baseline=median_ms(bare_samples),
+            note=f"p95 {percentile_ms(door_samples, 95):.2f} ms vs {percentile_ms(bare_samples, 95):.2f} ms",
+        ),
+        Figure(
+            "messaging",
+            "queries per send",
+            len(captured),
+            "queries",
+            target="≤ 6",
+            note="any thread size, any history (tests/messaging/test_send_cost.py)",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. visible_to(user), first page
+# --------------------------------------------------------------------------------------------------
+
+
+def measure_visible_to(viewer: User, *, repeat: int) -> list[Figure]:
+    qs = Message.objects.visible_to(viewer)[:PAGE]
+    with CaptureQueriesContext(connection) as captured:
+        page = list(qs)
+    assert len(page) == PAGE, "the viewer should have a full first page"
+    sql, params = qs.query.sql_with_params()
+    plan = explain(sql, params)
+    print(
+        f"\nvisible_to(viewer)[:{PAGE}] — {len(captured)} query:\n{sql % tuple(map(repr, params))}",
+        file=sys.stderr,
+    )
+    print(f"\nplan:\n{plan}\n", file=sys.stderr)
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        list(Message.objects.visible_to(viewer)[:PAGE])
+        samples.append(time.perf_counter() - start)
+    total = Message.objects.filter(thread__participants__user=viewer).count()
+    threads = Thread.objects.for_user(viewer).count()
+    uses_index = "Index" in plan
+    index_names = sorted(
+        {
+            w
+            for w in plan.replace("(", " ").split()
+            if w.startswith(("message_", "participant_", "messaging_"))
+        }
+    )
+    return [
+        Figure(
+            "messaging",
+            f"visible_to first page ({threads:,} threads, {total:,} messages)",
+            median_ms(samples),
+            "ms",
+            target="1 query, uses an index",
+            note=f"{len(captured)} query; index: {'yes' if uses_index else 'NO'} ({', '.join(index_names)})",
+        )
+    ]

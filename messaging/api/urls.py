@@ -1,0 +1,23 @@
+"""/api/v1/follows/, blocks/, threads/... (issue 6)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("follows/", views.FollowView.as_view(), name="follows"),
+    path("blocks/", views.BlockView.as_view(), name="blocks"),
+    path("threads/", views.ThreadCreateView.as_view(), name="threads"),
+    path(
+        "threads/<int:pk>/participants/",
+        views.ParticipantCreateView.as_view(),
+        name="thread-participants",
+    ),
+    path(
+        "threads/<int:pk>/messages/",
+        views.MessageListCreateView.as_view(),
+        name="thread-messages",
+    ),
+]

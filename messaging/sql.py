@@ -1,0 +1,180 @@
+"""PostgreSQL triggers: what the database itself refuses when a write walks around the managers.
+
+POLICY.md §3 and issue 3 ("backstops under the managers"). A check constraint sees one row; these
+triggers look at the thread the row belongs to:
+
+- a message INSERT into a locked thread, or by someone who is not a participant;
+- an UPDATE of what was sent (thread, sender, body, time, provenance): a removed message keeps its
+  body for the case record and appeals; a DELETE of a message (moderation never hard-deletes);
+- a change of moderation state outside `Message.objects.set_moderation_state`, which names the
+  message it changes in the transaction setting `safety_portal.message_moderation`;
+- a participant INSERT into a locked thread, into a direct thread for anyone but its pair, or
+  beyond `MAX_GROUP_PARTICIPANTS`; an UPDATE or DELETE of a participant (messages keep their sender);
+- a thread's identity changing (kind, creator, pair, creation time), a thread DELETE, and an
+  unlock outside `Thread.objects.unlock`, which names the thread in `safety_portal.thread_unlock`.
+  Locking is never refused: it only adds protection.
+
+What the database cannot judge is the age policy itself (it lives in Python, in one place): a
+participant smuggled into a group with raw SQL is caught by the next send, which asks the policy
+about every member and locks the thread.
+
+The errors carry a constraint name (`CONSTRAINT = ...`) so that the managers can tell a lock that
+raced a send from any other integrity error. Changing `MAX_GROUP_PARTICIPANTS` needs a migration
+that re-creates `messaging_guard_participant_insert`.
+"""
+
+from __future__ import annotations
+
+from .limits import MAX_GROUP_PARTICIPANTS
+
+THREAD_LOCKED_CONSTRAINT = "messaging_thread_locked"
+
+CREATE = f"""
+CREATE OR REPLACE FUNCTION messaging_guard_message_insert() RETURNS trigger AS $$
+DECLARE
+    is_locked boolean;
+BEGIN
+    SELECT t.locked INTO is_locked FROM messaging_thread t WHERE t.id = NEW.thread_id;
+    IF is_locked THEN
+        RAISE EXCEPTION 'thread % is locked: its messages are kept, nobody can post', NEW.thread_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = '{THREAD_LOCKED_CONSTRAINT}';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM messaging_threadparticipant p
+        WHERE p.thread_id = NEW.thread_id AND p.user_id = NEW.sender_id
+    ) THEN
+        RAISE EXCEPTION 'user % is not a participant of thread %', NEW.sender_id, NEW.thread_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_sender_is_participant';
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_message_insert_guard
+    BEFORE INSERT ON messaging_message
+    FOR EACH ROW EXECUTE FUNCTION messaging_guard_message_insert();
+
+CREATE OR REPLACE FUNCTION messaging_guard_message_update() RETURNS trigger AS $$
+BEGIN
+    IF NEW.id IS DISTINCT FROM OLD.id
+       OR NEW.thread_id IS DISTINCT FROM OLD.thread_id
+       OR NEW.sender_id IS DISTINCT FROM OLD.sender_id
+       OR NEW.body IS DISTINCT FROM OLD.body
+       OR NEW.created_at IS DISTINCT FROM OLD.created_at
+       OR NEW.sent_via IS DISTINCT FROM OLD.sent_via THEN
+        RAISE EXCEPTION 'message %: what was sent is kept as sent (thread, sender, body, time)', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_message_content_kept';
+    END IF;
+    IF (NEW.moderation_state IS DISTINCT FROM OLD.moderation_state
+        OR NEW.moderation_changed_at IS DISTINCT FROM OLD.moderation_changed_at)
+       AND coalesce(current_setting('safety_portal.message_moderation', true), '') <> OLD.id::text THEN
+        RAISE EXCEPTION 'message %: moderation state changes only through Message.objects.set_moderation_state', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_moderation_through_manager';
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_message_update_guard
+    BEFORE UPDATE ON messaging_message
+    FOR EACH ROW EXECUTE FUNCTION messaging_guard_message_update();
+
+CREATE OR REPLACE FUNCTION messaging_refuse_delete() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '%: rows are kept (messages are hidden or removed by moderation, never deleted)', TG_TABLE_NAME
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_rows_kept';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_message_delete_guard
+    BEFORE DELETE ON messaging_message
+    FOR EACH ROW EXECUTE FUNCTION messaging_refuse_delete();
+
+CREATE OR REPLACE FUNCTION messaging_guard_participant_insert() RETURNS trigger AS $$
+DECLARE
+    t record;
+    n integer;
+BEGIN
+    SELECT kind, locked, direct_low_id, direct_high_id INTO t
+    FROM messaging_thread WHERE id = NEW.thread_id;
+    IF FOUND THEN
+        IF t.locked THEN
+            RAISE EXCEPTION 'thread % is locked: nobody can join', NEW.thread_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = '{THREAD_LOCKED_CONSTRAINT}';
+        END IF;
+        IF t.kind = 'direct' AND NEW.user_id NOT IN (t.direct_low_id, t.direct_high_id) THEN
+            RAISE EXCEPTION 'thread % is a direct thread; user % is not one of its two people',
+                NEW.thread_id, NEW.user_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_direct_pair_only';
+        END IF;
+        IF t.kind = 'group' THEN
+            SELECT count(*) INTO n FROM messaging_threadparticipant WHERE thread_id = NEW.thread_id;
+            IF n >= {MAX_GROUP_PARTICIPANTS} THEN
+                RAISE EXCEPTION 'thread % already has % participants', NEW.thread_id, n
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_group_size';
+            END IF;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_participant_insert_guard
+    BEFORE INSERT ON messaging_threadparticipant
+    FOR EACH ROW EXECUTE FUNCTION messaging_guard_participant_insert();
+
+CREATE OR REPLACE FUNCTION messaging_refuse_participant_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'participants are kept as they joined (messages keep their sender)'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_participant_kept';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_participant_change_guard
+    BEFORE UPDATE OR DELETE ON messaging_threadparticipant
+    FOR EACH ROW EXECUTE FUNCTION messaging_refuse_participant_change();
+
+CREATE OR REPLACE FUNCTION messaging_guard_thread_update() RETURNS trigger AS $$
+BEGIN
+    IF NEW.id IS DISTINCT FROM OLD.id
+       OR NEW.kind IS DISTINCT FROM OLD.kind
+       OR NEW.creator_id IS DISTINCT FROM OLD.creator_id
+       OR NEW.direct_low_id IS DISTINCT FROM OLD.direct_low_id
+       OR NEW.direct_high_id IS DISTINCT FROM OLD.direct_high_id
+       OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
+        RAISE EXCEPTION 'thread %: kind, creator, pair and creation time never change', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_thread_identity_kept';
+    END IF;
+    IF OLD.locked AND NOT NEW.locked
+       AND coalesce(current_setting('safety_portal.thread_unlock', true), '') <> OLD.id::text THEN
+        RAISE EXCEPTION 'thread %: unlocking is an explicit action (Thread.objects.unlock)', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_unlock_explicit';
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER messaging_thread_update_guard
+    BEFORE UPDATE ON messaging_thread
+    FOR EACH ROW EXECUTE FUNCTION messaging_guard_thread_update();
+
+CREATE TRIGGER messaging_thread_delete_guard
+    BEFORE DELETE ON messaging_thread
+    FOR EACH ROW EXECUTE FUNCTION messaging_refuse_delete();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS messaging_thread_delete_guard ON messaging_thread;
+DROP TRIGGER IF EXISTS messaging_thread_update_guard ON messaging_thread;
+DROP FUNCTION IF EXISTS messaging_guard_thread_update();
+DROP TRIGGER IF EXISTS messaging_participant_change_guard ON messaging_threadparticipant;
+DROP FUNCTION IF EXISTS messaging_refuse_participant_change();
+DROP TRIGGER IF EXISTS messaging_participant_insert_guard ON messaging_threadparticipant;
+DROP FUNCTION IF EXISTS messaging_guard_participant_insert();
+DROP TRIGGER IF EXISTS messaging_message_delete_guard ON messaging_message;
+DROP FUNCTION IF EXISTS messaging_refuse_delete();
+DROP TRIGGER IF EXISTS messaging_message_update_guard ON messaging_message;
+DROP FUNCTION IF EXISTS messaging_guard_message_update();
+DROP TRIGGER IF EXISTS messaging_message_insert_guard ON messaging_message;
+DROP FUNCTION IF EXISTS messaging_guard_message_insert();
+"""

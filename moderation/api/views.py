@@ -1,0 +1,354 @@
+"""Moderation endpoints of the API (issue 6): report intake, cases, decisions, statements of
+reasons and the audit log.
+
+Thin: reports go through `Report.objects.file` (priority, case joining and age flags live there),
+decisions through `Case.objects.claim` + `services.decide` (roles, effects, statements), reads
+through the managers' vocabulary. The API client is the actor of every write it makes; a decision
+is the moderator's, and the client that carried it is recorded beside it in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from moderation import services, statements
+from moderation.models import Case, Decision, Report, StatementOfReasons, Strike
+from safety_portal import audit, clock
+from safety_portal.audit.models import AuditEntry
+from safety_portal.exceptions import DomainError
+from safety_portal.integrations import idempotency
+from safety_portal.integrations.pagination import (
+    ApiCursorPagination,
+    AuditCursorPagination,
+    StatementsPagination,
+)
+from safety_portal.integrations.schema import api_doc
+from safety_portal.integrations.scopes import Scope
+from safety_portal.integrations.views import ApiGenericView, ApiView
+
+from .serializers import (
+    AuditEntrySerializer,
+    CaseDetailSerializer,
+    CaseSerializer,
+    DecisionCreateSerializer,
+    DecisionResultSerializer,
+    ReportCreateSerializer,
+    ReportResultSerializer,
+    StatementsSerializer,
+)
+
+MODERATION = ["moderation"]
+TRANSPARENCY = ["transparency"]
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _since(raw: str | None, field: str = "since") -> dt.datetime | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return statements.parse_since(raw)
+    except (ValueError, OverflowError) as exc:
+        raise DomainError(
+            "invalid", "Use YYYY-MM-DD or an ISO 8601 date-time.", fields={field: [str(exc)]}
+        ) from exc
+
+
+def _bool(raw: str, field: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"true", "1", "yes"}:
+        return True
+    if value in {"false", "0", "no"}:
+        return False
+    raise DomainError("invalid", f"{field} is true or false.", fields={field: ["true or false"]})
+
+
+class ReportCreateView(ApiView):
+    scopes = {"POST": Scope.REPORTS_WRITE}
+
+    @api_doc(
+        summary="File a report (DSA art. 16 notice, trusted flagger, integration or rule)",
+        scope=Scope.REPORTS_WRITE,
+        description=(
+            "Needs an `Idempotency-Key` header (1-255 visible ASCII characters): the same key "
+            "with the same body answers the first result again with 200; the same key with "
+            "another body is 409 `idempotency_key_reused`. Keys are per client and kept 24 h. "
+            "Reports on a subject that has an open case join it; the answer names the case and "
+            "its priority band. A subject that does not exist is 404."
+        ),
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="A unique string per report, e.g. a UUID.",
+            )
+        ],
+        request=ReportCreateSerializer,
+        responses={201: ReportResultSerializer, 200: ReportResultSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=MODERATION,
+    )
+    def post(self, request: Request) -> Response:
+        key = idempotency.read_key(request.headers)
+        raw = request.data
+        data = _valid(ReportCreateSerializer, raw)
+        reporter = None
+        if data.get("reporter") is not None:
+            reporter = User.objects.app_users().filter(pk=data["reporter"]).first()
+            if reporter is None:
+                raise DomainError(
+                    "invalid", "Unknown reporter.", fields={"reporter": ["unknown user"]}
+                )
+
+        def file() -> tuple[int, dict[str, Any]]:
+            report = Report.objects.file(
+                actor=self.client,
+                reporter=reporter,
+                subject_type=data["subject_type"],
+                subject_id=data["subject_id"],
+                category=data["category"],
+                keywords=data.get("keywords", []),
+                explanation=data["explanation"],
+                source_type=data["source_type"],
+            )
+            return status.HTTP_201_CREATED, {
+                "id": report.pk,
+                "case_id": report.case_id,
+                "priority": report.case.priority,
+            }
+
+        code, body = idempotency.run_once(
+            client=self.client,
+            key=key,
+            method=request.method,
+            path=request.path,
+            data=raw,
+            action=file,
+        )
+        return Response(body, status=code)
+
+
+def _cases() -> Any:
+    now = clock.now()
+    strikes = (
+        Strike.objects.active(at=now)
+        .filter(user_id=OuterRef("subject_user_id"))
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case.objects.annotate(
+        active_strikes=Subquery(strikes, output_field=IntegerField())
+    ).order_by("-id")
+
+
+class CaseListView(ApiGenericView):
+    scopes = {"GET": Scope.CASES_READ}
+    pagination_class = ApiCursorPagination
+    serializer_class = CaseSerializer
+
+    @api_doc(
+        summary="Cases, newest first",
+        scope=Scope.CASES_READ,
+        parameters=[
+            OpenApiParameter("status", str, enum=[s.value for s in Case.Status]),
+            OpenApiParameter("priority", int, enum=[1, 2, 3, 4]),
+            OpenApiParameter("involving_minors", bool),
+            OpenApiParameter("category", str),
+        ],
+        responses={200: CaseSerializer(many=True)},
+        errors=[400],
+        tags=MODERATION,
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        queryset = _cases()
+        if "status" in params:
+            if params["status"] not in Case.Status.values:
+                raise DomainError("invalid", "Unknown status.", fields={"status": ["unknown"]})
+            queryset = queryset.filter(status=params["status"])
+        if "priority" in params:
+            if params["priority"] not in {"1", "2", "3", "4"}:
+                raise DomainError("invalid", "Priority is 1 to 4.", fields={"priority": ["1-4"]})
+            queryset = queryset.filter(priority=int(params["priority"]))
+        if "involving_minors" in params:
+            minors = _bool(params["involving_minors"], "involving_minors")
+            queryset = (
+                queryset.involving_minors() if minors else queryset.exclude(involves_minor=True)
+            )
+        if "category" in params:
+            queryset = queryset.filter(category=params["category"])
+        page = self.paginate_queryset(queryset)
+        now = clock.now()
+        return self.get_paginated_response([CaseSerializer.represent(c, now=now) for c in page])
+
+
+class CaseDetailView(ApiView):
+    scopes = {"GET": Scope.CASES_READ}
+
+    @api_doc(
+        summary="One case, with its decisions",
+        scope=Scope.CASES_READ,
+        responses={200: CaseDetailSerializer},
+        errors=[404],
+        tags=MODERATION,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        case = get_object_or_404(
+            _cases().prefetch_related(
+                Prefetch("decisions", queryset=Decision.objects.order_by("decided_at", "id"))
+            ),
+            pk=pk,
+        )
+        body = CaseSerializer.represent(case, now=clock.now())
+        body["decisions"] = [
+            {
+                "id": d.pk,
+                "type": d.type,
+                "decided_at": d.decided_at,
+                "ends_at": d.ends_at,
+                "overturned": d.overturned_at is not None,
+            }
+            for d in case.decisions.all()
+        ]
+        return Response(CaseDetailSerializer(body).data)
+
+
+class DecisionCreateView(ApiView):
+    scopes = {"POST": Scope.DECISIONS_WRITE}
+
+    @api_doc(
+        summary="Decide a case on behalf of a named moderator",
+        scope=Scope.DECISIONS_WRITE,
+        description=(
+            "The case is claimed for `moderator` (409 `claimed_by_another` when someone else "
+            "holds it), then decided through the same service as the portal: the moderator "
+            "must hold the role for the decision (403 `not_permitted`), its effects, strike, "
+            "statement of reasons and notices are written in one transaction, and a decided "
+            "case is 409. The entry `moderation.decision.via_api` records the client."
+        ),
+        request=DecisionCreateSerializer,
+        responses={201: DecisionResultSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=MODERATION,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = get_object_or_404(Case.objects.all(), pk=pk)
+        data = _valid(DecisionCreateSerializer, request.data)
+        moderator = User.objects.filter(pk=data.pop("moderator")).first()
+        if moderator is None:
+            raise DomainError("invalid", "Unknown moderator.", fields={"moderator": ["unknown"]})
+        target_id = data.pop("target_user", None)
+        target = None
+        if target_id is not None:
+            target = User.objects.app_users().filter(pk=target_id).first()
+            if target is None:
+                raise DomainError(
+                    "invalid", "Unknown user.", fields={"target_user": ["unknown user"]}
+                )
+        with transaction.atomic():
+            Case.objects.claim(case, moderator=moderator)
+            decision = services.decide(
+                case,
+                moderator=moderator,
+                decision_type=data.pop("decision_type"),
+                facts=data.pop("facts"),
+                target_user=target,
+                **data,
+            )
+            audit.record(
+                actor=self.client,
+                action="moderation.decision.via_api",
+                target=decision,
+                after={"case": case.pk, "moderator": moderator.pk, "type": decision.type},
+            )
+        decision = Decision.objects.select_related("statement").get(pk=decision.pk)
+        return Response(
+            DecisionResultSerializer(DecisionResultSerializer.represent(decision)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class StatementListView(ApiGenericView):
+    scopes = {"GET": Scope.SOR_READ}
+    pagination_class = StatementsPagination
+
+    @api_doc(
+        summary="Statements of reasons (DSA Transparency Database schema)",
+        scope=Scope.SOR_READ,
+        description=(
+            '`{"statements": [...]}` in the schema of POLICY.md §6, oldest first, at most 100 '
+            "per answer (the Commission's batch limit); `next` fetches the following batch. "
+            "`since` is YYYY-MM-DD (midnight, portal time zone) or an ISO 8601 date-time."
+        ),
+        parameters=[
+            OpenApiParameter("since", str, description="Created at or after this."),
+            OpenApiParameter("cursor", str, description="From `next` of the previous answer."),
+            OpenApiParameter("page_size", int, description="At most 100 (the default)."),
+        ],
+        responses={200: StatementsSerializer},
+        errors=[400],
+        tags=TRANSPARENCY,
+    )
+    def get(self, request: Request) -> Response:
+        since = _since(request.query_params.get("since"))
+        queryset = StatementOfReasons.objects.all()
+        if since is not None:
+            queryset = queryset.filter(created_at__gte=since)
+        page = self.paginate_queryset(queryset.only("id", "created_at", "payload"))
+        return self.get_paginated_response([s.payload for s in page])
+
+
+class AuditLogView(ApiGenericView):
+    scopes = {"GET": Scope.AUDIT_READ}
+    pagination_class = AuditCursorPagination
+    serializer_class = AuditEntrySerializer
+
+    @api_doc(
+        summary="The audit log, newest first",
+        scope=Scope.AUDIT_READ,
+        description=(
+            "`action` is an exact dotted code (`accounts.status.changed`) or a prefix ending "
+            "in a dot (`moderation.`). Values are already redacted at write time (secrets, "
+            "minors' exact birthdates)."
+        ),
+        parameters=[
+            OpenApiParameter("since", str, description="YYYY-MM-DD or ISO 8601 date-time."),
+            OpenApiParameter("action", str),
+        ],
+        responses={200: AuditEntrySerializer(many=True)},
+        errors=[400],
+        tags=TRANSPARENCY,
+    )
+    def get(self, request: Request) -> Response:
+        queryset = AuditEntry.objects.all()
+        since = _since(request.query_params.get("since"))
+        if since is not None:
+            queryset = queryset.since(since)
+        action = request.query_params.get("action")
+        if action:
+            queryset = (
+                queryset.action_prefix(action)
+                if action.endswith(".")
+                else queryset.filter(Q(action=action))
+            )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)

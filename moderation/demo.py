@@ -1,0 +1,421 @@
+"""Demo moderation data: a real day's work for a moderator opening the portal (issue 4).
+
+Open cases of every priority band (some overdue, some involving minors, one from a trusted
+flagger, one escalated, one in progress), decided cases with their statements of reasons, a
+pending and a decided appeal, and raised contact-risk and age flags. Everything goes through the
+same managers and services as production, so the audit log, notices and statements are real.
+
+Idempotent: each scenario marks its first report with `evidence["demo"] = <key>` and is skipped
+when that report exists. Runs after `accounts.demo` (people, staff roles) and `messaging.demo`
+(threads and messages; the message scenarios are skipped without them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import User
+from safety_portal import clock
+from safety_portal.demo import DEMO_ACTOR, DemoContext
+from safety_portal.exceptions import PolicyViolation
+
+from . import risk_signals, services
+from .models import Case, CaseNote, Flag, Report, ReporterStanding, TrustedFlagger
+from .sor_schema import Category, CategoryKeyword, SourceType
+
+HOTLINE = "Safer Internet Hotline (demo)"
+MINORS = Category.PROTECTION_OF_MINORS.value
+GROOMING = CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS.value
+SPECIAL = {
+    "maya_sweet16",
+    "luca_leapday",
+    "noah_almost18",
+    "sofia_says_older",
+    "tom_age_corrected",
+    "parent_ana",
+    "teo_ana",
+}
+
+
+class _People:
+    """Demo app users by age group, in a stable order, each handed out once per run."""
+
+    def __init__(self) -> None:
+        today = clock.today()
+        base = User.objects.app_users().exclude(username__in=SPECIAL).order_by("pk")
+        self.pools = {
+            "adult": list(base.adults(on=today)),
+            "young_teen": list(base.in_tier("young_teen", on=today)),
+            "older_teen": list(base.in_tier("older_teen", on=today)),
+        }
+        self.next = dict.fromkeys(self.pools, 0)
+
+    def take(self, group: str) -> User:
+        pool = self.pools[group]
+        if self.next[group] >= len(pool):
+            raise RuntimeError(f"the demo needs more {group} users; run accounts.demo first")
+        person = pool[self.next[group]]
+        self.next[group] += 1
+        return person
+
+
+def _done(key: str) -> bool:
+    return Report.objects.filter(evidence__demo=key).exists()
+
+
+def _report(key: str, subject: User, **kwargs: Any) -> Report:
+    evidence = {"demo": key, **kwargs.pop("evidence", {})}
+    kwargs.setdefault("actor", kwargs.get("reporter") or DEMO_ACTOR)
+    return Report.objects.file(
+        subject_type="user", subject_id=subject.pk, evidence=evidence, **kwargs
+    )
+
+
+def _backdate(case: Case, hours: float) -> None:
+    """Demo only: move a case's clock back so the queue shows overdue work. The due time is
+    recomputed from the same formula (the gap to opening is kept)."""
+    shift = dt.timedelta(hours=hours)
+    Case.objects.filter(pk=case.pk).update(
+        opened_at=case.opened_at - shift, due_at=case.due_at - shift
+    )
+    case.reports.update(created_at=case.opened_at - shift)
+
+
+def seed(ctx: DemoContext) -> None:
+    staff = {
+        u.username: u for u in User.objects.filter(username__in=["triage", "moderator", "senior"])
+    }
+    if len(staff) < 3:
+        ctx.say("moderation: staff logins missing (run accounts.demo first); skipped.")
+        return
+    people = _People()
+    scenarios: list[tuple[str, Callable[[], None]]] = [
+        ("open cases of every priority", lambda: _open_cases(people, staff)),
+        ("decided cases and appeals", lambda: _decided_cases(people, staff)),
+        ("flags", lambda: _flags(people, staff)),
+        ("message cases", lambda: _message_cases(people, staff)),
+    ]
+    for _label, scenario in ctx.progress(scenarios, total=len(scenarios), label="moderation"):
+        with transaction.atomic():
+            scenario()
+    open_cases = Case.objects.open()
+    ctx.say(
+        f"{open_cases.count()} open cases ({open_cases.overdue().count()} overdue, "
+        f"{open_cases.involving_minors().count()} involving minors), "
+        f"{Case.objects.decided().count()} decided, {Flag.objects.open().count()} open flags."
+    )
+    ctx.notes.append(
+        "Moderation: log in as 'moderator' and claim the top case; 'senior' has the escalated "
+        "case and a pending appeal; 'auditor' can export statements of reasons."
+    )
+
+
+def _open_cases(people: _People, staff: dict[str, User]) -> None:
+    if not _done("grooming"):
+        case = _report(
+            "grooming",
+            people.take("adult"),
+            reporter=people.take("young_teen"),
+            category=MINORS,
+            keywords=[GROOMING],
+            explanation="He keeps asking me to add him on another app and to keep it secret.",
+        ).case
+        _backdate(case, 3)  # P1, involves a minor, overdue
+    if not _done("self-harm"):
+        _report(
+            "self-harm",
+            people.take("young_teen"),
+            reporter=people.take("young_teen"),
+            category=Category.SELF_HARM,
+            keywords=[CategoryKeyword.SELF_MUTILATION],
+            explanation="My friend posted that she wants to hurt herself tonight.",
+        )
+    if not _done("trusted-flagger"):
+        hotline = TrustedFlagger.objects.filter(name=HOTLINE).first()
+        if hotline is None:
+            hotline = TrustedFlagger.objects.register(
+                name=HOTLINE, designated_by="IE", actor=DEMO_ACTOR
+            )
+        _report(
+            "trusted-flagger",
+            people.take("adult"),
+            trusted_flagger=hotline,
+            source_type=SourceType.TRUSTED_FLAGGER,
+            category=Category.CYBER_VIOLENCE,
+            keywords=[CategoryKeyword.CYBER_HARASSMENT],
+            explanation="Coordinated harassment of a journalist, 14 accounts involved.",
+        )
+    if not _done("teen-harassment"):
+        case = _report(
+            "teen-harassment",
+            people.take("older_teen"),
+            reporter=people.take("older_teen"),
+            category=Category.CYBER_VIOLENCE,
+            keywords=[CategoryKeyword.CYBER_BULLYING_INTIMIDATION],
+            explanation="Posting edited photos of me with insults every day.",
+        ).case
+        _backdate(case, 6)  # P2, overdue
+    if not _done("adult-harassment"):
+        case = _report(
+            "adult-harassment",
+            people.take("adult"),
+            reporter=people.take("adult"),
+            category=Category.ILLEGAL_OR_HARMFUL_SPEECH,
+            keywords=[CategoryKeyword.HATE_SPEECH],
+            explanation="Slurs about my religion in the comments under every video.",
+        ).case
+        Case.objects.claim(case, moderator=staff["moderator"])  # in progress
+        CaseNote.objects.add(case, author=staff["moderator"], body="Checking the comment history.")
+    if not _done("scam-flood"):
+        subject = people.take("adult")
+        for n in range(4):
+            _report(
+                "scam-flood" if n == 0 else f"scam-flood-{n}",
+                subject,
+                reporter=people.take("adult"),
+                category=Category.SCAMS_AND_FRAUD,
+                keywords=[CategoryKeyword.PHISHING],
+                explanation="Sent me a link to 'verify my account' that asks for my password.",
+            )
+    if not _done("scam-single"):
+        case = _report(
+            "scam-single",
+            people.take("adult"),
+            reporter=people.take("adult"),
+            category=Category.SCAMS_AND_FRAUD,
+            explanation="Selling fake concert tickets.",
+        ).case
+        _backdate(case, 24 * 4)  # P4, overdue
+    if not _done("copyright"):
+        _report(
+            "copyright",
+            people.take("adult"),
+            reporter=people.take("adult"),
+            category=Category.INTELLECTUAL_PROPERTY_INFRINGEMENTS,
+            keywords=[CategoryKeyword.COPYRIGHT_INFRINGEMENT],
+            explanation="Reuploads my videos as their own.",
+        )
+    if not _done("marked-reporter"):
+        reporter = people.take("adult")
+        if not ReporterStanding.objects.filter(reporter=reporter).exists():
+            ReporterStanding.objects.record_outcomes(
+                [reporter.pk] * 7, upheld=False, actor=DEMO_ACTOR
+            )
+        _report(
+            "marked-reporter",
+            people.take("adult"),
+            reporter=reporter,
+            category=Category.CYBER_VIOLENCE,
+            explanation="They disagreed with me.",
+        )
+    if not _done("escalated"):
+        case = _report(
+            "escalated",
+            people.take("adult"),
+            reporter=people.take("older_teen"),
+            category=Category.RISK_FOR_PUBLIC_SECURITY,
+            explanation="Posts about bringing a weapon to school on Monday.",
+        ).case
+        Case.objects.claim(case, moderator=staff["triage"])
+        services.decide(
+            case,
+            moderator=staff["triage"],
+            decision_type="escalate",
+            facts="Possible threat to a school; needs a senior and possibly the police.",
+        )
+
+
+def _claim_and_decide(case: Case, moderator: User, **kwargs: Any) -> Any:
+    Case.objects.claim(case, moderator=moderator)
+    return services.decide(case, moderator=moderator, **kwargs)
+
+
+def _decided_cases(people: _People, staff: dict[str, User]) -> None:
+    moderator, senior = staff["moderator"], staff["senior"]
+    if not _done("suspended-appeal-pending"):
+        subject = people.take("adult")
+        case = _report(
+            "suspended-appeal-pending",
+            subject,
+            reporter=people.take("adult"),
+            category=Category.CYBER_VIOLENCE,
+            keywords=[CategoryKeyword.CYBER_HARASSMENT],
+            explanation="Threatening messages after I blocked him elsewhere.",
+        ).case
+        decision = _claim_and_decide(
+            case,
+            moderator,
+            decision_type="suspend",
+            ground="tc_harassment",
+            days=7,
+            facts="Eleven messages over two days with threats after the recipient asked to stop.",
+        )
+        services.file_appeal(
+            decision,
+            appellant=subject,
+            statement="Those messages were a joke between old friends.",
+            actor=subject,
+        )
+    if not _done("dm-ban-overturned"):
+        subject = people.take("adult")
+        case = _report(
+            "dm-ban-overturned",
+            subject,
+            reporter=people.take("adult"),
+            category=Category.SCAMS_AND_FRAUD,
+            explanation="Spam links in my inbox.",
+        ).case
+        decision = _claim_and_decide(
+            case,
+            moderator,
+            decision_type="restrict_feature",
+            ground="tc_spam",
+            feature="direct_messages",
+            days=14,
+            facts="Links to an external shop sent to many accounts.",
+        )
+        appeal = services.file_appeal(
+            decision,
+            appellant=subject,
+            statement="My account was hacked that day; I have since changed my password.",
+            actor=subject,
+        )
+        services.decide_appeal(
+            appeal,
+            reviewer=senior,
+            overturn=True,
+            note="Login history confirms a takeover from a new device on that day.",
+        )
+    if not _done("terminated"):
+        case = _report(
+            "terminated",
+            people.take("adult"),
+            reporter=people.take("adult"),
+            category=Category.VIOLENCE,
+            keywords=[CategoryKeyword.INCITEMENT_VIOLENCE_HATRED],
+            explanation="Calls for attacks on a named group.",
+        ).case
+        _claim_and_decide(
+            case,
+            senior,
+            decision_type="terminate",
+            ground="law_threats",
+            facts="Repeated public calls for violence against a group, after two suspensions.",
+        )
+    if not _done("warned"):
+        case = _report(
+            "warned",
+            people.take("older_teen"),
+            reporter=people.take("older_teen"),
+            category=Category.CYBER_VIOLENCE,
+            explanation="Mean comments.",
+        ).case
+        _claim_and_decide(
+            case,
+            moderator,
+            decision_type="warn",
+            ground="tc_harassment",
+            facts="Two insulting comments under another user's video.",
+        )
+    if not _done("no-violation"):
+        case = _report(
+            "no-violation",
+            people.take("adult"),
+            reporter=people.take("adult"),
+            category=Category.OTHER_VIOLATION_TC,
+            explanation="I don't like their videos.",
+        ).case
+        _claim_and_decide(
+            case, moderator, decision_type="no_violation", facts="Lawful content; no rule broken."
+        )
+
+
+def _flags(people: _People, staff: dict[str, User]) -> None:
+    if not _done("age-flag-open"):
+        subject = people.take("adult")
+        _report(
+            "age-flag-open",
+            subject,
+            reporter=people.take("adult"),
+            category=MINORS,
+            keywords=[CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS],
+            explanation="Says in a video that she is in year 6 at school.",
+        )
+        services.record_age_estimate(
+            user=subject, estimated_age=11.2, confidence=0.91, actor=DEMO_ACTOR, model="demo-age-v2"
+        )
+    if not _done("age-check-required"):
+        subject = people.take("young_teen")
+        flag = services.record_age_estimate(
+            user=subject, estimated_age=10.4, confidence=0.95, actor=DEMO_ACTOR, model="demo-age-v2"
+        )
+        _report(
+            "age-check-required",
+            subject,
+            reporter=people.take("young_teen"),
+            category=MINORS,
+            keywords=[CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS],
+            explanation="He is in my little brother's class, he is 10.",
+        )
+        flag = Flag.objects.get(user=subject, kind="age", status="open")
+        services.request_age_verification(
+            flag, reviewer=staff["senior"], note="Estimate and a classmate's report agree."
+        )
+    if not Flag.objects.filter(kind=Flag.Kind.CONTACT_RISK).exists():
+        adult = people.take("adult")
+        from messaging.models import Thread
+
+        for _ in range(3):
+            minor = people.take("young_teen")
+            try:
+                Thread.objects.start(creator=adult, participants=[minor], actor=adult)
+            except PolicyViolation:
+                continue  # refused, as the policy says: each refusal is the signal's evidence
+            raise RuntimeError("the demo expected the policy to refuse an adult messaging a 13-15")
+        risk_signals.evaluate_contact_risk(user_id=adult.pk, actor=DEMO_ACTOR, at=clock.now())
+
+
+def _message_cases(people: _People, staff: dict[str, User]) -> None:
+    from messaging.models import Message, Thread
+
+    if _done("message-removed") and _done("message-open"):
+        return
+    messages = list(
+        Message.objects.filter(moderation_state="visible", thread__kind=Thread.Kind.DIRECT)
+        .select_related("thread")
+        .order_by("pk")[:40]
+    )
+    today = clock.today()
+    adult_messages = [
+        m
+        for m in messages
+        if m.sender.birthdate is not None and m.sender.age(today) >= 18 and not m.thread.locked
+    ]
+    if len(adult_messages) < 2:
+        return
+    first, second = adult_messages[0], adult_messages[-1]
+    for key, message in (("message-removed", first), ("message-open", second)):
+        if _done(key):
+            continue
+        other = message.thread.participants.exclude(user_id=message.sender_id).first()
+        report = Report.objects.file(
+            actor=other.user,
+            reporter=other.user,
+            subject_type="message",
+            subject_id=message.pk,
+            category=Category.CYBER_VIOLENCE,
+            explanation="This message insults me.",
+            evidence={"demo": key},
+        )
+        if key == "message-removed":
+            _claim_and_decide(
+                report.case,
+                staff["moderator"],
+                decision_type="remove_messages",
+                ground="tc_harassment",
+                facts="The message insults the recipient.",
+            )

@@ -1,0 +1,153 @@
+"""Signals that raise cases on their own: the contact-risk signal (issue 4).
+
+An adult whose direct messages to minors are refused repeatedly, or who tries to reach many
+distinct minors in a short window, gets an automated report (category protection of minors,
+keyword grooming) with the evidence attached, and a contact-risk flag for staff review. The
+thresholds are settings (`moderation/conf.py`): MODERATION_CONTACT_RISK_WINDOW_HOURS,
+MODERATION_CONTACT_RISK_REFUSALS, MODERATION_CONTACT_RISK_DISTINCT_MINORS.
+
+Messaging writes one `RefusedContactAttempt` per refusal; a receiver here queues the evaluation
+through the outbox (so a broker outage loses nothing, issue 7) only when an adult was refused
+contact with a minor. The evaluation is idempotent: with nothing new it changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from accounts import policy as account_policy
+from safety_portal import clock, outbox
+
+from . import conf, policy, sor_schema
+
+TASK = "moderation.evaluate_contact_risk"
+RULE = "contact_risk"
+EVIDENCE_LIMIT = 50
+
+
+def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> Any:
+    """Count the adult's recent attempts on minors; past a threshold, raise the flag and file the
+    automated report. Returns the flag when one was raised or updated, else None.
+
+    Attempts are refused direct messages/starts/adds whose recipient is a minor, plus threads the
+    adult started with a minor, within the window (POLICY.md §3: contact between adults and
+    minors). A second run with no new attempts finds the same counts on the open flag and does
+    nothing.
+    """
+    from accounts.models import User
+    from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
+
+    from .models import Flag, Report
+
+    user = User.objects.filter(pk=user_id).only("pk", "birthdate").first()
+    today = clock.today()
+    if user is None or user.birthdate is None or account_policy.age_on(user.birthdate, today) < 18:
+        return None
+    since = at - conf.contact_risk_window()
+    minors = User.objects.minors(on=today)
+    refusals = list(
+        RefusedContactAttempt.objects.by_sender(user_id)
+        .since(since)
+        .filter(at__lte=at, recipient__in=minors)
+        .order_by("-at", "-pk")
+        .values("pk", "recipient_id", "action", "reason", "at")
+    )
+    started = Thread.objects.filter(creator_id=user_id, created_at__gte=since, created_at__lte=at)
+    reached = set(
+        ThreadParticipant.objects.filter(thread__in=started, user__in=minors)
+        .exclude(user_id=user_id)
+        .values_list("user_id", flat=True)
+    )
+    distinct = reached | {r["recipient_id"] for r in refusals}
+    finding = policy.assess_contact_risk(
+        refusals_to_minors=len(refusals),
+        distinct_minors=len(distinct),
+        max_refusals=int(conf.value("MODERATION_CONTACT_RISK_REFUSALS")),
+        max_distinct=int(conf.value("MODERATION_CONTACT_RISK_DISTINCT_MINORS")),
+    )
+    if not finding.triggered:
+        return None
+    signal = {
+        "source": RULE,
+        "window_hours": int(conf.value("MODERATION_CONTACT_RISK_WINDOW_HOURS")),
+        "refusals_to_minors": len(refusals),
+        "distinct_minors": len(distinct),
+        "reasons": list(finding.reasons),
+    }
+    with transaction.atomic():
+        flag = (
+            Flag.objects.select_for_update()
+            .filter(user_id=user_id, kind=Flag.Kind.CONTACT_RISK, status=Flag.Status.OPEN)
+            .first()
+        )
+        if flag is not None and flag.signals:
+            last = flag.signals[-1]
+            if (last.get("refusals_to_minors"), last.get("distinct_minors")) == (
+                signal["refusals_to_minors"],
+                signal["distinct_minors"],
+            ):
+                return None  # nothing new since the last evaluation
+        evidence = {
+            **signal,
+            "attempts": [
+                {
+                    "id": r["pk"],
+                    "recipient": r["recipient_id"],
+                    "action": r["action"],
+                    "reason": r["reason"],
+                    "at": r["at"].isoformat(),
+                }
+                for r in refusals[:EVIDENCE_LIMIT]
+            ],
+            "threads_started_with_minors": len(reached),
+        }
+        case = None
+        if flag is None or flag.case_id is None or not flag.case.is_open:
+            report = Report.objects.file(
+                actor=actor,
+                subject_type="user",
+                subject_id=user_id,
+                category=sor_schema.Category.PROTECTION_OF_MINORS,
+                keywords=[sor_schema.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS],
+                explanation="Automated contact-risk signal: " + "; ".join(finding.reasons) + ".",
+                rule=RULE,
+                evidence=evidence,
+            )
+            case = report.case
+        return Flag.objects.raise_signal(
+            user_id=user_id, kind=Flag.Kind.CONTACT_RISK, signal=signal, case=case, actor=actor
+        )
+
+
+def queue_evaluation_on_refusal(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """Queue an evaluation when an adult was refused contact with a minor (one query to tell)."""
+    from accounts.models import User
+
+    if not created or instance.recipient_id is None:
+        return
+    today = clock.today()
+    ages = {
+        pk: account_policy.age_on(born, today)
+        for pk, born in User.objects.filter(
+            pk__in=[instance.sender_id, instance.recipient_id], birthdate__isnull=False
+        ).values_list("pk", "birthdate")
+    }
+    sender_age, recipient_age = ages.get(instance.sender_id), ages.get(instance.recipient_id)
+    if sender_age is None or recipient_age is None or sender_age < 18 or recipient_age >= 18:
+        return
+    with transaction.atomic():
+        outbox.enqueue(TASK, kwargs={"user_id": instance.sender_id})
+
+
+def connect() -> None:
+    from messaging.models import RefusedContactAttempt
+
+    post_save.connect(
+        queue_evaluation_on_refusal,
+        sender=RefusedContactAttempt,
+        dispatch_uid="moderation.contact_risk_on_refusal",
+    )

@@ -1,0 +1,46 @@
+"""Thin Celery tasks: each names itself as the actor, calls an idempotent service, returns a count.
+
+Scheduled by `safety_portal/celery.py` (issue 7). Running one twice, or two at once, has the effect of
+running it once: the services lock rows with SKIP LOCKED and re-check state under the lock, and
+the "once" effects (notices, escalations) are backed by unique constraints or recorded timestamps.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from safety_portal import clock
+from safety_portal.audit.actors import SystemActor
+
+from . import risk_signals, services
+
+
+@shared_task(name="moderation.tidy_expired_restrictions")
+def tidy_expired_restrictions() -> int:
+    """Record ended restrictions and tell the users (they already stopped counting at ends_at)."""
+    actor = SystemActor("task.moderation.tidy_expired_restrictions")
+    total = 0
+    while True:
+        done = services.end_elapsed_restrictions(actor=actor, at=clock.now())
+        total += done
+        if done == 0:
+            return total
+
+
+@shared_task(name="moderation.expire_idle_claims")
+def expire_idle_claims() -> int:
+    actor = SystemActor("task.moderation.expire_idle_claims")
+    return services.release_expired_claims(actor=actor, at=clock.now())
+
+
+@shared_task(name="moderation.escalate_overdue_cases")
+def escalate_overdue_cases() -> int:
+    actor = SystemActor("task.moderation.escalate_overdue_cases")
+    return services.escalate_overdue_cases(actor=actor, at=clock.now())
+
+
+@shared_task(name="moderation.evaluate_contact_risk")
+def evaluate_contact_risk(user_id: int) -> bool:
+    actor = SystemActor("task.moderation.evaluate_contact_risk")
+    flag = risk_signals.evaluate_contact_risk(user_id=user_id, actor=actor, at=clock.now())
+    return flag is not None

@@ -1,0 +1,140 @@
+"""The whole audit-log check in one place: `verify_audit_log` and the portal's button both call it.
+
+It reads the external anchors first, then walks the chain in `seq` order with a streaming query, so
+memory stays flat at any size and every anchor names a head committed before the chain's snapshot
+(a new anchor written during the walk cannot be mistaken for a truncated tail). Issue 2 (walk the
+chain, name the first bad entry) and issue 7 (check the chain against the anchors).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from . import anchors as anchor_stores
+from .chain import ROW_FIELDS, ChainProblem, ChainVerifier
+from .models import AuditEntry
+
+ANCHOR_CHOICES = ("all", "redis", "file", "none")
+PROGRESS_EVERY = 2_000
+
+
+@dataclass
+class Verification:
+    checked: int
+    head: tuple[int, int, str] | None  # (seq, id, hash) of the last good entry
+    problem: ChainProblem | None
+    anchors_checked: int = 0
+    anchors_found: int = 0
+    stores: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def summary(self) -> str:
+        """One line for an operator: the verdict, the head, and what the anchors proved."""
+        if self.problem is not None and self.problem.seq is None:
+            return f"audit log check FAILED: {self.problem.problem} ({self.seconds:.1f} s)."
+        if self.problem is not None:
+            return (
+                f"audit chain BROKEN at {self.problem} — {self.checked:,} entries before it "
+                f"are intact ({self.seconds:.1f} s)."
+            )
+        head = (
+            f"head #{self.head[0]} (id {self.head[1]}) {self.head[2][:16]}…"
+            if self.head
+            else "empty log"
+        )
+        if not self.stores:
+            anchors = "anchors not checked"
+        elif self.anchors_found == 0:
+            anchors = (
+                f"no anchors yet in {', '.join(self.stores)}: tail truncation cannot be ruled out"
+            )
+        else:
+            anchors = (
+                f"{self.anchors_checked} anchor(s) matched of {self.anchors_found} in "
+                f"{', '.join(self.stores)}"
+            )
+        return (
+            f"audit chain intact: {self.checked:,} entries, {head}; {anchors} "
+            f"({self.seconds:.1f} s)."
+        )
+
+
+def _stores(which: str) -> list[anchor_stores.AnchorStore]:
+    if which not in ANCHOR_CHOICES:
+        raise ValueError(f"anchors must be one of {', '.join(ANCHOR_CHOICES)}, not {which!r}")
+    if which == "none":
+        return []
+    stores = anchor_stores.configured_stores()
+    if which == "redis":
+        stores = [s for s in stores if isinstance(s, anchor_stores.RedisAnchorStore)]
+        if not stores:
+            raise ValueError("checking the Redis anchors needs REDIS_URL to be set")
+    elif which == "file":
+        stores = [s for s in stores if isinstance(s, anchor_stores.FileAnchorStore)]
+    return stores
+
+
+def verify_chain(
+    *,
+    anchors: str = "all",
+    chunk_size: int = 5_000,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Verification:
+    """Check the audit log; the first problem found is in `.problem` (None when intact).
+
+    `anchors` picks the stores to check ("all" configured, "redis", "file", "none"). Raises
+    ValueError for a bad argument and `anchors.AnchorError` when a store cannot be read (that is
+    "cannot verify", not "intact"). A store holding something that is not an anchor is reported as
+    a problem: garbage in a store that only we append to is evidence of tampering.
+    `on_progress(checked, total)` is called every few thousand entries.
+    """
+    if not 1 <= chunk_size <= 1_000_000:
+        raise ValueError(f"chunk size must be between 1 and 1000000, not {chunk_size}")
+    started = time.monotonic()
+    stores = _stores(anchors)
+    names = [s.name for s in stores]
+    try:
+        anchored = anchor_stores.load_anchors(stores)
+    except anchor_stores.CorruptAnchor as exc:
+        return Verification(
+            0,
+            None,
+            ChainProblem(None, None, f"anchors corrupt: {exc}"),
+            stores=names,
+            seconds=time.monotonic() - started,
+        )
+    verifier = ChainVerifier(anchored)
+    with transaction.atomic():
+        # Inside a transaction the PostgreSQL cursor streams without WITH HOLD, so the server
+        # does not materialise the whole result first.
+        total = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        rows = (
+            AuditEntry.objects.order_by("seq")
+            .values_list(*ROW_FIELDS)
+            .iterator(chunk_size=chunk_size)
+        )
+        for row in rows:
+            if verifier.check_row(row) is not None:
+                break
+            if on_progress is not None and verifier.checked % PROGRESS_EVERY == 0:
+                on_progress(verifier.checked, total)
+    problem = verifier.finish()
+    if on_progress is not None:
+        on_progress(verifier.checked, total)
+    return Verification(
+        checked=verifier.checked,
+        head=verifier.head,
+        problem=problem,
+        anchors_checked=verifier.anchors_checked,
+        anchors_found=sum(len(group) for group in anchored.values()),
+        stores=names,
+        seconds=time.monotonic() - started,
+    )

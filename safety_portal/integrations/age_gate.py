@@ -1,0 +1,134 @@
+"""The sign-up age gate of the API (issue 6; POLICY.md §2 minimum age, §4 age signals).
+
+A sign-up below the country's minimum age creates no account; the refusal is kept WITHOUT the
+birthdate (external id, country, time) so that a retry for the same external id within
+RETRY_WINDOW that would now pass — the classic "try an older birthdate" — is refused too
+(`age_gate_retry`) and flagged: the attempt is marked `flagged` (there is no account to hang a
+moderation flag on), and when an account is later created for that external id, moderation's age
+flag is raised on it with the refusals as evidence. The rule of who is old enough stays in
+`accounts.policy`; this module only remembers refusals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from accounts import policy
+from accounts.models import COUNTRY_CODES, User
+from safety_portal import audit, clock
+from safety_portal.exceptions import PolicyViolation
+
+from .models import AgeGateAttempt, ApiClient
+
+RETRY_WINDOW = dt.timedelta(hours=24)
+ATTEMPT_RETENTION = dt.timedelta(days=90)
+AGE_GATE_RETRY = "age_gate_retry"
+
+
+def _would_pass(birthdate: dt.date, country: str, today: dt.date) -> bool | None:
+    """None when the input is invalid (the manager then reports the field errors)."""
+    if country.upper() not in COUNTRY_CODES:
+        return None
+    try:
+        policy.validate_birthdate(birthdate, on=today)
+        return not policy.is_below_minimum_age(birthdate, country, today)
+    except ValueError:  # InvalidBirthdate, or a malformed country code
+        return None
+
+
+def _record(
+    *, client: ApiClient, external_id: str, country: str, outcome: str, flagged: bool
+) -> AgeGateAttempt:
+    with transaction.atomic():
+        attempt = AgeGateAttempt.objects.create(
+            external_id=external_id,
+            country=country.upper()[:2],
+            outcome=outcome,
+            client=client,
+            flagged=flagged,
+            created_at=clock.now(),
+        )
+        audit.record(
+            actor=client,
+            action=f"integrations.age_gate.{'retry_flagged' if flagged else 'refused'}",
+            target=attempt,
+            after={"external_id": external_id, "country": attempt.country, "outcome": outcome},
+        )
+    return attempt
+
+
+def sign_up(
+    *, client: ApiClient, external_id: str, username: str, birthdate: dt.date, country: str
+) -> User:
+    """Create an app user through `User.objects.create_app_user`, applying the 24-hour retry rule.
+
+    Raises PolicyViolation("under_minimum_age") (attempt kept), PolicyViolation("age_gate_retry")
+    (attempt kept and flagged), or whatever the manager raises for bad input and duplicates.
+    """
+    now = clock.now()
+    previous = AgeGateAttempt.objects.latest_refusal(external_id, since=now - RETRY_WINDOW)
+    if previous is not None and _would_pass(birthdate, country, clock.today()):
+        _record(
+            client=client,
+            external_id=external_id,
+            country=country,
+            outcome=AgeGateAttempt.Outcome.AGE_GATE_RETRY,
+            flagged=True,
+        )
+        raise PolicyViolation(
+            AGE_GATE_RETRY,
+            "A sign-up for this external_id was refused for age in the last 24 hours; a retry "
+            "with another birthdate is refused and flagged for review.",
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_app_user(
+                actor=client,
+                username=username,
+                birthdate=birthdate,
+                country=country,
+                external_id=external_id,
+            )
+            _flag_earlier_refusals(user, client=client, external_id=external_id)
+        return user
+    except PolicyViolation as exc:
+        if exc.code == policy.Reason.UNDER_MINIMUM_AGE:
+            _record(
+                client=client,
+                external_id=external_id,
+                country=country,
+                outcome=AgeGateAttempt.Outcome.UNDER_MINIMUM_AGE,
+                flagged=False,
+            )
+        raise
+
+
+def _flag_earlier_refusals(user: User, *, client: ApiClient, external_id: str) -> None:
+    """An account created after the age gate refused the same external id gets an age flag.
+
+    POLICY.md §4: a signal that the account may be younger than declared raises a flag for staff
+    review (moderation's `Flag.objects.raise_signal`); the flag never changes the age by itself.
+    The refused attempts are kept for ATTEMPT_RETENTION (tasks.purge_age_gate_attempts).
+    """
+    from moderation.models import Flag
+
+    refusals = list(
+        AgeGateAttempt.objects.filter(external_id=external_id)
+        .order_by("-created_at")
+        .values_list("outcome", "created_at")
+    )
+    if not refusals:
+        return
+    Flag.objects.raise_signal(
+        user_id=user.pk,
+        kind=Flag.Kind.AGE,
+        signal={
+            "source": "age_gate",
+            "refused_attempts": len(refusals),
+            "retries_after_refusal": sum(1 for o, _ in refusals if o == AGE_GATE_RETRY),
+            "last_refused_at": refusals[0][1].isoformat(),
+        },
+        actor=client,
+    )

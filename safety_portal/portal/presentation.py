@@ -1,0 +1,83 @@
+"""How the portal names things on screen: priority bands, ages, decision types.
+
+Display only: each value comes from the policy modules (`accounts.policy`, `moderation.policy`,
+`moderation.priority`); nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from accounts import policy as account_policy
+from moderation import policy
+from moderation.priority import Band
+
+BAND_LABELS = {
+    Band.URGENT: "P1 urgent",
+    Band.HIGH: "P2 high",
+    Band.NORMAL: "P3 normal",
+    Band.LOW: "P4 low",
+}
+TIER_LABELS = {
+    account_policy.Tier.CHILD: "Under 13",
+    account_policy.Tier.YOUNG_TEEN: "13–15",
+    account_policy.Tier.OLDER_TEEN: "16–17",
+    account_policy.Tier.ADULT: "Adult",
+}
+
+
+def band_label(band: int) -> str:
+    try:
+        return BAND_LABELS[Band(band)]
+    except ValueError:
+        return f"P{band}"
+
+
+@dataclass(frozen=True)
+class AgeView:
+    tier: str
+    label: str
+    years: int
+    minor: bool
+
+
+def age_of(user: Any, *, on: dt.date) -> AgeView | None:
+    """Tier and age in years; never the birthdate itself (issue 5, moderator role)."""
+    if user is None or user.birthdate is None or user.birthdate > on:
+        return None
+    years = account_policy.age_on(user.birthdate, on)
+    tier = account_policy.tier_for_age(years)
+    return AgeView(
+        tier=tier.value, label=TIER_LABELS[tier], years=years, minor=years < account_policy.ADULT_AGE
+    )
+
+
+DECISION_LABELS = {
+    policy.DecisionType.NO_VIOLATION: "No violation",
+    policy.DecisionType.WARN: "Warn",
+    policy.DecisionType.REMOVE_MESSAGES: "Remove message(s)",
+    policy.DecisionType.RESTRICT_FEATURE: "Restrict a feature",
+    policy.DecisionType.SUSPEND: "Suspend the account",
+    policy.DecisionType.TERMINATE: "Terminate the account",
+    policy.DecisionType.REQUIRE_AGE_VERIFICATION: "Require age verification",
+    policy.DecisionType.ESCALATE: "Escalate to senior moderators",
+}
+
+
+def decision_type_choices(user: Any) -> list[tuple[str, str]]:
+    """Decision types this person may take in at least one form (the service checks the rest:
+    a moderator may suspend, but for 30 days at most)."""
+    out = []
+    for kind in policy.DecisionType:
+        needed = policy.permissions_for(kind, days=1)
+        if all(user.has_perm(p) for p in needed):
+            out.append((kind.value, DECISION_LABELS[kind]))
+    return out
+
+
+def category_label(value: str) -> str:
+    """'STATEMENT_CATEGORY_CYBER_VIOLENCE' -> 'Cyber violence' (the DSA enum, readable)."""
+    text = value.removeprefix("STATEMENT_CATEGORY_").replace("_", " ").lower()
+    return text[:1].upper() + text[1:]

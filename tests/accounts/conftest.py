@@ -1,0 +1,70 @@
+"""Fixtures for the accounts tests: a cast of people, audit counting, and fast password hashing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from pytest_django.fixtures import SettingsWrapper
+
+from accounts.models import User
+from safety_portal.audit.models import AuditEntry
+from tests.factories.accounts import AppUserFactory, StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: SettingsWrapper) -> None:
+    """Staff accounts hash a password; the production hasher costs ~0.3 s each, MD5 costs nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def audit_entries() -> Callable[..., list[AuditEntry]]:
+    """The audit entries written so far, oldest first, optionally only those with `action`."""
+
+    def entries(action: str | None = None) -> list[AuditEntry]:
+        qs = AuditEntry.objects.order_by("seq")
+        if action is not None:
+            qs = qs.filter(action=action)
+        return list(qs)
+
+    return entries
+
+
+@pytest.fixture
+def teen(db: None) -> User:
+    """A 14-year-old in Great Britain (young_teen)."""
+    return AppUserFactory(age=14, country="GB", username="teen_14")
+
+
+@pytest.fixture
+def older_teen(db: None) -> User:
+    """A 16-year-old in Great Britain (older_teen)."""
+    return AppUserFactory(age=16, country="GB", username="teen_16")
+
+
+@pytest.fixture
+def adult(db: None) -> User:
+    return AppUserFactory(age=40, country="GB", username="parent_40")
+
+
+@pytest.fixture
+def senior(db: None) -> User:
+    """Staff with the Senior moderator role, which holds `accounts.decide_birthdatechangerequest`."""
+    return StaffFactory(username="senior_mod", roles=["Senior moderator"])
+
+
+@pytest.fixture
+def moderator(db: None) -> User:
+    """Staff without the decide permission (Moderator role)."""
+    return StaffFactory(username="plain_mod", roles=["Moderator"])
+
+
+def years_ago(today: dt.date, years: int, days: int = 0) -> dt.date:
+    """The date `years` calendar years before `today` (28 Feb for a 29 Feb), minus `days`."""
+    try:
+        anniversary = today.replace(year=today.year - years)
+    except ValueError:
+        anniversary = today.replace(year=today.year - years, day=28)
+    return anniversary - dt.timedelta(days=days)
