@@ -64,7 +64,10 @@ class User(AbstractUser):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(is_staff=True) | (Q(birthdate__isnull=False) & ~Q(country="")),
+                # A closed under-age account (issue 7) keeps no birthdate: it was erased.
+                condition=Q(is_staff=True)
+                | (Q(birthdate__isnull=False) & ~Q(country=""))
+                | Q(status="banned", is_active=False, birthdate__isnull=True),
                 name="app_user_has_birthdate_and_country",
                 violation_error_message="An app user needs a birthdate and a country.",
             ),

@@ -123,7 +123,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 # Keeping the groups equal to the table
 # --------------------------------------------------------------------------------------------------
 
-_sanctioned: contextvars.ContextVar[bool] = contextvars.ContextVar("roles_sanctioned", default=False)
+_sanctioned: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "roles_sanctioned", default=False
+)
 
 
 @contextmanager

@@ -25,11 +25,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import connection
 from django.db.models import Q, Value
 
 from accounts import policy
 from accounts.facts import facts_for
+
+from .snapshot import ParticipantRow, participant_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -242,109 +243,6 @@ def add_outcome(
 # --------------------------------------------------------------------------------------------------
 # Gathering the facts (constant number of queries)
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParticipantRow:
-    """One participant with their user, their thread and their relations, as read for a check."""
-
-    thread: Thread
-    user: User
-    user_id: int
-    added_by_id: int
-    follows_adder: bool
-    followed_by_adder: bool
-    blocked_in_thread: bool
-
-
-# Hand-written because this query is on the hot path of every send: the same shape built with
-# three correlated Exists() through the ORM cost several milliseconds of query compilation per
-# send, many times what PostgreSQL spends running it (bench/bench_messaging.py). Each EXISTS probe
-# is answered by a unique pair index (connection_unique_pair, block_unique_pair / block_blocked,
-# participant_unique). Portable SQL: the embedded demo runs it on SQLite.
-_PARTICIPANTS_SQL = """
-SELECT p.thread_id, p.user_id, p.added_by_id,
-       EXISTS (SELECT 1 FROM messaging_connection c
-               WHERE c.follower_id = p.user_id AND c.followee_id = p.added_by_id),
-       EXISTS (SELECT 1 FROM messaging_connection c
-               WHERE c.follower_id = p.added_by_id AND c.followee_id = p.user_id),
-       EXISTS (SELECT 1 FROM messaging_block b
-               JOIN messaging_threadparticipant o
-                 ON o.thread_id = p.thread_id AND o.user_id = b.blocked_id
-               WHERE b.blocker_id = p.user_id)
-       OR EXISTS (SELECT 1 FROM messaging_block b
-               JOIN messaging_threadparticipant o
-                 ON o.thread_id = p.thread_id AND o.user_id = b.blocker_id
-               WHERE b.blocked_id = p.user_id),
-       t.kind, t.creator_id, t.locked,
-       u.{user_birthdate}, u.{user_country}, u.{user_status}
-FROM messaging_threadparticipant p
-JOIN messaging_thread t ON t.id = p.thread_id
-JOIN {user_table} u ON u.{user_pk} = p.user_id
-WHERE p.thread_id IN ({placeholders})
-ORDER BY p.thread_id, p.joined_at, p.id
-"""
-
-# In the order of User's concrete fields, as `Model.from_db` expects for a partial row.
-_USER_FIELDS = ["id", "birthdate", "country", "status"]
-_THREAD_FIELDS = ["id", "kind", "creator_id", "locked"]
-
-
-def _as_date(value: object) -> object:
-    # PostgreSQL hands back a date; SQLite a string (a raw cursor skips Django's converters).
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def participant_rows(thread_ids: Sequence[int]) -> list[ParticipantRow]:
-    """Participants of the threads, in join order, with what the rules need: one query.
-
-    Each row carries the participant's user (id, birthdate, country, status: what `facts_for`
-    reads; the other fields are deferred), the thread (id, kind, creator, locked),
-    `follows_adder` and `followed_by_adder` (the two halves of a friendship with whoever added
-    them) and `blocked_in_thread` (a block either way with anyone else in the thread).
-    """
-    from accounts.models import User
-
-    from .models import Thread
-
-    ids = [int(i) for i in thread_ids]
-    if not ids:
-        return []
-    opts, quote = User._meta, connection.ops.quote_name
-    sql = _PARTICIPANTS_SQL.format(
-        user_table=quote(opts.db_table),
-        user_pk=quote(opts.pk.column),
-        user_birthdate=quote(opts.get_field("birthdate").column),
-        user_country=quote(opts.get_field("country").column),
-        user_status=quote(opts.get_field("status").column),
-        placeholders=", ".join(["%s"] * len(ids)),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        fetched = cursor.fetchall()
-    db = connection.alias
-    threads: dict[int, Thread] = {}
-    rows = []
-    for row in fetched:
-        thread_id, user_id, added_by_id, follows, followed, blocked = row[:6]
-        kind, creator_id, locked, birthdate, country, status = row[6:]
-        thread = threads.get(thread_id)
-        if thread is None:
-            values = [thread_id, kind, creator_id, bool(locked)]
-            thread = threads[thread_id] = Thread.from_db(db, _THREAD_FIELDS, values)
-        user = User.from_db(db, _USER_FIELDS, [user_id, _as_date(birthdate), country, status])
-        rows.append(
-            ParticipantRow(
-                thread=thread,
-                user=user,
-                user_id=user_id,
-                added_by_id=added_by_id,
-                follows_adder=bool(follows),
-                followed_by_adder=bool(followed),
-                blocked_in_thread=bool(blocked),
-            )
-        )
-    return rows
 
 
 def member_of(row: ParticipantRow) -> Member:

@@ -28,7 +28,7 @@ from safety_portal import audit, clock
 from safety_portal.audit.actors import SystemActor, identify
 from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
 
-from . import contact
+from . import contact, snapshot
 from .guards import GuardedQuerySet
 from .limits import (
     MAX_BODY_LENGTH,
@@ -788,27 +788,28 @@ class MessageManager(models.Manager.from_queryset(MessageQuerySet)):  # type: ig
         Bad input (`DomainError`): empty or whitespace-only body, longer than `MAX_BODY_LENGTH`,
         unknown thread; `NotPermitted` when the sender is not a participant.
 
-        Cost: five queries whatever the thread's size or the people's history (participants with
-        relations, three for the facts, the INSERT). Not wrapped in a transaction of its own: the
-        INSERT is one statement, and the PostgreSQL trigger refuses it if the thread was locked
-        after the check (reported as `thread_locked`).
+        Cost: two queries whatever the thread's size or the people's history: the participants
+        with their relations and policy facts (`snapshot.send_snapshot`), and the INSERT. Not
+        wrapped in a transaction of its own: the INSERT is one statement, and the PostgreSQL
+        trigger refuses it if the thread was locked after the check (reported as
+        `thread_locked`); a lock always commits its UPDATE of the thread row before or after the
+        INSERT's snapshot, so a message is either before the lock or refused.
         """
         from .models import Message, RefusedContactAttempt, Thread
 
         body = validate_body(body)
         via = _acting_for(actor, sender, what="send messages")
         sender_id, thread_id = _pk(sender, "sender"), _pk(thread, "thread")
-        rows = contact.participant_rows([thread_id])
+        now, today = _now_and_today()
+        rows, facts = snapshot.send_snapshot(thread_id, at=now)
         if not rows:
             raise DomainError("invalid", "Unknown thread.", fields={"thread": ["unknown"]})
         thread_row = rows[0].thread
         if sender_id not in {r.user_id for r in rows}:
             raise NotPermitted("not_a_participant", "Only a participant can post in this thread.")
-        now, today = _now_and_today()
         if thread_row.locked:
             outcome = contact.Outcome(THREAD_LOCKED)
         else:
-            facts = contact.gather_facts((r.user for r in rows), at=now, on=today)
             view = contact.ThreadView(
                 kind=thread_row.kind,
                 members=tuple(contact.member_of(r) for r in rows),

@@ -386,7 +386,7 @@ def _message_cases(people: _People, staff: dict[str, User]) -> None:
         return
     messages = list(
         Message.objects.filter(moderation_state="visible", thread__kind=Thread.Kind.DIRECT)
-        .select_related("thread")
+        .select_related("thread", "sender")
         .order_by("pk")[:40]
     )
     today = clock.today()

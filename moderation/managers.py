@@ -762,7 +762,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             now = clock.now()
             _claims_need_not_wait_for_disk()
             locked = self.select_for_update().get(pk=case.pk)
-            self._check_open(locked)
+            self.check_open(locked)
             if locked.status == "escalated":
                 require_perm(moderator, policy.PERM_SENIOR_QUEUE, doing="take escalated cases")
             holder = locked.claimed_by_id
@@ -786,7 +786,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
         with transaction.atomic():
             _claims_need_not_wait_for_disk()
             locked = self.select_for_update().get(pk=case.pk)
-            self._check_open(locked)
+            self.check_open(locked)
             if locked.claimed_by_id != moderator.pk:
                 raise Conflict("not_claimer", "Only the moderator holding a case releases it.")
             self._release(locked, actor=moderator, action="moderation.case.released", reason=reason)
@@ -800,7 +800,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
         with transaction.atomic():
             now = clock.now()
             locked = self.select_for_update().get(pk=case.pk)
-            self._check_open(locked)
+            self.check_open(locked)
             previous = locked.claimed_by_id
             _claim_fields(locked, moderator, now)
             locked.save(update_fields=_CLAIM_FIELDS)
@@ -828,7 +828,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
         with transaction.atomic():
             locked = self.select_for_update().get(pk=case.pk)
-            self._check_open(locked)
+            self.check_open(locked)
             self.check_holder(locked, actor)
             if locked.status == "escalated":
                 raise Conflict("already_escalated", "This case is already with senior moderators.")
@@ -898,7 +898,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
     # -- helpers the services share --------------------------------------------------------------
 
     @staticmethod
-    def _check_open(case: Case) -> None:
+    def check_open(case: Case) -> None:
         if case.status not in OPEN:
             raise Conflict("case_closed", "This case is already decided.")
 
@@ -1184,6 +1184,11 @@ class FlagManager(models.Manager.from_queryset(FlagQuerySet)):  # type: ignore[m
                 after={"kind": kind, "signals": flag.signal_count, "signal": dict(signal)},
             )
         return flag
+
+    def confirm(self, flag: Flag, *, reviewer: User, note: str, case: Case) -> Flag:
+        """Staff agree the flag needs a decision; `case` is where it goes (services.confirm_flag
+        opens or finds it)."""
+        return self._review(flag, reviewer=reviewer, note=note, status="confirmed", case=case)
 
     def dismiss(self, flag: Flag, *, reviewer: User, note: str) -> Flag:
         """Staff found nothing to act on; audited with the note."""

@@ -138,7 +138,7 @@ def decide(
     )
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        Case.objects._check_open(locked)
+        Case.objects.check_open(locked)
         if locked.status == "escalated":
             require_perm(moderator, policy.PERM_SENIOR_QUEUE, doing="decide escalated cases")
         Case.objects.check_holder(locked, moderator)
@@ -899,7 +899,7 @@ def confirm_flag(flag: Flag, *, reviewer: User, note: str) -> Case:
     require_perm(reviewer, policy.PERM_REVIEW_FLAG, doing="review flags")
     with transaction.atomic():
         case = _case_for_flag(flag, actor=reviewer)
-        Flag.objects._review(flag, reviewer=reviewer, note=note, status="confirmed", case=case)
+        Flag.objects.confirm(flag, reviewer=reviewer, note=note, case=case)
     flag.refresh_from_db()
     return case
 

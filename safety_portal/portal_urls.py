@@ -7,6 +7,7 @@ test (tests/portal/test_permission_walk.py) walks every route here from the URL 
 
 from __future__ import annotations
 
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -22,6 +23,14 @@ from safety_portal.portal.views import (
     statements,
     users,
 )
+
+
+class FaviconView(RedirectView):
+    permanent = True
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        return static("portal/mark.svg")
+
 
 portal_patterns = [
     path("", dashboard.home, name="home"),
@@ -61,6 +70,8 @@ portal_patterns = [
 ]
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page says; answer with the portal's mark.
+    path("favicon.ico", FaviconView.as_view()),
     # The admin's own login page would skip the second factor: send it to the portal's.
     path("admin/login/", RedirectView.as_view(pattern_name="portal:login", query_string=True)),
     path("admin/", admin_site.urls),

@@ -75,13 +75,17 @@ def _isolated_audit_anchors(settings, tmp_path, request: pytest.FixtureRequest):
     """Anchors written by a test belong to its throwaway chain: keep them out of the real stores."""
     settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchors.log")
     settings.AUDIT_ANCHOR_STREAM = f"test:audit:anchors:{request.node.nodeid}"
+    redis_url, stream = (
+        settings.REDIS_URL,
+        settings.AUDIT_ANCHOR_STREAM,
+    )  # before the test moves them
     yield
-    if settings.REDIS_URL:
+    if redis_url:
         import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = redis.Redis.from_url(redis_url)
         try:
-            client.delete(settings.AUDIT_ANCHOR_STREAM)
+            client.delete(stream)
         finally:
             client.close()
 

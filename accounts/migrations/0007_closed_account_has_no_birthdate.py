@@ -3,11 +3,7 @@
 The check `app_user_has_birthdate_and_country` gains one alternative: `status = 'banned' AND NOT
 is_active AND birthdate IS NULL`, which is what `accounts.closure.close_account` leaves behind.
 
-Database only, on purpose: `accounts/models.py` (owned by the accounts app) still states the old
-condition in `User.Meta.constraints`, and a state change here would make every `makemigrations
-accounts` propose to revert it. When models.py adopts the condition below (same name), the
-autodetector emits a Remove/Add of this constraint, which is harmless; until then the model's own
-`validate_constraints()` is stricter than the database, never looser.
+The model (`User.Meta.constraints`) states the same condition.
 """
 
 from django.db import migrations, models
@@ -36,6 +32,9 @@ class Migration(migrations.Migration):
                 migrations.RemoveConstraint(model_name="user", name=OLD.name),
                 migrations.AddConstraint(model_name="user", constraint=NEW),
             ],
-            state_operations=[],
+            state_operations=[
+                migrations.RemoveConstraint(model_name="user", name=OLD.name),
+                migrations.AddConstraint(model_name="user", constraint=NEW),
+            ],
         ),
     ]

@@ -60,7 +60,14 @@ class _Refused(Exception):
 
 @admin.register(ApiClient, site=site)
 class ApiClientAdmin(FastListMixin, admin.ModelAdmin):
-    list_display = ["name", "token_prefix", "scope_list", "throttle_rate", "is_active", "created_at"]
+    list_display = [
+        "name",
+        "token_prefix",
+        "scope_list",
+        "throttle_rate",
+        "is_active",
+        "created_at",
+    ]
     list_filter = ["is_active"]
     ordering = ["name"]
     actions = None
@@ -122,7 +129,9 @@ class ApiClientAdmin(FastListMixin, admin.ModelAdmin):
                     )
                 if data.get("throttle_rate", "") != current.throttle_rate:
                     ApiClient.objects.change_throttle_rate(
-                        current, data.get("throttle_rate", ""), actor=request.user,
+                        current,
+                        data.get("throttle_rate", ""),
+                        actor=request.user,
                         reason=data["reason"],
                     )
         except DomainError as exc:

@@ -40,7 +40,6 @@ class PortalAdminSite(admin.AdminSite):
             and (user.is_superuser or user.has_perm(ADMIN_PERMISSION))
         )
 
-
     def password_change(self, request: HttpRequest, extra_context: Any = None) -> Any:
         """Not here: a password change through the admin would bypass the audited doors."""
         raise PermissionDenied("Passwords are not changed from the admin.")

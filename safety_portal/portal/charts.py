@@ -102,9 +102,7 @@ def _svg(title: str, body: list[str]) -> SafeString:
     )
 
 
-def bars(
-    title: str, days: Sequence[dt.date], series: Sequence[Series], *, unit: str = ""
-) -> Chart:
+def bars(title: str, days: Sequence[dt.date], series: Sequence[Series], *, unit: str = "") -> Chart:
     """Stacked bars per day (one series = plain bars)."""
     totals = [sum((s.values[i] or 0) for s in series) for i in range(len(days))]
     y_max = _nice_max(max(totals, default=0))
@@ -144,7 +142,12 @@ def bars(
 
 
 def line(
-    title: str, days: Sequence[dt.date], series: Series, *, unit: str = "", y_max: float | None = None
+    title: str,
+    days: Sequence[dt.date],
+    series: Series,
+    *,
+    unit: str = "",
+    y_max: float | None = None,
 ) -> Chart:
     """A line over days; missing values (None) break the line."""
     known = [v for v in series.values if v is not None]

@@ -143,8 +143,8 @@ def _median_hours(since: dt.datetime) -> dict[str, float]:
     by_day: dict[str, list[float]] = defaultdict(list)
     from django.utils import timezone
 
-    for opened, decided in Case.objects.decided().filter(decided_at__gte=since).values_list(
-        "opened_at", "decided_at"
+    for opened, decided in (
+        Case.objects.decided().filter(decided_at__gte=since).values_list("opened_at", "decided_at")
     ):
         day = timezone.localdate(decided).isoformat()
         by_day[day].append((decided - opened).total_seconds() / 3600)

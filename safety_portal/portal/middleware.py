@@ -20,9 +20,7 @@ from django.template.response import TemplateResponse
 from django_otp import user_has_device
 
 # Pages a half-signed-in staff member may reach: the second-factor pages themselves, and sign-out.
-OPEN_VIEWS = frozenset(
-    {"portal:login", "portal:logout", "portal:otp_verify", "portal:otp_setup"}
-)
+OPEN_VIEWS = frozenset({"portal:login", "portal:logout", "portal:otp_verify", "portal:otp_setup"})
 
 
 def needs_second_factor(user: Any) -> bool:

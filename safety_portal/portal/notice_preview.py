@@ -44,10 +44,15 @@ def render(
 ) -> Preview | None:
     kind = policy.DecisionType(decision_type)
     target = case.subject_user
-    if target is None or target.birthdate is None or kind in {
-        policy.DecisionType.NO_VIOLATION,
-        policy.DecisionType.ESCALATE,
-    }:
+    if (
+        target is None
+        or target.birthdate is None
+        or kind
+        in {
+            policy.DecisionType.NO_VIOLATION,
+            policy.DecisionType.ESCALATE,
+        }
+    ):
         return None
     if kind in policy.RESTRICTING | {policy.DecisionType.WARN} and ground not in GROUNDS:
         raise DomainError("invalid", "Choose a policy ground.", fields={"ground": ["required"]})

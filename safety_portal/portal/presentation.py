@@ -22,8 +22,8 @@ BAND_LABELS = {
 }
 TIER_LABELS = {
     account_policy.Tier.CHILD: "Under 13",
-    account_policy.Tier.YOUNG_TEEN: "13–15",
-    account_policy.Tier.OLDER_TEEN: "16–17",
+    account_policy.Tier.YOUNG_TEEN: "13\u201315",  # en dash, as a reader writes a range
+    account_policy.Tier.OLDER_TEEN: "16\u201317",
     account_policy.Tier.ADULT: "Adult",
 }
 
@@ -50,7 +50,10 @@ def age_of(user: Any, *, on: dt.date) -> AgeView | None:
     years = account_policy.age_on(user.birthdate, on)
     tier = account_policy.tier_for_age(years)
     return AgeView(
-        tier=tier.value, label=TIER_LABELS[tier], years=years, minor=years < account_policy.ADULT_AGE
+        tier=tier.value,
+        label=TIER_LABELS[tier],
+        years=years,
+        minor=years < account_policy.ADULT_AGE,
     )
 
 

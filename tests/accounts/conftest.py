@@ -1,4 +1,4 @@
-"""Fixtures for the accounts tests: a cast of people, audit counting, and fast password hashing."""
+"""Fixtures for the accounts tests: a cast of people and audit counting."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
 
 from accounts.models import User
 from safety_portal.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory, StaffFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    """Staff accounts hash a password; the production hasher costs ~0.3 s each, MD5 costs nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -83,6 +83,14 @@ def test_the_same_key_with_another_body_is_409(intake):
 
 
 @pytest.mark.django_db
+def test_a_reused_key_is_409_even_when_the_new_request_would_fail(intake):
+    subject = person(30)
+    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-5")
+    other = intake.post(REPORTS, _report_body(99_999_999), HTTP_IDEMPOTENCY_KEY="k-5")
+    assert other.status_code == 409
+
+
+@pytest.mark.django_db
 def test_key_order_and_whitespace_do_not_make_another_body(intake):
     subject = person(30)
     body = _report_body(subject.pk)

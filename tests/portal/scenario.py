@@ -78,7 +78,10 @@ def build_day() -> Day:
         (sender, "you'll regret ignoring me. I know where you work."),
         (recipient, "stop. I'm reporting this."),
     ]
-    sent = [Message.objects.send(sender=who, thread=thread, body=body, actor=ACTOR) for who, body in lines]
+    sent = [
+        Message.objects.send(sender=who, thread=thread, body=body, actor=ACTOR)
+        for who, body in lines
+    ]
     reported = sent[4]
     report = Report.objects.file(
         actor=ACTOR,

@@ -73,8 +73,11 @@ def test_new_staff_are_created_by_the_manager_with_their_roles(day: Day, as_role
     )
     assert response.status_code == 302
     user = User.objects.get(username="new_moderator")
-    assert user.is_staff and [r.value for r in roles_of(user)] == ["Moderator"]
-    assert AuditEntry.objects.filter(action="accounts.staff.created", target_id=str(user.pk)).exists()
+    assert user.is_staff
+    assert [r.value for r in roles_of(user)] == ["Moderator"]
+    assert AuditEntry.objects.filter(
+        action="accounts.staff.created", target_id=str(user.pk)
+    ).exists()
 
 
 def test_app_users_are_read_only_and_nothing_is_deleted_from_the_admin(day: Day, as_role) -> None:
@@ -100,7 +103,8 @@ def test_resetting_a_second_factor_needs_a_reason_and_is_audited(day: Day, as_ro
     assert client.post(url, {"reason": ""}).status_code == 200
     client.post(url, {"reason": "lost phone, ticket IT-77"})
     entry = AuditEntry.objects.filter(action="accounts.two_factor.reset").latest("seq")
-    assert entry.target_id == str(target.pk) and entry.reason == "lost phone, ticket IT-77"
+    assert entry.target_id == str(target.pk)
+    assert entry.reason == "lost phone, ticket IT-77"
 
 
 def test_an_api_client_is_created_through_its_manager_and_the_token_shown_once(
@@ -136,6 +140,8 @@ def test_the_user_changelist_never_counts_the_whole_table(day: Day, as_role) -> 
     full_counts = [
         q["sql"]
         for q in queries
-        if "COUNT(" in q["sql"].upper() and user_table in q["sql"] and "LIMIT" not in q["sql"].upper()
+        if "COUNT(" in q["sql"].upper()
+        and user_table in q["sql"]
+        and "LIMIT" not in q["sql"].upper()
     ]
     assert full_counts == []

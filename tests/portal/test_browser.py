@@ -46,9 +46,9 @@ def csp_violations(page: Page) -> list[str]:
     seen: list[str] = []
     page.on(
         "console",
-        lambda message: seen.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     return seen
 
@@ -97,7 +97,8 @@ def test_a_moderator_claims_reads_and_suspends_for_seven_days(
     expect(page.get_by_text("Decided: Suspend")).to_be_visible()
     expect(page.get_by_text("Decision taken")).to_be_visible()  # the audit entry, on the timeline
     decision = Decision.objects.get(case=day.message_case)
-    assert decision.type == "suspend" and (decision.ends_at - decision.starts_at).days == 7
+    assert decision.type == "suspend"
+    assert (decision.ends_at - decision.starts_at).days == 7
     assert Restriction.objects.filter(user=day.sender, kind="suspension").exists()
     assert AuditEntry.objects.filter(
         action="moderation.decision.taken", actor_id=str(moderator.pk)

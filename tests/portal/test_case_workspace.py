@@ -50,7 +50,8 @@ def test_a_moderator_claims_reads_and_suspends_for_seven_days(day: Day, as_role)
     entry = AuditEntry.objects.filter(action="moderation.decision.taken").latest("seq")
     assert entry.actor_id == str(day.staff[Role.MODERATOR].pk)
     closed = client.get(_case_url(case))
-    assert b"Closed" in closed.content and closed.context["show_decision_form"] is False
+    assert b"Closed" in closed.content
+    assert closed.context["show_decision_form"] is False
 
 
 def test_decision_errors_are_shown_next_to_their_fields(day: Day, as_role) -> None:
@@ -89,7 +90,8 @@ def test_the_notice_preview_renders_without_deciding(day: Day, as_role) -> None:
     )
     assert response.status_code == 200
     preview = response.context["preview"]
-    assert preview.recipient == day.sender.username and preview.subject
+    assert preview.recipient == day.sender.username
+    assert preview.subject
     assert not Decision.objects.filter(case=case).exists()
 
 
@@ -124,7 +126,9 @@ def test_another_moderators_claimed_case_cannot_be_decided_or_released(day: Day,
 def test_a_senior_takes_over_a_claimed_case_with_a_reason(day: Day, as_role) -> None:
     as_role(Role.MODERATOR).post(_case_url(day.message_case, "portal:case_claim"))
     senior = as_role(Role.SENIOR_MODERATOR)
-    senior.post(_case_url(day.message_case, "portal:case_take_over"), {"reason": "moderator off sick"})
+    senior.post(
+        _case_url(day.message_case, "portal:case_take_over"), {"reason": "moderator off sick"}
+    )
     day.message_case.refresh_from_db()
     assert day.message_case.claimed_by == day.staff[Role.SENIOR_MODERATOR]
     entry = AuditEntry.objects.filter(action="moderation.case.taken_over").latest("seq")
@@ -174,7 +178,7 @@ def test_moderators_see_age_and_tier_but_never_the_exact_birthdate(day: Day, as_
     minor = day.minor
     page = client.get(reverse("portal:user_detail", args=[minor.pk]))
     assert page.status_code == 200
-    assert b"13\xe2\x80\x9315" in page.content  # the tier label 13–15
+    assert b"13\xe2\x80\x9315" in page.content  # the tier label 13-15, with an en dash
     assert minor.birthdate.isoformat().encode() not in page.content
     reveal = client.post(reverse("portal:user_birthdate", args=[minor.pk]), {"reason": "curious"})
     assert reveal.status_code == 403
@@ -192,7 +196,8 @@ def test_a_senior_sees_an_exact_birthdate_only_with_a_reason_and_it_is_audited(
     assert shown.status_code == 200
     assert day.minor.birthdate.isoformat().encode() in shown.content
     entry = AuditEntry.objects.get(action="accounts.birthdate.viewed")
-    assert entry.target_id == str(day.minor.pk) and entry.reason == "age appeal on case 4"
+    assert entry.target_id == str(day.minor.pk)
+    assert entry.reason == "age appeal on case 4"
 
 
 def test_claim_next_takes_the_highest_priority_case(day: Day, as_role) -> None:
@@ -209,10 +214,13 @@ def test_notes_and_escalation_go_through_the_case_manager(day: Day, as_role) -> 
     client = as_role(Role.TRIAGE)
     case = day.message_case
     client.post(_case_url(case, "portal:case_claim"))
-    client.post(_case_url(case, "portal:case_note"), {"body": "Looks like a threat; needs a senior."})
+    client.post(
+        _case_url(case, "portal:case_note"), {"body": "Looks like a threat; needs a senior."}
+    )
     client.post(_case_url(case, "portal:case_escalate"), {"reason": "threat of violence"})
     case.refresh_from_db()
-    assert case.status == "escalated" and case.claimed_by is None
+    assert case.status == "escalated"
+    assert case.claimed_by is None
     assert case.notes.count() == 1
     actions = set(AuditEntry.objects.for_target(case).values_list("action", flat=True))
     assert {"moderation.case.note_added", "moderation.case.escalated"} <= actions

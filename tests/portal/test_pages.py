@@ -56,7 +56,8 @@ def test_the_dashboard_shows_the_queue_by_band_and_counts_overdue_cases(
     assert response.status_code == 200
     assert response.context["overdue"] == 3
     assert sum(b.waiting for b in response.context["bands"]) == 3
-    assert b"<svg" in response.content and b"Reports received per day" in response.content
+    assert b"<svg" in response.content
+    assert b"Reports received per day" in response.content
 
 
 def test_an_auditor_sees_charts_but_no_case_lists(day: Day, as_role) -> None:
@@ -99,10 +100,12 @@ def test_the_audit_log_pages_by_seq_without_overlap(day: Day, as_role, monkeypat
     client = as_role(Role.AUDITOR)
     first = client.get(reverse("portal:audit_log"))
     seqs = [r.entry.seq for r in first.context["rows"]]
-    assert len(seqs) == 10 and seqs == sorted(seqs, reverse=True)
+    assert len(seqs) == 10
+    assert seqs == sorted(seqs, reverse=True)
     older = client.get(reverse("portal:audit_log") + first.context["older_url"])
     older_seqs = [r.entry.seq for r in older.context["rows"]]
-    assert older_seqs and max(older_seqs) < min(seqs)
+    assert older_seqs
+    assert max(older_seqs) < min(seqs)
     back = client.get(reverse("portal:audit_log") + older.context["newer_url"])
     assert [r.entry.seq for r in back.context["rows"]] == seqs
 
@@ -169,9 +172,11 @@ def test_a_senior_overturns_an_appeal_and_the_suspension_is_lifted(day: Day, as_
     assert response.status_code == 302
     appeal.refresh_from_db()
     assert appeal.status == Appeal.Status.OVERTURNED
-    assert not Restriction.objects.active(at=decision.decided_at + dt.timedelta(hours=1)).filter(
-        user=decision.target_user
-    ).exists()
+    assert (
+        not Restriction.objects.active(at=decision.decided_at + dt.timedelta(hours=1))
+        .filter(user=decision.target_user)
+        .exists()
+    )
 
 
 def test_the_decision_maker_cannot_decide_the_appeal_against_it(day: Day) -> None:
@@ -190,7 +195,8 @@ def test_the_decision_maker_cannot_decide_the_appeal_against_it(day: Day) -> Non
     client = sign_in(Client(), maker)
     assert client.get(reverse("portal:appeals")).context["appeals"] == []
     page = client.get(reverse("portal:appeal", args=[appeal.pk]))
-    assert page.context["can_decide"] is False and page.context["conflict"]
+    assert page.context["can_decide"] is False
+    assert page.context["conflict"]
     client.post(reverse("portal:appeal", args=[appeal.pk]), {"outcome": "overturn", "note": "x"})
     appeal.refresh_from_db()
     assert appeal.status == Appeal.Status.PENDING
@@ -209,7 +215,8 @@ def test_a_moderator_confirms_an_age_flag_into_the_queue(day: Day, as_role) -> N
     )
     assert response.status_code == 302
     flag.refresh_from_db()
-    assert flag.status == Flag.Status.CONFIRMED and flag.case is not None
+    assert flag.status == Flag.Status.CONFIRMED
+    assert flag.case is not None
     assert day.minor.birthdate == type(day.minor).objects.get(pk=day.minor.pk).birthdate
 
 

@@ -190,7 +190,9 @@ def world() -> dict[str, object]:
         reason="Typed the wrong year.",
         actor=ACTOR,
     )
-    client, _token = ApiClient.objects.create_client(name="walk-client", scopes=["users:read"], actor=ACTOR)
+    client, _token = ApiClient.objects.create_client(
+        name="walk-client", scopes=["users:read"], actor=ACTOR
+    )
     parent = AppUserFactory(username="pat_parent", age=40, country="GB")
     link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
     app_user = AppUserFactory(username="just_an_app_user", age=30)

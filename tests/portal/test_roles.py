@@ -43,7 +43,9 @@ def test_sync_roles_puts_back_a_permission_added_to_a_group_by_hand() -> None:
 
 
 def test_only_seniors_see_exact_birthdates_and_auditors_read_no_message_bodies() -> None:
-    holders = {r for r, perms in ROLE_PERMISSIONS.items() if "moderation.view_exact_birthdate" in perms}
+    holders = {
+        r for r, perms in ROLE_PERMISSIONS.items() if "moderation.view_exact_birthdate" in perms
+    }
     assert holders == {Role.SENIOR_MODERATOR}
     assert "messaging.read_message_body" not in ROLE_PERMISSIONS[Role.AUDITOR]
     assert "moderation.decide_case" not in ROLE_PERMISSIONS[Role.TRIAGE]
@@ -73,7 +75,8 @@ def test_revoking_a_role_removes_its_permissions_and_is_audited() -> None:
     assert revoke_role(user, Role.SENIOR_MODERATOR, actor=ACTOR, reason="left") is True
     assert not user.has_perm("moderation.take_over_case")
     entry = AuditEntry.objects.filter(action="accounts.roles.revoked").latest("seq")
-    assert entry.before == {"roles": ["Senior moderator"]} and entry.after == {"roles": []}
+    assert entry.before == {"roles": ["Senior moderator"]}
+    assert entry.after == {"roles": []}
 
 
 def test_groups_changed_outside_roles_py_are_refused() -> None:

@@ -46,7 +46,8 @@ def test_every_page_carries_a_strict_csp_and_has_no_inline_code(day: Day, as_rol
         response = as_role(role).get(path)
         assert response.status_code == 200, path
         csp = response["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "script-src 'self'" in csp
+        assert "style-src 'self'" in csp
         assert "unsafe-inline" not in csp
         html = response.content
         assert not INLINE_SCRIPT.search(html), f"inline <script> on {path}"
@@ -71,9 +72,12 @@ def test_forms_are_refused_without_a_csrf_token(day: Day) -> None:
     assert response.status_code == 403
     day.message_case.refresh_from_db()
     assert day.message_case.claimed_by is None
-    assert Client(enforce_csrf_checks=True).post(
-        reverse("portal:login"), {"username": "x", "password": "y"}
-    ).status_code == 403
+    assert (
+        Client(enforce_csrf_checks=True)
+        .post(reverse("portal:login"), {"username": "x", "password": "y"})
+        .status_code
+        == 403
+    )
 
 
 def test_sessions_end_after_inactivity() -> None:
@@ -98,6 +102,7 @@ def test_an_idle_session_is_signed_out(day: Day, as_role, time_machine) -> None:
 def test_production_settings_send_hsts_and_secure_cookies() -> None:
     # The suite runs with DEBUG off, i.e. the production branch of settings.py.
     assert settings.DEBUG is False
-    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+    assert settings.SESSION_COOKIE_SECURE
+    assert settings.CSRF_COOKIE_SECURE
     assert settings.SECURE_HSTS_SECONDS >= 31_536_000
     assert settings.SESSION_COOKIE_HTTPONLY

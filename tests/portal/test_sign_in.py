@@ -48,7 +48,8 @@ def test_a_valid_totp_code_opens_the_dashboard_and_the_sign_in_is_audited() -> N
     client = Client()
     _password_step(client, "m_code")
     response = client.post(reverse("portal:otp_verify"), {"token": current_code(user)})
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     assert client.get("/").status_code == 200
     entry = AuditEntry.objects.filter(action="accounts.staff.signed_in").latest("seq")
     assert entry.actor_id == str(user.pk)
@@ -86,7 +87,8 @@ def test_staff_without_a_device_are_sent_to_enrolment_and_confirm_it_with_a_code
     assert response["Location"].startswith(reverse("portal:otp_setup"))
     page = client.get(reverse("portal:otp_setup"))
     assert page.status_code == 200
-    assert b"<svg" in page.content and b"otpauth://totp/" in page.content
+    assert b"<svg" in page.content
+    assert b"otpauth://totp/" in page.content
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     wrong = client.post(reverse("portal:otp_setup"), {"token": "123"})
     assert wrong.status_code == 400
@@ -144,7 +146,8 @@ def test_issuing_new_backup_codes_invalidates_the_old_ones_and_is_audited() -> N
     response = client.post(reverse("portal:security"))
     assert response.status_code == 200
     new = set(response.context["codes"])
-    assert new and not (new & old)
+    assert new
+    assert not (new & old)
     assert set(twofactor.unused_backup_codes(user)) == new
     assert AuditEntry.objects.filter(action="accounts.two_factor.backup_codes_issued").exists()
 

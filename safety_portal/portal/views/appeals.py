@@ -64,8 +64,12 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 def appeal_detail(request: HttpRequest, appeal_id: int) -> HttpResponse:
     appeal = get_object_or_404(
         Appeal.objects.select_related(
-            "decision", "decision__decided_by", "decision__case", "decision__target_user",
-            "appellant", "reviewer",
+            "decision",
+            "decision__decided_by",
+            "decision__case",
+            "decision__target_user",
+            "appellant",
+            "reviewer",
         ),
         pk=appeal_id,
     )

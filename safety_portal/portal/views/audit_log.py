@@ -116,9 +116,9 @@ def _mask(values: Any, *, birthdates: bool, bodies: bool) -> Any:
         out = {}
         for key, value in values.items():
             lowered = key.lower()
-            if not birthdates and "birthdate" in lowered and not isinstance(value, dict):
-                out[key] = HIDDEN
-            elif not bodies and lowered in {"body", "message_body", "text"}:
+            if (not birthdates and "birthdate" in lowered and not isinstance(value, dict)) or (
+                not bodies and lowered in {"body", "message_body", "text"}
+            ):
                 out[key] = HIDDEN
             else:
                 out[key] = _mask(value, birthdates=birthdates, bodies=bodies)

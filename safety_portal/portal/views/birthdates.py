@@ -95,7 +95,9 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         form = DecisionForm(request.POST)
         if form.is_valid():
             manager = BirthdateChangeRequest.objects
-            action = manager.approve if form.cleaned_data["decision"] == "approve" else manager.reject
+            action = (
+                manager.approve if form.cleaned_data["decision"] == "approve" else manager.reject
+            )
             try:
                 action(req, reviewer=request.user, note=form.cleaned_data["note"])
             except DomainError as exc:

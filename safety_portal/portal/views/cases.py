@@ -180,7 +180,10 @@ class DecisionForm(forms.Form):
     feature = forms.ChoiceField(
         required=False,
         label="Feature",
-        choices=[("", "—"), *[(f.value, f.value.replace("_", " ")) for f in account_policy.Feature]],
+        choices=[
+            ("", "—"),
+            *[(f.value, f.value.replace("_", " ")) for f in account_policy.Feature],
+        ],
     )
     ground = forms.ChoiceField(
         required=False, label="Policy ground", choices=[("", "—"), *GROUND_CHOICES]
@@ -229,7 +232,9 @@ def _case_or_404(case_id: int) -> Case:
 
 def _case_entries(case: Case) -> list[AuditEntry]:
     """Audit entries about the case and about the decisions taken on it (newest 50)."""
-    decision_ids = [str(pk) for pk in Decision.objects.filter(case=case).values_list("pk", flat=True)]
+    decision_ids = [
+        str(pk) for pk in Decision.objects.filter(case=case).values_list("pk", flat=True)
+    ]
     where = Q(target_type=case._meta.label_lower, target_id=str(case.pk))
     if decision_ids:
         where |= Q(target_type=Decision._meta.label_lower, target_id__in=decision_ids)
@@ -487,9 +492,10 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
 def _decision_arguments(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     kind = data["decision_type"]
     message_ids: list[int] = []
-    if data.get("remove_reported_message") and case.subject_message_id is not None:
-        message_ids = [case.subject_message_id]
-    elif kind == policy.DecisionType.REMOVE_MESSAGES and case.subject_message_id is not None:
+    wants_removal = (
+        data.get("remove_reported_message") or kind == policy.DecisionType.REMOVE_MESSAGES
+    )
+    if wants_removal and case.subject_message_id is not None:
         message_ids = [case.subject_message_id]
     return {
         "decision_type": kind,

@@ -7,6 +7,7 @@ or, for an age flag, require age verification — each through `moderation.servi
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -48,14 +49,31 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _signal_row(signal: dict[str, Any]) -> dict[str, Any]:
+    """One piece of evidence, readable: when, where from, and its details as text."""
+    try:
+        at = dt.datetime.fromisoformat(str(signal.get("at", "")))
+    except ValueError:
+        at = None
+    details = []
+    for key, value in signal.items():
+        if key in {"at", "source"}:
+            continue
+        if isinstance(value, list | tuple):
+            value = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        details.append((key.replace("_", " "), value))
+    source = str(signal.get("source", "signal")).replace("_", " ")
+    return {"at": at, "source": source, "details": details}
+
+
 def _flag_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
     user = request.user
     return {
         "flag": flag,
-        "age": age_of(flag.user, on=clock.today())
-        if user.has_perm("accounts.view_age")
-        else None,
-        "signals": list(reversed(flag.signals)),
+        "age": age_of(flag.user, on=clock.today()) if user.has_perm("accounts.view_age") else None,
+        "signals": [_signal_row(s) for s in reversed(flag.signals)],
         "can_review": flag.status == "open" and user.has_perm(policy.PERM_REVIEW_FLAG),
         "can_require_age_check": flag.status == "open"
         and flag.kind == Flag.Kind.AGE

@@ -22,6 +22,7 @@ from moderation.models import StatementOfReasons
 
 from ..access import staff_view
 from ..pages import page
+from ..presentation import category_label
 
 PAGE_SIZE = 50
 
@@ -78,18 +79,30 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _words(value: object, *prefixes: str) -> str:
+    text = str(value)
+    for prefix in prefixes:
+        text = text.removeprefix(prefix)
+    text = text.replace("_", " ").lower()
+    return text[:1].upper() + text[1:]
+
+
 def _row(statement: StatementOfReasons) -> dict[str, Any]:
     p = statement.payload
-    restrictions = [
-        p.get(k) for k in ("decision_visibility", "decision_provision", "decision_account") if p.get(k)
-    ]
+    restrictions: list[str] = []
+    for key in ("decision_visibility", "decision_provision", "decision_account"):
+        values = p.get(key) or []
+        for value in values if isinstance(values, list) else [values]:
+            restrictions.append(
+                _words(value, "DECISION_VISIBILITY_", "DECISION_PROVISION_", "DECISION_ACCOUNT_")
+            )
+    ends = [p.get(k) for k in sorted(p) if k.startswith("end_date_") and p.get(k)]
     return {
         "s": statement,
-        "category": p.get("category", ""),
-        "ground": p.get("decision_ground", ""),
+        "category": category_label(str(p.get("category", ""))),
+        "ground": _words(p.get("decision_ground", ""), "DECISION_GROUND_"),
         "restrictions": restrictions,
-        "end": p.get("end_date_account_restriction") or p.get("end_date_service_restriction") or "",
-        "automated": p.get("automated_decision", ""),
+        "end": min(ends) if ends else "",
         "pretty": json.dumps(p, indent=1, ensure_ascii=False, sort_keys=True),
     }
 

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import policy
 from accounts.choices import STATUS_CHOICES
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
 from safety_portal import clock
@@ -22,8 +21,8 @@ from safety_portal.exceptions import DomainError
 from .. import disclosure
 from ..access import staff_view
 from ..pages import page
-from ..presentation import age_of
 from ..paginator import estimated_rows
+from ..presentation import age_of
 
 PAGE_SIZE = 50
 
@@ -44,7 +43,13 @@ def user_list(request: HttpRequest) -> HttpResponse:
     form = UserFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     qs = User.objects.only(
-        "id", "username", "external_id", "country", "status", "birthdate", "is_staff",
+        "id",
+        "username",
+        "external_id",
+        "country",
+        "status",
+        "birthdate",
+        "is_staff",
         "date_joined",
     )
     q = (data.get("q") or "").strip()
@@ -112,9 +117,9 @@ def _context(user: User, request: HttpRequest) -> dict[str, Any]:
             Restriction.objects.active(at=now).filter(user=user).order_by("ends_at")
         ),
         "past_restrictions": list(
-            Restriction.objects.filter(user=user).exclude(
-                pk__in=Restriction.objects.active(at=now).filter(user=user).values("pk")
-            ).order_by("-starts_at")[:10]
+            Restriction.objects.filter(user=user)
+            .exclude(pk__in=Restriction.objects.active(at=now).filter(user=user).values("pk"))
+            .order_by("-starts_at")[:10]
         ),
         "birthdate_requests": list(
             BirthdateChangeRequest.objects.filter(user=user).order_by("-created_at")[:10]

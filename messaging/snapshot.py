@@ -1,0 +1,311 @@
+"""Reading a thread for a decision in one query: its participants, their relations, their facts.
+
+Two readers:
+
+- `participant_rows(thread_ids)`: participants of any number of threads with their user, their
+  thread, and their relations (friendship with whoever added them, blocks with anyone in the thread).
+  The policy facts then come from `accounts.facts.facts_for` (three more queries). Used by starts,
+  adds, locks and unlocks.
+- `send_snapshot(thread_id, at=...)`: the same rows **and** the policy facts of every participant,
+  in a single query. Used by `Message.objects.send`, the one hot path (issue 3: a send costs at most
+  six queries and at most twice a bare INSERT). It reads exactly what `facts_for` reads — the
+  safety settings, the active guardian links, the restrictions in force at `at` — and assembles the
+  facts the way `facts_for` does, with accounts' own `strictest_limits` and the models' own
+  `as_policy()` / `limits()`. `tests/messaging/test_snapshot.py` holds the two to equality over a
+  varied cast (every status, ended/lifted/future restrictions, several guardians, quiet hours); if
+  accounts or moderation change what a fact means, that test fails.
+
+The SQL is written by hand, portable to SQLite (the embedded demo), with table and column names
+taken from the models and values passed through Django's own converters, because building the same
+shape through the ORM (correlated `Exists`, `select_related`) cost several milliseconds of query
+compilation per send, many times what PostgreSQL spends running it (bench/bench_messaging.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, models
+
+from accounts import policy
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Thread
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One participant with their user, their thread and their relations, as read for a check."""
+
+    thread: Thread
+    user: User
+    user_id: int
+    added_by_id: int
+    follows_adder: bool
+    followed_by_adder: bool
+    blocked_in_thread: bool
+
+
+class _Columns:
+    """Some fields of a model, selected under an alias and loaded back into a (partial) instance.
+
+    Values go through the same converters the ORM would apply (SQLite returns booleans as 0/1
+    and dates as text), and instances come from `Model.from_db`, as the ORM builds them.
+    """
+
+    def __init__(self, model: type[models.Model], alias: str, names: Sequence[str]) -> None:
+        wanted = set(names)
+        self.model = model
+        self.alias = alias
+        self.fields = [f for f in model._meta.concrete_fields if f.name in wanted]
+        assert len(self.fields) == len(wanted), f"{model.__name__} lacks one of {names}"
+        self.attnames = [f.attname for f in self.fields]
+        cols = [f.get_col(alias) for f in self.fields]
+        self._convert: list[tuple[Any, list[Callable[..., Any]]]] = [
+            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            for col in cols
+        ]
+
+    def sql(self) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
+
+    def column(self, name: str) -> str:
+        return f"{self.alias}.{connection.ops.quote_name(self.model._meta.get_field(name).column)}"
+
+    def values(self, raw: Sequence[Any]) -> list[Any]:
+        out = []
+        for value, (col, converters) in zip(raw, self._convert, strict=True):
+            for convert in converters:
+                value = convert(value, col, connection)
+            out.append(value)
+        return out
+
+    def instance(self, raw: Sequence[Any]) -> models.Model:
+        return self.model.from_db(connection.alias, self.attnames, self.values(raw))
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+@functools.cache
+def _columns_for(vendor: str) -> dict[str, _Columns]:
+    from accounts.models import GuardianLink, SafetySettings, User
+    from moderation.models import Restriction
+
+    from .models import Thread
+
+    return {
+        "thread": _Columns(Thread, "t", ["id", "kind", "creator", "locked"]),
+        "user": _Columns(User, "u", ["id", "birthdate", "country", "status"]),
+        "settings": _Columns(SafetySettings, "s", ["id", "user", *policy.SETTING_NAMES]),
+        "link": _Columns(
+            GuardianLink,
+            "g",
+            [
+                "id",
+                "teen",
+                "dm_off",
+                "daily_screen_time_minutes",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "consents_to_personalisation",
+            ],
+        ),
+        "restriction": _Columns(Restriction, "r", ["id", "kind", "feature"]),
+    }
+
+
+def _columns() -> dict[str, _Columns]:
+    return _columns_for(connection.vendor)
+
+
+# Each EXISTS probe is answered by a unique pair index (connection_unique_pair, block_unique_pair /
+# block_blocked, participant_unique).
+_RELATIONS = """
+       EXISTS (SELECT 1 FROM messaging_connection c
+               WHERE c.follower_id = p.user_id AND c.followee_id = p.added_by_id),
+       EXISTS (SELECT 1 FROM messaging_connection c
+               WHERE c.follower_id = p.added_by_id AND c.followee_id = p.user_id),
+       EXISTS (SELECT 1 FROM messaging_block b
+               JOIN messaging_threadparticipant o
+                 ON o.thread_id = p.thread_id AND o.user_id = b.blocked_id
+               WHERE b.blocker_id = p.user_id)
+       OR EXISTS (SELECT 1 FROM messaging_block b
+               JOIN messaging_threadparticipant o
+                 ON o.thread_id = p.thread_id AND o.user_id = b.blocker_id
+               WHERE b.blocked_id = p.user_id)"""
+
+
+def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[str, list[Any]]:
+    sql = _sql(connection.vendor, len(thread_ids), with_facts=facts_at is not None)
+    if facts_at is None:
+        return sql, list(thread_ids)
+    at = connection.ops.adapt_datetimefield_value(facts_at)
+    # "Active" as GuardianLink.objects.active() and Restriction.objects.active(at=) say it.
+    return sql, ["active", at, at, *thread_ids]
+
+
+@functools.cache
+def _sql(vendor: str, count: int, *, with_facts: bool) -> str:
+    cols = _columns_for(vendor)
+    user, thread = cols["user"], cols["thread"]
+    quote = connection.ops.quote_name
+    user_opts = user.model._meta
+    select = [f"p.thread_id, p.user_id, p.added_by_id,{_RELATIONS}", thread.sql(), user.sql()]
+    joins = [
+        "JOIN messaging_thread t ON t.id = p.thread_id",
+        f"JOIN {quote(user_opts.db_table)} u ON {user.column('id')} = p.user_id",
+    ]
+    order = ["p.thread_id", "p.joined_at", "p.id"]
+    if with_facts:
+        settings, link, restriction = cols["settings"], cols["link"], cols["restriction"]
+        select += [settings.sql(), link.sql(), restriction.sql()]
+        r = restriction.column
+        joins += [
+            f"LEFT JOIN {quote(settings.model._meta.db_table)} s "
+            f"ON {settings.column('user')} = {user.column('id')}",
+            f"LEFT JOIN {quote(link.model._meta.db_table)} g "
+            f"ON {link.column('teen')} = {user.column('id')} AND {link.column('status')} = %s",
+            f"LEFT JOIN {quote(restriction.model._meta.db_table)} r "
+            f"ON {r('user')} = {user.column('id')} AND {r('starts_at')} <= %s "
+            f"AND ({r('ends_at')} IS NULL OR {r('ends_at')} > %s) AND {r('lifted_at')} IS NULL",
+        ]
+        order += [link.column("id"), restriction.column("id")]
+    return (
+        f"SELECT {', '.join(select)}\nFROM messaging_threadparticipant p\n"
+        + "\n".join(joins)
+        + f"\nWHERE p.thread_id IN ({', '.join(['%s'] * count)})"
+        + f"\nORDER BY {', '.join(order)}"
+    )
+
+
+def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run the query; as a prepared statement when the deployment allows them.
+
+    Planning this query costs PostgreSQL several times what running it does. Django turns
+    psycopg's prepared statements off unless `DATABASES[...]["OPTIONS"]["prepare_threshold"]`
+    is set, because some connection poolers cannot carry them; when it is set, this query runs on
+    a server-side-binding cursor so that psycopg prepares it once per connection. The cursor is
+    wrapped by Django as usual, so the query is logged and counted like any other.
+    """
+    options = connection.settings_dict.get("OPTIONS") or {}
+    if connection.vendor == "postgresql" and options.get("prepare_threshold") is not None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        connection.ensure_connection()
+        cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    else:
+        cursor = connection.cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch(
+    thread_ids: Sequence[int], *, facts_at: dt.datetime | None
+) -> tuple[list[ParticipantRow], list[tuple[int, tuple[Any, ...]]]]:
+    ids = [int(i) for i in thread_ids]
+    if not ids:
+        return [], []
+    sql, params = _query(ids, facts_at=facts_at)
+    fetched = _run(sql, params)
+    cols = _columns()
+    thread_cols, user_cols = cols["thread"], cols["user"]
+    threads: dict[int, Thread] = {}
+    users: dict[int, User] = {}
+    rows: list[ParticipantRow] = []
+    rest: list[tuple[int, tuple[Any, ...]]] = []  # (user id, the fact columns of the line)
+    seen: set[tuple[int, int]] = set()
+    for raw in fetched:
+        thread_id, user_id, added_by_id, follows, followed, blocked = raw[:6]
+        i = 6 + len(thread_cols)
+        j = i + len(user_cols)
+        rest.append((user_id, raw[j:]))
+        if (thread_id, user_id) in seen:
+            continue  # another guardian link or restriction of the same person
+        seen.add((thread_id, user_id))
+        if thread_id not in threads:
+            threads[thread_id] = thread_cols.instance(raw[6:i])  # type: ignore[assignment]
+        if user_id not in users:
+            users[user_id] = user_cols.instance(raw[i:j])  # type: ignore[assignment]
+        rows.append(
+            ParticipantRow(
+                thread=threads[thread_id],
+                user=users[user_id],
+                user_id=user_id,
+                added_by_id=added_by_id,
+                follows_adder=bool(follows),
+                followed_by_adder=bool(followed),
+                blocked_in_thread=bool(blocked),
+            )
+        )
+    return rows, rest
+
+
+def participant_rows(thread_ids: Sequence[int]) -> list[ParticipantRow]:
+    """Participants of the threads in join order, with user, thread and relations: one query."""
+    rows, _ = _fetch(thread_ids, facts_at=None)
+    return rows
+
+
+_TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
+
+
+def send_snapshot(
+    thread_id: int, *, at: dt.datetime
+) -> tuple[list[ParticipantRow], dict[int, policy.UserFacts]]:
+    """One thread's participant rows and every participant's policy facts at `at`: one query.
+
+    The facts equal `accounts.facts.facts_for(users, at=at, ...)` (see the module docstring).
+    """
+    from accounts.facts import strictest_limits
+
+    rows, rest = _fetch([thread_id], facts_at=at)
+    if not rows:
+        return [], {}
+    cols = _columns()
+    settings_cols, link_cols, restriction_cols = cols["settings"], cols["link"], cols["restriction"]
+    a, b = len(settings_cols), len(settings_cols) + len(link_cols)
+    settings: dict[int, policy.SafetySettings] = {}
+    links: dict[int, dict[int, Any]] = {}
+    restrictions: dict[int, dict[int, tuple[str, str]]] = {}
+    for user_id, raw in rest:
+        s, g, r = raw[:a], raw[a:b], raw[b:]
+        if s[0] is not None and user_id not in settings:
+            settings[user_id] = settings_cols.instance(s).as_policy()  # type: ignore[attr-defined]
+        if g[0] is not None:
+            links.setdefault(user_id, {}).setdefault(g[0], link_cols.instance(g))
+        if r[0] is not None:
+            kind, feature = restriction_cols.values(r)[1:]
+            restrictions.setdefault(user_id, {})[r[0]] = (kind, feature)
+    facts: dict[int, policy.UserFacts] = {}
+    for row in rows:
+        user = row.user
+        if user.birthdate is None or user.pk in facts:
+            continue  # staff have no age facts (facts_for leaves them out too)
+        found = restrictions.get(user.pk, {}).values()
+        suspended = any(kind == "suspension" for kind, _ in found)
+        features = frozenset(policy.Feature(f) for kind, f in found if kind != "suspension")
+        status = policy.AccountStatus(user.status)
+        if status in _TIME_BOUND and not found:
+            status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
+        if suspended:
+            status = policy.AccountStatus.SUSPENDED
+        limits, consent = strictest_limits(links.get(user.pk, {}).values())
+        facts[user.pk] = policy.UserFacts(
+            birthdate=user.birthdate,
+            country=str(user.country.code if hasattr(user.country, "code") else user.country),
+            status=status,
+            settings=settings.get(user.pk),
+            guardian_limits=limits,
+            guardian_consent=consent,
+            restricted_features=features,
+        )
+    return rows, facts
