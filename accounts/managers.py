@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from safety_portal import audit, clock
@@ -142,7 +142,15 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
                 birthdate_set_at=clock.now(),
             )
             user.set_unusable_password()
-            user.save()
+            try:
+                # A savepoint: a concurrent sign-up that took the same username or external_id
+                # between the checks above and this insert is a Conflict, not a server error.
+                with transaction.atomic():
+                    user.save()
+            except IntegrityError as exc:
+                raise Conflict(
+                    "duplicate", "That username or external_id was just taken; choose another."
+                ) from exc
             defaults = policy.default_settings(tier)
             SafetySettings.objects.create(user=user, **_settings_fields(defaults))
             audit.record(

@@ -286,7 +286,7 @@ def measure_send(
         Message.objects.send(sender=sender, thread=thread, body="counted", actor=ACTOR)
     print(f"\nqueries of one send{label}:", file=sys.stderr)
     for q in captured.captured_queries:
-        print(f"  {q['sql'][:160]}", file=sys.stderr)
+        print(f"  {(q['sql'] or '(server-side bound statement)')[:160]}", file=sys.stderr)
 
     door_total, bare_total = sum(door_samples), sum(bare_samples)
     figures = [

@@ -14,8 +14,9 @@ one. This module decides only which question to ask about a thread and whom to a
   is allowed when every member still passes; if anyone no longer does, the thread is refused.
 
 Facts come from `accounts.facts.facts_for` (three queries for any number of people); friendships
-and blocks come with the participant rows (one query), so judging a thread costs four queries
-whatever its size and whatever the history of the people in it.
+and blocks come with the participant rows (one query, `snapshot.participant_rows`), so judging a
+thread costs four queries whatever its size and whatever the history of the people in it. A send,
+the hot path, reads rows and facts together in one query (`snapshot.send_snapshot`).
 """
 
 from __future__ import annotations

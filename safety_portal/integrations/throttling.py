@@ -10,9 +10,11 @@ across a window boundary; that is the usual trade for O(1) cost.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING
 
+import redis
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+logger = logging.getLogger(__name__)
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -61,7 +64,14 @@ class ClientRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         window_key = f"{key}:{self.duration}:{window}"
-        count = self._count(window_key)
+        try:
+            count = self._count(window_key)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            # Issue 7: a Redis outage must not stop reports, sends or decisions. Throttling is a
+            # fairness guard, not a safety rule, so the request goes through and the outage is
+            # logged loudly; every policy rule is still enforced by the managers.
+            logger.warning("throttle store unreachable; letting %s through unthrottled", key)
+            return True
         if count <= self.num_requests:
             return True
         self.wait_seconds = (window + 1) * self.duration - now

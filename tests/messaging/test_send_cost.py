@@ -87,3 +87,31 @@ def test_a_send_costs_the_same_for_two_or_fifty_people_and_long_histories() -> N
     assert queries_of_one_send(creator, large) == baseline
     assert queries_of_one_send(a, small) == baseline
     assert baseline <= SEND_QUERY_BUDGET
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_send_query_runs_prepared_when_the_deployment_allows_it(monkeypatch) -> None:
+    """`DATABASES[...]["OPTIONS"]["prepare_threshold"]` set: the send's read is prepared once per
+    connection (and still counted as a query); unset (Django's default), nothing is prepared."""
+    a, b = friendly_pair()
+    thread = direct_thread(a, b)
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements "
+                "WHERE statement LIKE %s AND NOT from_sql",
+                ["%FROM messaging_threadparticipant p%"],
+            )
+            return cursor.fetchone()[0]
+
+    send(a, thread, "not prepared")
+    assert prepared() == 0
+    monkeypatch.setitem(connection.settings_dict.setdefault("OPTIONS", {}), "prepare_threshold", 0)
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 0)
+    with CaptureQueriesContext(connection) as captured:
+        send(a, thread, "prepared")
+        send(b, thread, "prepared again")
+    assert len(captured) == 4
+    assert prepared() == 1
+    assert Message.objects.in_thread(thread).count() == 3

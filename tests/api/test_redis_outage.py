@@ -1,0 +1,46 @@
+"""Issue 7: with Redis unreachable, API writes keep working; only throttling is skipped (logged)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+
+from accounts.models import User
+from safety_portal.integrations.throttling import ClientRateThrottle
+from tests.factories.accounts import birthdate_for_age
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/api/v1/users/"
+
+
+@pytest.fixture
+def dead_throttle_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throttle's cache points at a port where no Redis listens (connection refused)."""
+    dead = RedisCache(
+        "redis://127.0.0.1:1/0",
+        {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}},
+    )
+    monkeypatch.setattr(ClientRateThrottle, "cache", dead)
+
+
+def test_a_sign_up_succeeds_while_the_throttle_store_is_down(
+    make_caller, dead_throttle_store, caplog
+):
+    caller = make_caller("users:write", throttle_rate="1/min")
+    body = {
+        "external_id": "outage-1",
+        "username": "outage_one",
+        "birthdate": birthdate_for_age(30).isoformat(),
+        "country": "GB",
+    }
+    with caplog.at_level(logging.WARNING, logger="safety_portal.integrations.throttling"):
+        first = caller.post(USERS, body)
+        second = caller.post(USERS, {**body, "external_id": "outage-2", "username": "outage_two"})
+    assert first.status_code == 201, first.content
+    # The 1/min rate would refuse the second request; with the store down it is let through.
+    assert second.status_code == 201, second.content
+    assert User.objects.filter(external_id__startswith="outage-").count() == 2
+    assert "throttle store unreachable" in caplog.text
