@@ -226,6 +226,32 @@ def roles_of(user: User) -> list[Role]:
     return [role for role in Role if role.value in names]
 
 
+def _cache_key(user_id: int) -> str:
+    return f"accounts:roles:{user_id}"
+
+
+def role_names(user: User) -> list[str]:
+    """The names of the person's roles, for display on every page (cached; dropped on change).
+
+    Authorisation never reads this cache: permission checks ask the database (Django's
+    `has_perm`). It only spares each page a query for the role chips in the header.
+    """
+    from django.core.cache import cache
+
+    key = _cache_key(user.pk)
+    names = cache.get(key)
+    if names is None:
+        names = [r.value for r in roles_of(user)]
+        cache.set(key, names, 300)
+    return list(names)
+
+
+def _forget_cached_roles(user_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_cache_key(user_id))
+
+
 def _check_actor(actor: object, user: User) -> None:
     """Only an Administrator (or a system job such as the demo seeder) changes roles.
 
@@ -336,6 +362,9 @@ def set_roles(user: User, roles: Iterable[Role | str], *, actor: object, reason:
 def _forget_cached_permissions(user: User) -> None:
     for attr in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
+    user_id = user.pk
+    _forget_cached_roles(user_id)
+    transaction.on_commit(lambda: _forget_cached_roles(user_id))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -281,32 +281,50 @@ class Subject:
     involved: Mapping[int, dt.date | None] = field(default_factory=dict)
 
 
-def resolve_subject(subject_type: str, subject_id: object) -> Subject:
-    """Find what a report is about; a missing subject is a field error (the API answers 404)."""
-    from accounts.models import User
+SUBJECT_TYPES = ("user", "message", "thread")
 
+
+def subject_pk(subject_type: str, subject_id: object) -> int:
+    """The subject's id as a number, once the type is one we know; field errors otherwise."""
     try:
         pk = int(subject_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise DomainError(
             "invalid", "The subject id must be a number.", fields={"subject_id": ["not a number"]}
         ) from None
+    if subject_type not in SUBJECT_TYPES:
+        raise DomainError(
+            "invalid",
+            "The subject type must be user, message or thread.",
+            fields={"subject_type": ["must be user, message or thread"]},
+        )
+    return pk
+
+
+def _no_such_user() -> DomainError:
+    return DomainError("not_found", "No such user.", fields={"subject_id": ["not found"]})
+
+
+def _user_subject(pk: int, born: dt.date | None) -> Subject:
+    """A user subject from its birthdate as read (None: no such app user, e.g. staff)."""
+    if born is None:
+        raise _no_such_user()
+    return Subject("user", f"user:{pk}", pk, involved={pk: born})
+
+
+def resolve_subject(subject_type: str, subject_id: object) -> Subject:
+    """Find what a report is about; a missing subject is a field error (the API answers 404)."""
+    from accounts.models import User
+
+    pk = subject_pk(subject_type, subject_id)
     if subject_type == "user":
         born = (
             User.objects.filter(pk=pk, birthdate__isnull=False)
             .values_list("birthdate", flat=True)
             .first()
         )
-        if born is None:
-            raise DomainError("not_found", "No such user.", fields={"subject_id": ["not found"]})
-        return Subject("user", f"user:{pk}", pk, involved={pk: born})
-    if subject_type in ("message", "thread"):
-        return _resolve_messaging_subject(subject_type, pk)
-    raise DomainError(
-        "invalid",
-        "The subject type must be user, message or thread.",
-        fields={"subject_type": ["must be user, message or thread"]},
-    )
+        return _user_subject(pk, born)
+    return _resolve_messaging_subject(subject_type, pk)
 
 
 def _resolve_messaging_subject(subject_type: str, pk: int) -> Subject:
@@ -395,6 +413,7 @@ class ReportManager(models.Manager):
         evidence: Mapping[str, Any] | None = None,
         suspected_under_age: bool = False,
         raise_age_flag: bool = True,
+        before_audit: Callable[[Report], object] | None = None,
     ) -> Report:
         """File a report and join it to the open case on its subject (opening one if needed).
 
@@ -407,6 +426,16 @@ class ReportManager(models.Manager):
         `suspected_under_age`, or category protection of minors with the keyword
         KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS) raises an age flag (POLICY.md §4) unless
         `raise_age_flag` is False (a flag being confirmed files its own report).
+
+        `before_audit(report)` runs inside the transaction once the report and the case are
+        written, for the caller's own rows that must commit with them (the API's idempotency
+        record). The audit entries are the transaction's last writes: the first one takes the
+        audit chain's lock, held until commit (docs/decisions.md D3), so nothing else is written
+        after it.
+
+        Cost (issue 6's hot path, a report joining an open case on a user): one statement reads
+        the subject's birthdate, locks the case and tells whether this reporter reported it before
+        and is marked (DSA art. 23); then the report, the case, the audit entry.
         """
         from .models import Case, Flag, ReporterStanding
 
@@ -426,45 +455,67 @@ class ReportManager(models.Manager):
         )
         if errors:
             raise DomainError("invalid", "The report is invalid.", fields=errors)
-        subject = resolve_subject(subject_type, subject_id)
-        if reporter is not None and subject.type == "user" and subject.user_id == reporter.pk:
+        pk = subject_pk(subject_type, subject_id)
+        if reporter is not None and subject_type == "user" and pk == reporter.pk:
             raise DomainError(
                 "invalid", "Nobody reports their own account.", fields={"subject_id": ["self"]}
             )
+        # A message's or thread's participants are read first; a user subject's birthdate is read
+        # by the statement that locks its open case (or, when there is none, just before one is
+        # opened).
+        subject = None if subject_type == "user" else resolve_subject(subject_type, pk)
         now = clock.now()
         today = clock.today()
-        low_cred = reporter is not None and ReporterStanding.objects.is_marked(reporter.pk)
-        births = [*subject.involved.values(), reporter.birthdate if reporter else None]
-        minor = bool(set(words) & priority.CHILD_ABUSE_KEYWORDS) or any(
-            born is not None and account_policy.is_minor(born, today) for born in births
-        )
         severity = priority.severity_of(category, words)
-        report_fields: dict[str, Any] = {
-            "reporter_kind": kind,
-            "reporter": reporter,
-            "trusted_flagger": flagger,
-            "reporter_label": label,
-            "low_credibility": low_cred,
-            "subject_type": subject.type,
-            "subject_user_id": subject.user_id,
-            "category": category,
-            "keywords": words,
-            "explanation": explanation,
-            "source_type": source,
-            "suspected_under_age": suspected_under_age or _age_signal_in(category, words),
-            "evidence": dict(evidence or {}),
-            "created_at": now,
-        }
-        if subject.message_id is not None:
-            report_fields["subject_message_id"] = subject.message_id
-        if subject.thread_id is not None:
-            report_fields["subject_thread_id"] = subject.thread_id
+        reported = self._reported_by(kind, reporter, flagger, label)
         with transaction.atomic():
-            case, opened = Case.objects.open_for_subject(
-                subject, category=category, severity=severity, now=now
+            case = Case.objects.locked_for_intake(
+                subject.key if subject else f"user:{pk}",
+                reported=reported,
+                reporter_id=reporter.pk if reporter is not None else None,
             )
-            new_reporter = opened or not self._has_reported(case, kind, reporter, flagger, label)
-            report = self.create(case=case, **report_fields)
+            if case is not None:
+                opened = False
+                if subject is None:
+                    subject = _user_subject(pk, case.intake_subject_born)
+                low_cred = bool(case.intake_reporter_marked)
+                if case.intake_seen_report_count == case.report_count:
+                    new_reporter = not case.intake_already_reported
+                else:
+                    # Another report joined while this one waited for the lock: the statement's
+                    # snapshot predates it, so ask again (a new statement sees it).
+                    new_reporter = not self._has_reported(case, reported)
+            else:
+                if subject is None:
+                    subject = resolve_subject("user", pk)
+                low_cred = reporter is not None and ReporterStanding.objects.is_marked(reporter.pk)
+                case, opened = Case.objects.open_new_for_subject(
+                    subject, category=category, severity=severity, now=now
+                )
+                new_reporter = opened or not self._has_reported(case, reported)
+            births = [*subject.involved.values(), reporter.birthdate if reporter else None]
+            minor = bool(set(words) & priority.CHILD_ABUSE_KEYWORDS) or any(
+                born is not None and account_policy.is_minor(born, today) for born in births
+            )
+            report = self.create(
+                case=case,
+                reporter_kind=kind,
+                reporter=reporter,
+                trusted_flagger=flagger,
+                reporter_label=label,
+                low_credibility=low_cred,
+                subject_type=subject.type,
+                subject_user_id=subject.user_id,
+                subject_message_id=subject.message_id,
+                subject_thread_id=subject.thread_id,
+                category=category,
+                keywords=words,
+                explanation=explanation,
+                source_type=source,
+                suspected_under_age=suspected_under_age or _age_signal_in(category, words),
+                evidence=dict(evidence or {}),
+                created_at=now,
+            )
             before = (case.priority_score, case.priority)
             case.report_count += 1
             if severity > case.severity:
@@ -483,7 +534,21 @@ class ReportManager(models.Manager):
             )
             case.priority_score, case.priority = assessment.score, int(assessment.band)
             case.due_at = assessment.due_at
-            case.save()
+            case.save(update_fields=_INTAKE_CASE_FIELDS)
+            # Every other write comes before the audit entries (see the docstring).
+            events.report_filed.send(
+                sender=self.model, report=report, case=case, case_opened=opened, actor=actor
+            )
+            if before_audit is not None:
+                before_audit(report)
+            if raise_age_flag and report.suspected_under_age and subject.user_id is not None:
+                Flag.objects.raise_signal(
+                    user_id=subject.user_id,
+                    kind="age",
+                    signal={"source": "report", "report": report.pk, "reporter_kind": kind},
+                    case=case,
+                    actor=actor,
+                )
             audit.record(
                 actor=actor,
                 action="moderation.report.filed",
@@ -511,31 +576,25 @@ class ReportManager(models.Manager):
                         "terms": dict(assessment.terms),
                     },
                 )
-            if raise_age_flag and report.suspected_under_age and subject.user_id is not None:
-                Flag.objects.raise_signal(
-                    user_id=subject.user_id,
-                    kind="age",
-                    signal={"source": "report", "report": report.pk, "reporter_kind": kind},
-                    case=case,
-                    actor=actor,
-                )
-            events.report_filed.send(
-                sender=self.model, report=report, case=case, case_opened=opened, actor=actor
-            )
         return report
 
     @staticmethod
-    def _has_reported(
-        case: Case, kind: str, reporter: User | None, flagger: TrustedFlagger | None, label: str
-    ) -> bool:
-        reports = case.reports.all()
+    def _reported_by(
+        kind: str, reporter: User | None, flagger: TrustedFlagger | None, label: str
+    ) -> Q:
+        """The earlier reports of this reporter: people and flaggers by identity, anonymous
+        reports as one reporter, integrations and rules by their name."""
         if kind == "user":
-            return reports.filter(reporter=reporter).exists()
+            return Q(reporter=reporter)
         if kind == "trusted_flagger":
-            return reports.filter(trusted_flagger=flagger).exists()
+            return Q(trusted_flagger=flagger)
         if kind == "anonymous":
-            return reports.filter(reporter_kind="anonymous").exists()
-        return reports.filter(reporter_kind=kind, reporter_label=label).exists()
+            return Q(reporter_kind="anonymous")
+        return Q(reporter_kind=kind, reporter_label=label)
+
+    @staticmethod
+    def _has_reported(case: Case, reported: Q) -> bool:
+        return case.reports.filter(reported).exists()
 
     @staticmethod
     def _reporter_kind(

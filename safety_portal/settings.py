@@ -116,6 +116,10 @@ MIDDLEWARE = [
 # portal's middleware sends staff to the second factor before any page; axes runs last (its docs).
 MIDDLEWARE.insert(1, "safety_portal.portal.security.ContentSecurityPolicyMiddleware")
 MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "safety_portal.portal.security.SessionIdleMiddleware",
+)
+MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
@@ -167,6 +171,14 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", _int("DB_CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Server-side prepared statements (psycopg's prepare_threshold): a message send re-plans its one
+# read on every call without them (bench/bench_messaging.py). Off by default because a transaction
+# pooler in front of PostgreSQL must support them (pgbouncer >= 1.21 with max_prepared_statements).
+if IS_POSTGRES and env.str("DB_PREPARE_THRESHOLD", default="").strip():
+    _threshold = _int("DB_PREPARE_THRESHOLD", default=0)
+    if _threshold < 0:
+        raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be 0 or more (0 prepares at once).")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _threshold
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------------
@@ -235,7 +247,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # --- Sessions and security ------------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = _int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age above is then an inactivity timeout
+# The age above is an inactivity timeout: the portal's SessionIdleMiddleware re-saves a signed-in
+# session (moving its expiry) at most every SESSION_TOUCH_SECONDS, instead of a write per request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = _int("SESSION_TOUCH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

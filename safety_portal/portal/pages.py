@@ -83,9 +83,9 @@ def nav_for(request: HttpRequest, active: str) -> list[dict[str, Any]]:
 def role_names(user: Any) -> list[str]:
     if not user.is_authenticated:
         return []
-    from accounts.roles import roles_of
+    from accounts.roles import role_names as cached_role_names
 
-    return [r.value for r in roles_of(user)]
+    return cached_role_names(user)
 
 
 def page(

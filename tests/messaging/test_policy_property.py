@@ -401,7 +401,7 @@ def apply_event(world: World, data: st.DataObject) -> None:
 
 
 @settings(
-    max_examples=80,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

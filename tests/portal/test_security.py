@@ -81,9 +81,21 @@ def test_forms_are_refused_without_a_csrf_token(day: Day) -> None:
 
 
 def test_sessions_end_after_inactivity() -> None:
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_AGE <= 60 * 60
+    assert settings.SESSION_TOUCH_SECONDS < settings.SESSION_COOKIE_AGE
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+
+
+def test_an_active_session_is_kept_alive_past_the_idle_age(day: Day, as_role, time_machine) -> None:
+    import datetime as dt
+
+    client = as_role(Role.MODERATOR)
+    start = dt.datetime.now(dt.UTC)
+    step = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE // 3)
+    for i in range(1, 7):  # twice the idle age in all, never idle for long
+        time_machine.move_to(start + step * i)
+        response = client.get(reverse("portal:cases"))
+        assert response.status_code == 200, i
 
 
 def test_an_idle_session_is_signed_out(day: Day, as_role, time_machine) -> None:

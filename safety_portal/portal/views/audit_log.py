@@ -27,6 +27,7 @@ from accounts.models import User
 from safety_portal import audit
 from safety_portal.audit.models import AuditEntry
 
+from .. import rows as row_html
 from ..access import staff_view
 from ..pages import page
 from ..paginator import estimated_rows
@@ -179,6 +180,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "rows_html": row_html.audit_rows(rows),
             "older_url": f"?{_with(query, before=window[-1].seq)}" if window and has_older else "",
             "newer_url": f"?{_with(query, after=window[0].seq)}" if window and has_newer else "",
             "estimated_total": estimated_rows(AuditEntry) if unfiltered else None,

@@ -19,6 +19,7 @@ from safety_portal import clock
 from safety_portal.exceptions import DomainError
 
 from .. import disclosure
+from .. import rows as row_html
 from ..access import staff_view
 from ..pages import page
 from ..paginator import estimated_rows
@@ -82,6 +83,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "rows_html": row_html.user_rows(rows, show_age=show_age),
             "show_age": show_age,
             "older_url": f"?{query.urlencode()}" if more and window else "",
             "first_url": "?" + _without(request.GET, "before") if before is not None else "",
