@@ -161,3 +161,8 @@ def _seed_staff(ctx: DemoContext) -> None:
             )
         grant_role(user, role, actor=DEMO_ACTOR, reason="Demo login for this role.")
         ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))
+    # Staff pass a second factor before any page: give each demo login a TOTP device and backup
+    # codes, and print how to use them with the logins (idempotent: devices are reused).
+    from safety_portal.portal.demo import enrol_demo_staff
+
+    enrol_demo_staff(ctx)

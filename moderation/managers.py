@@ -9,7 +9,7 @@ and never defaulted (STYLE.md ideas 2-4). POLICY.md §6; DSA arts. 16, 20, 22, 2
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -396,6 +396,24 @@ def inputs_of(case: Case, *, overdue: bool = False) -> priority.Inputs:
     )
 
 
+# What filing a report changes on its case (a narrow UPDATE: the claim and status columns are
+# other writers' and stay as they are).
+_INTAKE_CASE_FIELDS = [
+    "report_count",
+    "severity",
+    "category",
+    "keywords",
+    "involves_minor",
+    "trusted_flagger",
+    "automated",
+    "reporter_count",
+    "low_credibility",
+    "priority_score",
+    "priority",
+    "due_at",
+]
+
+
 class ReportManager(models.Manager):
     def file(
         self,
@@ -725,6 +743,51 @@ class CaseQuerySet(models.QuerySet):
             qs = qs.filter(trusted_flagger=True)
         return qs.order_by("-priority_score", "due_at", "id")
 
+    def locked_for_intake(
+        self, subject_key: str, *, reported: Q, reporter_id: int | None
+    ) -> Case | None:
+        """The open case on `subject_key`, locked, with what filing a report on it needs, read by
+        the statement that takes the lock (`Report.objects.file`'s hot path).
+
+        Annotations: `intake_subject_born` (the subject user's birthdate; None for a staff
+        account, or for a thread), `intake_already_reported` (an earlier report matches
+        `reported`), `intake_reporter_marked` (the reporter is marked under DSA art. 23) and
+        `intake_seen_report_count` (the case's report count in the statement's snapshot).
+
+        Why the last one: under READ COMMITTED, a statement that waited for the row lock returns
+        the row as its holder committed it, but its subqueries still read the snapshot taken
+        before the wait. Every report bumps `report_count` under this lock, so when the locked
+        row's count differs from the snapshot's, a report joined in between and
+        `intake_already_reported` may be stale: the caller asks again with a new statement.
+        """
+        from .models import Report, ReporterStanding
+
+        case_ref = models.OuterRef("pk")
+        qs = (
+            self.select_for_update(of=("self",))
+            .filter(subject_key=subject_key, status__in=OPEN)
+            .annotate(
+                intake_subject_born=models.F("subject_user__birthdate"),
+                intake_already_reported=models.Exists(
+                    Report.objects.filter(reported, case=case_ref)
+                ),
+                intake_seen_report_count=models.Subquery(
+                    self.model.objects.filter(pk=case_ref).values("report_count")[:1]
+                ),
+            )
+        )
+        if reporter_id is not None:
+            qs = qs.annotate(
+                intake_reporter_marked=models.Exists(
+                    ReporterStanding.objects.filter(
+                        reporter_id=reporter_id, marked_at__isnull=False
+                    )
+                )
+            )
+        else:
+            qs = qs.annotate(intake_reporter_marked=models.Value(False))
+        return qs.order_by("pk").first()
+
 
 def _claims_need_not_wait_for_disk() -> None:
     """Let a claim's transaction commit without waiting for the WAL flush (PostgreSQL).
@@ -760,6 +823,14 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
         case = self.select_for_update().filter(subject_key=subject.key, status__in=OPEN).first()
         if case is not None:
             return case, False
+        return self.open_new_for_subject(subject, category=category, severity=severity, now=now)
+
+    def open_new_for_subject(
+        self, subject: Subject, *, category: str, severity: int, now: dt.datetime
+    ) -> tuple[Case, bool]:
+        """Open a case on `subject`, which had no open case a moment ago; (case, True). When a
+        concurrent report opened one first, the partial unique index makes this one wait for it
+        and join it, locked: (that case, False)."""
         fields: dict[str, Any] = {
             "subject_key": subject.key,
             "subject_type": subject.type,

@@ -350,6 +350,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so other teams' generated clients get stable enum types.
+    "ENUM_NAME_OVERRIDES": {
+        "AudienceEnum": "accounts.api.serializers.AUDIENCES",
+        "AccountStatusEnum": "accounts.choices.STATUS_CHOICES",
+        "BirthdateRequestStatusEnum": "accounts.models.BirthdateChangeRequest.Status",
+        "CaseStatusEnum": "moderation.models.Case.Status",
+        "DecisionTypeEnum": "moderation.api.serializers.DECISION_TYPES",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------
@@ -359,6 +367,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Eager mode (the embedded demo) would log every task run; workers log their own.
+    "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
 
 # --- Domain settings ------------------------------------------------------------------------------

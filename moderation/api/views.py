@@ -117,8 +117,10 @@ class ReportCreateView(ApiView):
                     "invalid", "Unknown reporter.", fields={"reporter": ["unknown user"]}
                 )
 
-        def file() -> tuple[int, dict[str, Any]]:
-            report = Report.objects.file(
+        def file(remember: idempotency.Remember) -> None:
+            # The idempotency record is written in the report's transaction, before its audit
+            # entry (the transaction's last write); there is no transaction around this one.
+            Report.objects.file(
                 actor=self.client,
                 reporter=reporter,
                 subject_type=data["subject_type"],
@@ -127,12 +129,11 @@ class ReportCreateView(ApiView):
                 keywords=data.get("keywords", []),
                 explanation=data["explanation"],
                 source_type=data["source_type"],
+                before_audit=lambda report: remember(
+                    status.HTTP_201_CREATED,
+                    {"id": report.pk, "case_id": report.case_id, "priority": report.case.priority},
+                ),
             )
-            return status.HTTP_201_CREATED, {
-                "id": report.pk,
-                "case_id": report.case_id,
-                "priority": report.case.priority,
-            }
 
         code, body = idempotency.run_once(
             client=self.client,

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection
 
 from safety_portal import clock
 from safety_portal.exceptions import Conflict, DomainError
@@ -55,6 +55,9 @@ def fingerprint(method: str, path: str, data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+Remember = Callable[[int, dict[str, Any]], None]
+
+
 def run_once(
     *,
     client: ApiClient,
@@ -62,37 +65,53 @@ def run_once(
     method: str,
     path: str,
     data: Any,
-    action: Callable[[], tuple[int, dict[str, Any]]],
+    action: Callable[[Remember], object],
 ) -> tuple[int, dict[str, Any]]:
     """Run `action` at most once per (client, key); return (status, body) — replayed with 200.
 
-    Optimistic, because a retry is rare and every request pays for the common path: the work and
-    the record are written in one transaction with no look-up first (one INSERT, no savepoint).
-    When the key is already taken — a retry, or a concurrent twin that committed first (the INSERT
-    waits on the unique index until it does) — that transaction rolls back, work included, and
-    the stored answer is replayed, or 409 when it was for another request. The same look-up runs
-    when the work fails, so a reused key is a 409 whatever the new body would have caused.
+    `action(remember)` does the work in its transaction and, inside it, calls
+    `remember(status, body)` once with its answer: that writes the record, so record and work
+    commit together or not at all. Call it before the work's audit entry, the transaction's last
+    write (the entry holds the audit chain's lock until commit, docs/decisions.md D3), and let the
+    work's own `atomic()` be the transaction: wrapping it in another one would only add a savepoint.
+
+    Optimistic, because a retry is rare and every request pays for the common path: no look-up
+    first, one INSERT. When the key is already taken — a retry, or a concurrent twin that
+    committed first (the INSERT waits on the unique index until it does) — that transaction rolls
+    back, work included, and the stored answer is replayed, or 409 when it was for another
+    request. The same look-up runs when the work fails, so a reused key is a 409 whatever the new
+    body would have caused.
     """
     digest = fingerprint(method, path, data)
+    answers: list[tuple[int, dict[str, Any]]] = []
+
+    def remember(status: int, body: dict[str, Any]) -> None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("remember() must run inside the transaction of the work.")
+        if answers:
+            raise RuntimeError("remember() runs once per request.")
+        IdempotencyRecord.objects.create(
+            client=client,
+            key=key,
+            method=method,
+            path=path[:255],
+            request_hash=digest,
+            response_status=status,
+            response_body=body,
+            created_at=clock.now(),
+        )
+        answers.append((status, body))
+
     try:
-        with transaction.atomic():
-            status, body = action()
-            IdempotencyRecord.objects.create(
-                client=client,
-                key=key,
-                method=method,
-                path=path[:255],
-                request_hash=digest,
-                response_status=status,
-                response_body=body,
-                created_at=clock.now(),
-            )
+        action(remember)
     except (IntegrityError, DomainError):
         replay = _replay(client=client, key=key, digest=digest)
         if replay is None:
             raise  # not a reused key: the work itself failed, and nothing was written
         return replay
-    return status, body
+    if not answers:
+        raise RuntimeError("The action finished without remembering its answer.")
+    return answers[0]
 
 
 def _replay(*, client: ApiClient, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:

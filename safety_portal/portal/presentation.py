@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from accounts import policy as account_policy
@@ -80,6 +81,7 @@ def decision_type_choices(user: Any) -> list[tuple[str, str]]:
     return out
 
 
+@cache
 def category_label(value: str) -> str:
     """'STATEMENT_CATEGORY_CYBER_VIOLENCE' -> 'Cyber violence' (the DSA enum, readable)."""
     text = value.removeprefix("STATEMENT_CATEGORY_").replace("_", " ").lower()

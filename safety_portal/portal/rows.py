@@ -28,6 +28,11 @@ def _e(value: object) -> str:
     return _escape(str(value), quote=True)
 
 
+def _dotted(code: str) -> str:
+    """An escaped dotted action code that wraps only after its dots (never mid-word)."""
+    return ".<wbr>".join(_e(part) for part in code.split("."))
+
+
 @cache
 def url_maker(name: str) -> Callable[[int], str]:
     """`reverse(name, args=[pk])` for many rows at the cost of one reverse."""
@@ -65,8 +70,9 @@ def band_badge(priority: int, label: str) -> str:
     return badge(f"p{int(priority)}", label)
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment)
+def _local(moment: dt.datetime, zone: Any = None) -> dt.datetime:
+    """`timezone.localtime`; pass the zone when converting many values (one lookup per table)."""
+    return moment.astimezone(zone or timezone.get_current_timezone())
 
 
 def span_text(delta: dt.timedelta) -> str:
@@ -81,15 +87,17 @@ def span_text(delta: dt.timedelta) -> str:
     return f"{mins} min"
 
 
-def due(due_at: dt.datetime, *, now: dt.datetime, overdue: bool, soon: bool) -> str:
+def due(
+    due_at: dt.datetime, *, now: dt.datetime, overdue: bool, soon: bool, zone: Any = None
+) -> str:
     css = "due overdue" if overdue else ("due soon" if soon else "due")
     text = f"overdue {span_text(now - due_at)}" if overdue else f"in {span_text(due_at - now)}"
-    title = _local(due_at).strftime("%Y-%m-%d %H:%M")
+    title = _local(due_at, zone).strftime("%Y-%m-%d %H:%M")
     return f'<span class="{css}" title="{title}">{text}</span>'
 
 
-def _short(moment: dt.datetime | None) -> str:
-    return _local(moment).strftime("%b %-d, %H:%M") if moment else ""
+def _short(moment: dt.datetime | None, zone: Any = None) -> str:
+    return _local(moment, zone).strftime("%b %-d, %H:%M") if moment else ""
 
 
 def case_rows(
@@ -97,6 +105,7 @@ def case_rows(
 ) -> SafeString:
     """`<tr>`s of the case list from `views.cases.CaseRow`s."""
     case_url = url_maker("portal:case")
+    zone = timezone.get_current_timezone()
     out = []
     for row in rows:
         case = row.case
@@ -116,9 +125,9 @@ def case_rows(
         elif case.status == "decided":
             state = badge("ok", "decided")
         when = (
-            _short(case.decided_at)
+            _short(case.decided_at, zone)
             if decided
-            else due(case.due_at, now=now, overdue=row.overdue, soon=row.due_soon)
+            else due(case.due_at, now=now, overdue=row.overdue, soon=row.due_soon, zone=zone)
         )
         held = ""
         if holder:
@@ -130,7 +139,7 @@ def case_rows(
             f"<td>{subject} {' '.join(marks)}</td>"
             f"<td>{_e(row.category)}</td>"
             f'<td class="num">{int(case.report_count)}</td>'
-            f'<td class="nowrap">{_short(case.opened_at)}</td>'
+            f'<td class="nowrap">{_short(case.opened_at, zone)}</td>'
             f'<td class="nowrap">{when}</td>{held}</tr>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every text value above went through _e
@@ -138,6 +147,7 @@ def case_rows(
 
 def user_rows(rows: Iterable[dict[str, Any]], *, show_age: bool) -> SafeString:
     user_url = url_maker("portal:user_detail")
+    zone = timezone.get_current_timezone()
     out = []
     for row in rows:
         user = row["user"]
@@ -151,26 +161,28 @@ def user_rows(rows: Iterable[dict[str, Any]], *, show_age: bool) -> SafeString:
             f'<tr><td><a class="primary" href="{user_url(user.pk)}">{_e(user.username)}</a> '
             f'{staff}</td><td class="mono">{_e(user.external_id or "")}</td>'
             f"<td>{_e(country)}</td>{age}<td>{status_badge(user.status)}</td>"
-            f'<td class="nowrap">{_local(user.date_joined).strftime("%Y-%m-%d")}</td></tr>'
+            f'<td class="nowrap">{_local(user.date_joined, zone).strftime("%Y-%m-%d")}</td></tr>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every text value above went through _e
 
 
-def _change_cell(value: tuple[str, str]) -> str:
-    line, full = value
-    if not line:
-        return '<td class="change"></td>'
-    return (
-        f'<td class="change"><details><summary>{_e(line)}</summary>'
-        f'<pre class="diff">{_e(full)}</pre></details></td>'
-    )
+def _change_cell(before: tuple[str, str], after: tuple[str, str]) -> str:
+    parts = []
+    for word, (line, full) in (("before", before), ("after", after)):
+        if line:
+            parts.append(
+                f'<details><summary><span class="muted">{word}</span> {_e(line)}</summary>'
+                f'<pre class="diff">{_e(full)}</pre></details>'
+            )
+    return f'<td class="change">{"".join(parts)}</td>'
 
 
 def audit_rows(rows: Iterable[Any]) -> SafeString:
+    zone = timezone.get_current_timezone()
     out = []
     for row in rows:
         e = row.entry
-        at = _local(e.created_at)
+        at = _local(e.created_at, zone)
         target = ""
         if e.target_type:
             label = e.target_label if len(e.target_label) <= 48 else e.target_label[:47] + "…"
@@ -184,8 +196,7 @@ def audit_rows(rows: Iterable[Any]) -> SafeString:
             f'<td class="nowrap">{at:%Y-%m-%d}<br><span class="muted">{at:%H:%M:%S}</span></td>'
             f'<td><div>{_e(e.actor_label)}</div><span class="muted">'
             f"{_e(e.get_actor_kind_display())}</span></td>"
-            f'<td><span class="action-code">{_e(e.action)}</span></td><td>{target}</td>'
-            f'<td class="reason">{_e(reason)}</td>{_change_cell(row.before)}'
-            f"{_change_cell(row.after)}</tr>"
+            f'<td><span class="action-code">{_dotted(e.action)}</span></td><td>{target}</td>'
+            f'<td class="reason">{_e(reason)}</td>{_change_cell(row.before, row.after)}</tr>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every text value above went through _e

@@ -51,6 +51,9 @@ class SessionIdleMiddleware:
         user = getattr(request, "user", None)
         if session is None or user is None or not user.is_authenticated:
             return response
+        if session.session_key is None:
+            # No session cookie came in (an API client with a Bearer token): never create one.
+            return response
         now = int(time.time())
         last = session.get(TOUCHED_KEY)
         if not isinstance(last, int) or now - last >= self.every:

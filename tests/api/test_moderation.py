@@ -7,15 +7,25 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from moderation import sor_schema
 from moderation.models import Case, Decision, Flag, Report
 from safety_portal import clock
 from safety_portal.audit.models import AuditEntry
+from safety_portal.integrations import idempotency
 from safety_portal.integrations.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from tests.factories.accounts import StaffFactory
 from tests.factories.messaging import friendly_pair, person, send
-from tests.factories.moderation import FACTS, HARASSMENT, MINORS, claimed, decided, report_user
+from tests.factories.moderation import (
+    FACTS,
+    HARASSMENT,
+    MINORS,
+    SCAM,
+    claimed,
+    decided,
+    report_user,
+)
 
 from .conftest import ADMIN
 
@@ -430,21 +440,88 @@ def test_the_audit_log_never_shows_api_tokens(make_caller):
 
 @pytest.mark.django_db
 def test_report_intake_costs_a_constant_number_of_queries(intake, django_assert_max_num_queries):
-    """The hot path: 14 statements, the same however many reports the case already has:
-    authentication 1; the request's transaction 2 (here a savepoint: the test runs in one);
-    `Report.objects.file` 10 (subject, minors, case lock, earlier reporter, report, case, audit
-    chain head and entry, its savepoint 2); the idempotency record 1."""
+    """The hot path: 9 statements, the same however many reports the case already has:
+    authentication 1; the request's transaction 2 (`Report.objects.file`'s own; a savepoint
+    here, BEGIN/COMMIT in production); the open case locked, read together with the subject's
+    birthdate and whether this reporter reported it before 1; the report 1; the case 1; the
+    idempotency record 1; the audit chain head and entry 2 (the head is read in the round trip
+    that takes the chain's lock)."""
     subject = person(30)
     intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-0")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         assert (
             intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-1").status_code
             == 201
         )
     for i in range(2, 30):
         intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY=f"q-{i}")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         assert (
             intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-x").status_code
             == 201
         )
+
+
+def _writes_while_the_audit_chain_is_locked(queries: list[dict]) -> list[str]:
+    """INSERT/UPDATE/DELETE statements, other than audit entries, from the moment the request's
+    transaction took the audit chain's lock until it ended (here: released its savepoint)."""
+    sqls = [q["sql"] for q in queries]
+    name = next(s for s in sqls if s.startswith("SAVEPOINT ")).split()[1]
+    start = next(i for i, s in enumerate(sqls) if "pg_advisory_xact_lock" in s)
+    end = sqls.index(f"RELEASE SAVEPOINT {name}")
+    return [
+        s.split(" (")[0]
+        for s in sqls[start:end]
+        if s.startswith(("INSERT", "UPDATE", "DELETE"))
+        and not s.startswith('INSERT INTO "audit_auditentry"')
+    ]
+
+
+@pytest.mark.django_db
+def test_report_intake_writes_its_audit_entries_last(intake, make_caller):
+    """Every other write of the intake comes before its audit entries: the first entry takes the
+    audit chain's lock, which every audited write in the system waits for until this transaction
+    commits (docs/decisions.md D3). Checked on the plain path, on a case opening that queues a
+    webhook, and on an age report that raises a flag and the case's priority."""
+    partner = make_caller("cases:read", name="hotline").client
+    WebhookEndpoint.objects.register(
+        client=partner,
+        url="http://127.0.0.1:9/never-called",
+        events=["case.opened"],
+        actor=ADMIN,
+    )
+    adult, teen = person(30), person(14)
+    age_report = _report_body(
+        teen.pk, category=MINORS, keywords=["KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"]
+    )
+    posts = [
+        ("opens a case", _report_body(adult.pk)),
+        ("joins it", _report_body(adult.pk)),
+        ("opens another", _report_body(teen.pk, category=SCAM)),
+        ("age signal", age_report),
+    ]
+    for n, (label, body) in enumerate(posts):
+        with CaptureQueriesContext(connection) as ctx:
+            response = intake.post(REPORTS, body, HTTP_IDEMPOTENCY_KEY=f"last-{n}")
+        assert response.status_code == 201, (label, response.content)
+        assert _writes_while_the_audit_chain_is_locked(ctx.captured_queries) == [], label
+    # The scenarios did write what they were meant to check.
+    assert WebhookDelivery.objects.filter(event_type="case.opened").count() == 2
+    assert Flag.objects.filter(user=teen, kind="age", status="open").exists()
+    assert AuditEntry.objects.filter(action="moderation.case.priority_raised").exists()
+    assert IdempotencyRecord.objects.count() == len(posts)
+
+
+@pytest.mark.django_db
+def test_an_action_that_never_records_its_answer_is_a_programming_error(intake):
+    """The record is what makes a retry safe: work that finished without it is refused loudly."""
+    with pytest.raises(RuntimeError, match="without remembering"):
+        idempotency.run_once(
+            client=intake.client,
+            key="never",
+            method="POST",
+            path=REPORTS,
+            data={},
+            action=lambda remember: None,
+        )
+    assert not IdempotencyRecord.objects.exists()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from moderation.models import Case, Report
 from moderation.sor_schema import Category, CategoryKeyword, SourceType
@@ -253,7 +256,55 @@ def test_filing_a_report_costs_a_bounded_number_of_queries(
 ) -> None:
     subject, reporter = person(30), person(25)
     report_user(subject, reporter=person(26))  # the case exists; this report joins it
-    # Subject, reporter standing, case lock, "reported before?", insert, case update, the audit
-    # entry (lock, head, insert), and the savepoints of the test and of the manager.
-    with django_assert_max_num_queries(11):  # type: ignore[operator]
+    # The manager's savepoint (the test's transaction is around it) 2; the case locked, read with
+    # the subject's birthdate, "reported before?" and the reporter's standing 1; the report 1;
+    # the case 1; the audit entry (lock and head in one round trip, insert) 2.
+    with django_assert_max_num_queries(7):  # type: ignore[operator]
         report_user(subject, reporter=reporter)
+
+
+def _wait_until_a_backend_waits_for_a_lock(timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE NOT l.granted AND a.datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    pytest.fail("the second report never waited for the case's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reporter_whose_earlier_report_commits_during_the_wait_for_the_case_counts_once() -> None:
+    """The statement that locks the case also answers "reported before?", from a snapshot taken
+    before it waited for the lock (READ COMMITTED). A report by the same person that committed
+    during the wait is not in that snapshot: the manager notices (the case's report count moved)
+    and asks again, so the person still counts once (`CaseQuerySet.locked_for_intake`)."""
+    subject, first, reporter = person(30), person(25), person(26)
+    report_user(subject, reporter=first)
+    outcome: dict[str, object] = {}
+
+    def the_same_reporter_again() -> None:
+        try:
+            outcome["case"] = report_user(subject, reporter=reporter).case_id
+        except BaseException as exc:  # re-raised below, in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    waiting = threading.Thread(target=the_same_reporter_again)
+
+    def hold_the_case_until_the_other_waits(report: Report) -> None:
+        waiting.start()
+        _wait_until_a_backend_waits_for_a_lock()
+
+    held = report_user(subject, reporter=reporter, before_audit=hold_the_case_until_the_other_waits)
+    waiting.join(timeout=60)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    assert outcome["case"] == held.case_id
+    case = Case.objects.get(pk=held.case_id)
+    assert (case.report_count, case.reporter_count) == (3, 2)

@@ -90,7 +90,7 @@ def test_a_moderator_claims_reads_and_suspends_for_seven_days(
     form.get_by_label("Facts relied on").fill(
         "A direct message threatened the recipient after they refused to share an address."
     )
-    page.screenshot(path=str(shots / "case-workspace.png"), full_page=True)
+    page.screenshot(path=str(shots / "decision-form.png"), full_page=True)
     form.get_by_test_id("decide").click()
 
     expect(page.get_by_test_id("case-status")).to_have_text(re.compile("Closed"))
@@ -104,7 +104,7 @@ def test_a_moderator_claims_reads_and_suspends_for_seven_days(
         action="moderation.decision.taken", actor_id=str(moderator.pk)
     ).exists()
     assert AuditEntry.objects.filter(action="messaging.messages.read_by_staff").exists()
-    page.screenshot(path=str(shots / "case-decided.png"), full_page=True)
+    page.screenshot(path=str(shots / "case-closed.png"), full_page=True)
     assert csp_violations == []
 
 
@@ -128,5 +128,5 @@ def test_an_auditor_verifies_the_chain(
     page.get_by_role("link", name="Audit log").click()
     page.get_by_test_id("verify-chain").click()
     expect(page.get_by_test_id("verify-result")).to_contain_text("Chain intact")
-    page.screenshot(path=str(shots / "audit-log.png"), full_page=True)
+    page.screenshot(path=str(shots / "chain-verified.png"))
     assert csp_violations == []

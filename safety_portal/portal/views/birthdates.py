@@ -23,6 +23,7 @@ from safety_portal.exceptions import DomainError
 from .. import disclosure
 from ..access import staff_view
 from ..pages import page
+from ..presentation import TIER_LABELS
 
 STATUS_FILTERS = [("pending", "Pending"), ("decided", "Decided"), ("all", "All")]
 
@@ -46,8 +47,8 @@ def _ages(req: BirthdateChangeRequest) -> dict[str, Any]:
     return {
         "old_age": old_age,
         "new_age": new_age,
-        "old_tier": policy.tier_for_age(old_age).value,
-        "new_tier": policy.tier_for_age(new_age).value,
+        "old_tier": TIER_LABELS[policy.tier_for_age(old_age)],
+        "new_tier": TIER_LABELS[policy.tier_for_age(new_age)],
     }
 
 

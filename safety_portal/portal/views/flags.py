@@ -40,7 +40,14 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     flags = list(qs.order_by(*order)[:PAGE_SIZE])
     today = clock.today()
     show_age = request.user.has_perm("accounts.view_age")
-    rows = [{"flag": f, "age": age_of(f.user, on=today) if show_age else None} for f in flags]
+    rows = [
+        {
+            "flag": f,
+            "age": age_of(f.user, on=today) if show_age else None,
+            "latest": _evidence_line(f.signals[-1]) if f.signals else "",
+        }
+        for f in flags
+    ]
     return page(
         request,
         "portal/flags.html",
@@ -66,6 +73,12 @@ def _signal_row(signal: dict[str, Any]) -> dict[str, Any]:
         details.append((key.replace("_", " "), value))
     source = str(signal.get("source", "signal")).replace("_", " ")
     return {"at": at, "source": source, "details": details}
+
+
+def _evidence_line(signal: dict[str, Any]) -> str:
+    row = _signal_row(signal)
+    details = "; ".join(str(value) for key, value in row["details"] if key in {"why", "reasons"})
+    return f"{row['source'].capitalize()}: {details}" if details else row["source"].capitalize()
 
 
 def _flag_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
