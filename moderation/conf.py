@@ -14,8 +14,9 @@ from django.conf import settings
 DEFAULTS: dict[str, int | float | bool] = {
     # A claim lapses after this long without activity on the case (issue 4, "claims expire").
     "MODERATION_CLAIM_IDLE_MINUTES": 30,
-    # Claims commit without waiting for the disk flush (managers._claims_need_not_wait_for_disk).
-    "MODERATION_CLAIM_SYNCHRONOUS_COMMIT": False,
+    # Claims wait for the disk flush like every other write; False lets them skip it
+    # (managers._claims_need_not_wait_for_disk, docs/decisions.md D7).
+    "MODERATION_CLAIM_SYNCHRONOUS_COMMIT": True,
     # A strike counts towards the threshold for this long (issue 4, "strikes expire").
     "MODERATION_STRIKE_TTL_DAYS": 90,
     # This many active strikes propose (never apply) an escalation.

@@ -1,7 +1,8 @@
 """Moderation events other apps react to (the API's webhooks, the jobs' outbox).
 
-Sent inside the transaction of the change, after its audit entry, so a receiver that fails rolls the
-change back; a receiver that talks to the outside world must wait with `transaction.on_commit`.
+Sent inside the transaction of the change, before its audit entry (the audit entry stays the
+transaction's last write, docs/decisions.md D3), so a receiver that fails rolls the change back; a
+receiver that talks to the outside world must wait with `transaction.on_commit`.
 """
 
 from __future__ import annotations

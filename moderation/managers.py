@@ -9,6 +9,7 @@ and never defaulted (STYLE.md ideas 2-4). POLICY.md §6; DSA arts. 16, 20, 22, 2
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -553,7 +554,9 @@ class ReportManager(models.Manager):
             case.priority_score, case.priority = assessment.score, int(assessment.band)
             case.due_at = assessment.due_at
             case.save(update_fields=_INTAKE_CASE_FIELDS)
-            # Every other write comes before the audit entries (see the docstring).
+            # Every other write comes before the audit entries (see the docstring): the event's
+            # receivers (webhook deliveries and their outbox rows), the caller's rows, the age
+            # flag (whose own audit entry is then the first of the entries).
             events.report_filed.send(
                 sender=self.model, report=report, case=case, case_opened=opened, actor=actor
             )
@@ -599,20 +602,21 @@ class ReportManager(models.Manager):
     @staticmethod
     def _reported_by(
         kind: str, reporter: User | None, flagger: TrustedFlagger | None, label: str
-    ) -> Q:
-        """The earlier reports of this reporter: people and flaggers by identity, anonymous
-        reports as one reporter, integrations and rules by their name."""
+    ) -> dict[str, Any]:
+        """What identifies this reporter's earlier reports (Report field names to values):
+        people and flaggers by identity, anonymous reports as one reporter, integrations and
+        rules by their name."""
         if kind == "user":
-            return Q(reporter=reporter)
+            return {"reporter": reporter}
         if kind == "trusted_flagger":
-            return Q(trusted_flagger=flagger)
+            return {"trusted_flagger": flagger}
         if kind == "anonymous":
-            return Q(reporter_kind="anonymous")
-        return Q(reporter_kind=kind, reporter_label=label)
+            return {"reporter_kind": "anonymous"}
+        return {"reporter_kind": kind, "reporter_label": label}
 
     @staticmethod
-    def _has_reported(case: Case, reported: Q) -> bool:
-        return case.reports.filter(reported).exists()
+    def _has_reported(case: Case, reported: Mapping[str, Any]) -> bool:
+        return case.reports.filter(**reported).exists()
 
     @staticmethod
     def _reporter_kind(
@@ -743,51 +747,6 @@ class CaseQuerySet(models.QuerySet):
             qs = qs.filter(trusted_flagger=True)
         return qs.order_by("-priority_score", "due_at", "id")
 
-    def locked_for_intake(
-        self, subject_key: str, *, reported: Q, reporter_id: int | None
-    ) -> Case | None:
-        """The open case on `subject_key`, locked, with what filing a report on it needs, read by
-        the statement that takes the lock (`Report.objects.file`'s hot path).
-
-        Annotations: `intake_subject_born` (the subject user's birthdate; None for a staff
-        account, or for a thread), `intake_already_reported` (an earlier report matches
-        `reported`), `intake_reporter_marked` (the reporter is marked under DSA art. 23) and
-        `intake_seen_report_count` (the case's report count in the statement's snapshot).
-
-        Why the last one: under READ COMMITTED, a statement that waited for the row lock returns
-        the row as its holder committed it, but its subqueries still read the snapshot taken
-        before the wait. Every report bumps `report_count` under this lock, so when the locked
-        row's count differs from the snapshot's, a report joined in between and
-        `intake_already_reported` may be stale: the caller asks again with a new statement.
-        """
-        from .models import Report, ReporterStanding
-
-        case_ref = models.OuterRef("pk")
-        qs = (
-            self.select_for_update(of=("self",))
-            .filter(subject_key=subject_key, status__in=OPEN)
-            .annotate(
-                intake_subject_born=models.F("subject_user__birthdate"),
-                intake_already_reported=models.Exists(
-                    Report.objects.filter(reported, case=case_ref)
-                ),
-                intake_seen_report_count=models.Subquery(
-                    self.model.objects.filter(pk=case_ref).values("report_count")[:1]
-                ),
-            )
-        )
-        if reporter_id is not None:
-            qs = qs.annotate(
-                intake_reporter_marked=models.Exists(
-                    ReporterStanding.objects.filter(
-                        reporter_id=reporter_id, marked_at__isnull=False
-                    )
-                )
-            )
-        else:
-            qs = qs.annotate(intake_reporter_marked=models.Value(False))
-        return qs.order_by("pk").first()
-
 
 def _claims_need_not_wait_for_disk() -> None:
     """Let a claim's transaction commit without waiting for the WAL flush (PostgreSQL).
@@ -797,8 +756,9 @@ def _claims_need_not_wait_for_disk() -> None:
     replayed in order, so the audit chain has no gap) and the case is simply back in the queue.
     Not waiting matters because every audited write holds the audit chain's lock until it commits
     (docs/decisions.md D3): with the disk flush inside that window, eight moderators claiming at
-    once queue behind each other's fsyncs. Decisions, appeals and reports keep synchronous commit.
-    Set MODERATION_CLAIM_SYNCHRONOUS_COMMIT = True to wait anyway.
+    once queue behind each other's fsyncs. Off by default (MODERATION_CLAIM_SYNCHRONOUS_COMMIT =
+    True): on a quiet machine durable claims already meet the queue's target (bench_moderation);
+    an operator whose disk is slow may set it to False. Decisions, appeals and reports always wait.
     """
     if connection.vendor == "postgresql" and not conf.value("MODERATION_CLAIM_SYNCHRONOUS_COMMIT"):
         with connection.cursor() as cursor:
@@ -814,7 +774,80 @@ def _claim_fields(case: Case, moderator: User, now: dt.datetime) -> None:
 _CLAIM_FIELDS = ["claimed_by", "claimed_at", "claim_expires_at"]
 
 
+@functools.cache
+def _intake_sql(vendor: str, reported: tuple[str, ...]) -> str:
+    """The statement behind `CaseManager.locked_for_intake`, per database and per shape of
+    "reported before" (`reported`: the Report fields compared). Written out rather than built
+    with the ORM because it runs on every report: assembling it from Exists/Subquery expressions
+    took Django about twice as long as PostgreSQL takes to run it (0.7 ms against 0.3 ms on the
+    bench machine). Column names come from the models, so a renamed field fails here rather than
+    silently."""
+    from accounts.models import User
+
+    from .models import Case, Report, ReporterStanding
+
+    qn = connection.ops.quote_name
+
+    def col(model: type[models.Model], name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    def table(model: type[models.Model]) -> str:
+        return qn(model._meta.db_table)
+
+    earlier = " AND ".join(f"r.{col(Report, name)} = %s" for name in reported)
+    lock = " FOR UPDATE OF c" if vendor == "postgresql" else ""  # SQLite: IMMEDIATE transactions
+    return (
+        f"SELECT c.*, u.{col(User, 'birthdate')} AS intake_subject_born, "
+        f"EXISTS(SELECT 1 FROM {table(Report)} r WHERE r.{col(Report, 'case')} = c.{col(Case, 'id')}"
+        f" AND {earlier}) AS intake_already_reported, "
+        f"EXISTS(SELECT 1 FROM {table(ReporterStanding)} m"
+        f" WHERE m.{col(ReporterStanding, 'reporter')} = %s"
+        f" AND m.{col(ReporterStanding, 'marked_at')} IS NOT NULL) AS intake_reporter_marked, "
+        f"(SELECT s.{col(Case, 'report_count')} FROM {table(Case)} s"
+        f" WHERE s.{col(Case, 'id')} = c.{col(Case, 'id')}) AS intake_seen_report_count "
+        f"FROM {table(Case)} c LEFT JOIN {table(User)} u"
+        f" ON u.{col(User, 'id')} = c.{col(Case, 'subject_user')} "
+        f"WHERE c.{col(Case, 'subject_key')} = %s"
+        f" AND c.{col(Case, 'status')} IN ({', '.join(['%s'] * len(OPEN))}){lock}"
+    )
+
+
 class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[misc]
+    def locked_for_intake(
+        self, subject_key: str, *, reported: Mapping[str, Any], reporter_id: int | None
+    ) -> Case | None:
+        """The open case on `subject_key`, locked, with what filing a report on it needs, read by
+        the one statement that takes the lock (`Report.objects.file`'s hot path).
+
+        Attributes besides the case's own: `intake_subject_born` (the subject user's birthdate;
+        None for a staff account or a thread), `intake_already_reported` (an earlier report on
+        the case matches `reported`, Report field names to values), `intake_reporter_marked` (the
+        reporter is marked under DSA art. 23; False without one) and `intake_seen_report_count`
+        (the case's report count in the statement's snapshot).
+
+        Why the last one: under READ COMMITTED, a statement that waited for the row lock returns
+        the row as its holder committed it, but its subqueries still read the snapshot taken
+        before the wait. Every report bumps `report_count` under this lock, so when the locked
+        row's count differs from the snapshot's, a report joined in between and
+        `intake_already_reported` may be stale: the caller asks again with a new statement.
+        """
+        from accounts.models import User
+
+        names = tuple(reported)
+        params = [
+            value.pk if isinstance(value, models.Model) else value for value in reported.values()
+        ]
+        params += [reporter_id, subject_key, *OPEN]
+        case = next(iter(self.raw(_intake_sql(connection.vendor, names), params)), None)
+        if case is not None:
+            # Plain columns come back as the driver reads them (SQLite: text and 0/1).
+            case.intake_subject_born = User._meta.get_field("birthdate").to_python(
+                case.intake_subject_born
+            )
+            case.intake_already_reported = bool(case.intake_already_reported)
+            case.intake_reporter_marked = bool(case.intake_reporter_marked)
+        return case
+
     def open_for_subject(
         self, subject: Subject, *, category: str, severity: int, now: dt.datetime
     ) -> tuple[Case, bool]:

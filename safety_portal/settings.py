@@ -179,6 +179,14 @@ if IS_POSTGRES and env.str("DB_PREPARE_THRESHOLD", default="").strip():
     if _threshold < 0:
         raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be 0 or more (0 prepares at once).")
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _threshold
+# Server-side parameter binding (Django's `server_side_binding`, psycopg 3): by default Django
+# binds parameters on the client, so every ORM query reaches PostgreSQL as new text and
+# DB_PREPARE_THRESHOLD prepares only raw SQL. With DB_SERVER_SIDE_BINDING=true the ORM's queries
+# are sent with $n parameters and, together with DB_PREPARE_THRESHOLD, prepared after that many
+# runs on a connection. Off by default: the same pooler caveat as above, and a worker keeps its
+# prepared plans until it reconnects, so restart workers after a migration that alters a table.
+if IS_POSTGRES and _bool("DB_SERVER_SIDE_BINDING", default=False):
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------------

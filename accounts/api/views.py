@@ -4,11 +4,9 @@ settings and birthdate-change requests. Thin: every rule is in `accounts.policy`
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,7 +19,7 @@ from safety_portal.integrations import age_gate
 from safety_portal.integrations.pagination import ApiCursorPagination
 from safety_portal.integrations.schema import api_doc
 from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView
+from safety_portal.integrations.views import ApiGenericView, ApiView, validated
 
 from .serializers import (
     BirthdateChangeCreateSerializer,
@@ -81,7 +79,7 @@ class UserListCreateView(ApiGenericView):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        data = _valid(UserCreateSerializer, request.data)
+        data = validated(UserCreateSerializer, request.data)
         user = age_gate.sign_up(client=self.client, **data)
         return Response(
             UserSerializer.represent(user, today=clock.today()), status=status.HTTP_201_CREATED
@@ -188,7 +186,7 @@ class BirthdateChangeRequestView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         user = app_user_or_404(pk)
-        data = _valid(BirthdateChangeCreateSerializer, request.data)
+        data = validated(BirthdateChangeCreateSerializer, request.data)
         change = BirthdateChangeRequest.objects.submit(
             user=user,
             new_birthdate=data["birthdate"],
@@ -205,9 +203,3 @@ class BirthdateChangeRequestView(ApiView):
             "created_at": change.created_at,
         }
         return Response(BirthdateChangeSerializer(body).data, status=status.HTTP_201_CREATED)
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

@@ -8,11 +8,9 @@ the actor; refusals come back as `PolicyViolation` with the POLICY.md §3 reason
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +21,7 @@ from safety_portal.exceptions import DomainError
 from safety_portal.integrations.pagination import NewestFirstCursorPagination
 from safety_portal.integrations.schema import BodyOnDeleteSchema, api_doc
 from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView
+from safety_portal.integrations.views import ApiGenericView, ApiView, validated
 
 from .serializers import (
     BlockResultSerializer,
@@ -39,12 +37,6 @@ from .serializers import (
 
 SOCIAL = ["social"]
 THREADS = ["threads"]
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _thread_or_404(pk: int) -> Thread:
@@ -69,7 +61,7 @@ class FollowView(ApiView):
         tags=SOCIAL,
     )
     def post(self, request: Request) -> Response:
-        data = _valid(FollowSerializer, request.data)
+        data = validated(FollowSerializer, request.data)
         existed = Connection.objects.filter(
             follower_id=data["follower"], followee_id=data["followee"]
         ).exists()
@@ -101,7 +93,7 @@ class FollowView(ApiView):
         tags=SOCIAL,
     )
     def delete(self, request: Request) -> Response:
-        data = _valid(FollowSerializer, request.data)
+        data = validated(FollowSerializer, request.data)
         ended = Connection.objects.unfollow(
             follower=data["follower"], followee=data["followee"], actor=self.client
         )
@@ -126,7 +118,7 @@ class BlockView(ApiView):
         tags=SOCIAL,
     )
     def post(self, request: Request) -> Response:
-        data = _valid(BlockSerializer, request.data)
+        data = validated(BlockSerializer, request.data)
         existed = Block.objects.filter(
             blocker_id=data["blocker"], blocked_id=data["blocked"]
         ).exists()
@@ -157,7 +149,7 @@ class ThreadCreateView(ApiView):
         tags=THREADS,
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ThreadCreateSerializer, request.data)
+        data = validated(ThreadCreateSerializer, request.data)
         participants = data["participants"]
         existed = (
             data.get("kind", "direct") == "direct"
@@ -196,7 +188,7 @@ class ParticipantCreateView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         thread = _thread_or_404(pk)
-        data = _valid(ParticipantCreateSerializer, request.data)
+        data = validated(ParticipantCreateSerializer, request.data)
         thread = Thread.objects.add_participant(
             thread, user=data["user"], added_by=data["added_by"], actor=self.client
         )
@@ -261,7 +253,7 @@ class MessageListCreateView(ApiGenericView):
     )
     def post(self, request: Request, pk: int) -> Response:
         thread = _thread_or_404(pk)
-        data = _valid(MessageCreateSerializer, request.data)
+        data = validated(MessageCreateSerializer, request.data)
         message = Message.objects.send(
             sender=data["sender"], thread=thread, body=data["body"], actor=self.client
         )

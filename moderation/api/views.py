@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,7 +34,7 @@ from safety_portal.integrations.pagination import (
 )
 from safety_portal.integrations.schema import api_doc
 from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView
+from safety_portal.integrations.views import ApiGenericView, ApiView, validated
 
 from .serializers import (
     AuditEntrySerializer,
@@ -49,12 +49,6 @@ from .serializers import (
 
 MODERATION = ["moderation"]
 TRANSPARENCY = ["transparency"]
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _since(raw: str | None, field: str = "since") -> dt.datetime | None:
@@ -108,7 +102,7 @@ class ReportCreateView(ApiView):
     def post(self, request: Request) -> Response:
         key = idempotency.read_key(request.headers)
         raw = request.data
-        data = _valid(ReportCreateSerializer, raw)
+        data = validated(ReportCreateSerializer, raw)
         reporter = None
         if data.get("reporter") is not None:
             reporter = User.objects.app_users().filter(pk=data["reporter"]).first()
@@ -253,7 +247,7 @@ class DecisionCreateView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         case = get_object_or_404(Case.objects.all(), pk=pk)
-        data = _valid(DecisionCreateSerializer, request.data)
+        data = validated(DecisionCreateSerializer, request.data)
         moderator = User.objects.filter(pk=data.pop("moderator")).first()
         if moderator is None:
             raise DomainError("invalid", "Unknown moderator.", fields={"moderator": ["unknown"]})

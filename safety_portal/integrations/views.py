@@ -22,6 +22,13 @@ from .schema import api_doc
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """Validate a request body with `serializer_class`; bad input raises 400 with field errors."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def check_body(request: Request) -> None:
     """413 for a body over the limit, 415 for a body that is not JSON (before reading it)."""
     if request.method not in _BODY_METHODS:

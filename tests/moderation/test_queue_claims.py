@@ -190,8 +190,8 @@ def test_claim_next_costs_a_constant_number_of_queries(
     for _ in range(5):
         open_case()
     moderator.has_perm("moderation.claim_case")  # permissions cached, as on a logged-in request
-    # SET LOCAL synchronous_commit, select-for-update, update, and the audit entry (lock, chain
-    # head, insert); the test's own savepoint and release make up the rest.
+    # select-for-update, update, and the audit entry (lock, chain head, insert); the test's own
+    # savepoint and release make up the rest (a SET LOCAL when claims skip the disk flush).
     with django_assert_max_num_queries(8):  # type: ignore[operator]
         Case.objects.claim_next(moderator)
 
@@ -202,3 +202,19 @@ def test_an_unknown_queue_is_a_field_error(moderator: User) -> None:
     with pytest.raises(DomainError) as caught:
         Case.objects.claim_next(moderator, queue="fastest")
     assert "queue" in caught.value.fields
+
+
+@pytest.mark.parametrize(("durable", "skips_flush"), [(True, False), (False, True)])
+def test_claims_are_durable_unless_the_operator_lets_them_skip_the_disk_flush(
+    moderator: User, settings: object, durable: bool, skips_flush: bool
+) -> None:
+    """docs/decisions.md D7: durable by default; MODERATION_CLAIM_SYNCHRONOUS_COMMIT=False opts out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MODERATION_CLAIM_SYNCHRONOUS_COMMIT = durable  # type: ignore[attr-defined]
+    open_case()
+    with CaptureQueriesContext(connection) as queries:
+        assert Case.objects.claim_next(moderator) is not None
+    statements = " ".join(q["sql"] for q in queries.captured_queries)
+    assert ("synchronous_commit" in statements) is skips_flush

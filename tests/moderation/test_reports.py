@@ -277,6 +277,7 @@ def _wait_until_a_backend_waits_for_a_lock(timeout: float = 20.0) -> None:
     pytest.fail("the second report never waited for the case's lock")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and pg_locks: PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_reporter_whose_earlier_report_commits_during_the_wait_for_the_case_counts_once() -> None:
     """The statement that locks the case also answers "reported before?", from a snapshot taken
