@@ -2,7 +2,10 @@
 
 Every save goes through the guarded doors: a new staff account through
 `User.objects.create_staff_user`, roles through `accounts.roles.set_roles` (audited per change), a
-lost second factor through `safety_portal.portal.twofactor.reset`. App users are records here:
+lost second factor through `safety_portal.portal.twofactor.reset`, deactivation and reactivation
+through `User.objects.set_staff_active`, a new password through `User.objects.change_staff_password`
+(each on its own page linked from the staff change page; the change form never saves `is_active`
+or `password`). App users are records here:
 nothing about them (birthdate, status, settings) is edited from the admin; birthdate changes are
 requests decided in the portal, status changes are moderation decisions.
 """
@@ -78,6 +81,40 @@ class StaffCreationForm(forms.ModelForm):
         return data
 
 
+class SetActiveForm(forms.Form):
+    active = forms.TypedChoiceField(
+        choices=[("1", "active"), ("0", "inactive")],
+        coerce=lambda v: v == "1",
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        max_length=500, help_text="For example: left the team, ticket IT-1234. Recorded."
+    )
+
+
+class SetPasswordForm(forms.Form):
+    new_password = forms.CharField(label="New password", widget=forms.PasswordInput, strip=False)
+    new_password2 = forms.CharField(
+        label="New password again", widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password") != data.get("new_password2"):
+            self.add_error("new_password2", "The two passwords differ.")
+        return data
+
+
+def _domain_errors_into(form: forms.Form, exc: DomainError) -> None:
+    placed = False
+    for field, errors in exc.fields.items():
+        if field in form.fields:
+            form.add_error(field, errors)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.detail)
+
+
 class ResetTwoFactorForm(forms.Form):
     reason = forms.CharField(
         max_length=500, help_text="For example: lost phone, ticket IT-1234. Recorded."
@@ -102,7 +139,8 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
         "assurance_method",
         "date_joined",
         "last_login",
-        "is_active",
+        "account_active",
+        "password_state",
         "second_factor",
     ]
     sortable_by = ["username", "date_joined"]
@@ -115,6 +153,22 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
     @admin.display(description="Account")
     def kind(self, obj: User) -> str:
         return "staff" if obj.is_staff else "app user"
+
+    @admin.display(description="Active")
+    def account_active(self, obj: User) -> str:
+        state = "active" if obj.is_active else "deactivated"
+        if not obj.is_staff:
+            return state
+        url = reverse("admin:accounts_user_set_active", args=[obj.pk])
+        verb = "deactivate…" if obj.is_active else "reactivate…"
+        return format_html("{} · <a href='{}'>{}</a>", state, url, verb)
+
+    @admin.display(description="Password")
+    def password_state(self, obj: User) -> str:
+        if not obj.is_staff:
+            return "— (app users sign in through the app)"
+        url = reverse("admin:accounts_user_set_password", args=[obj.pk])
+        return format_html("set · <a href='{}'>change…</a>", url)
 
     @admin.display(description="Second factor")
     def second_factor(self, obj: User) -> str:
@@ -210,7 +264,17 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
                 "<int:user_id>/reset-2fa/",
                 self.admin_site.admin_view(self.reset_two_factor_view),
                 name="accounts_user_reset_2fa",
-            )
+            ),
+            path(
+                "<int:user_id>/active/",
+                self.admin_site.admin_view(self.set_active_view),
+                name="accounts_user_set_active",
+            ),
+            path(
+                "<int:user_id>/set-password/",
+                self.admin_site.admin_view(self.set_password_view),
+                name="accounts_user_set_password",
+            ),
         ]
         return own + super().get_urls()
 
@@ -241,6 +305,89 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
                 "target": target,
                 "opts": self.model._meta,
             },
+        )
+
+    # -- deactivating, reactivating and re-keying staff (views call the managers) ------------------
+
+    def _staff_target(self, request: HttpRequest, user_id: int) -> User:
+        if not request.user.has_perm("accounts.manage_staff"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return get_object_or_404(User, pk=user_id, is_staff=True)
+
+    def _staff_page(
+        self, request: HttpRequest, target: User, form: forms.Form, *, title: str, **extra: Any
+    ) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "admin/accounts/staff_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "target": target,
+                "opts": self.model._meta,
+                **extra,
+            },
+        )
+
+    def set_active_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """Deactivate or reactivate through `User.objects.set_staff_active` (audited)."""
+        target = self._staff_target(request, user_id)
+        wanted = not target.is_active
+        form = SetActiveForm(request.POST or None, initial={"active": "1" if wanted else "0"})
+        if request.method == "POST" and form.is_valid():
+            try:
+                User.objects.set_staff_active(
+                    target,
+                    form.cleaned_data["active"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                _domain_errors_into(form, exc)
+            else:
+                state = "reactivated" if form.cleaned_data["active"] else "deactivated"
+                self.message_user(request, f"{target} was {state}.")
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[target.pk]))
+        verb = "Reactivate" if wanted else "Deactivate"
+        return self._staff_page(
+            request,
+            target,
+            form,
+            title=f"{verb} {target}",
+            submit=verb,
+            explanation=(
+                f"{target} can sign in again with their password and second factor."
+                if wanted
+                else f"{target} cannot sign in any more and their open sessions stop working. "
+                "The account and its history stay; it can be reactivated."
+            ),
+        )
+
+    def set_password_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """Set a new password through `User.objects.change_staff_password` (audited)."""
+        target = self._staff_target(request, user_id)
+        form = SetPasswordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                User.objects.change_staff_password(
+                    target, actor=request.user, new_password=form.cleaned_data["new_password"]
+                )
+            except DomainError as exc:
+                _domain_errors_into(form, exc)
+            else:
+                self.message_user(request, f"{target}'s password was changed.")
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[target.pk]))
+        return self._staff_page(
+            request,
+            target,
+            form,
+            title=f"Change the password of {target}",
+            submit="Change password",
+            explanation=f"{target}'s other sessions end. The change is recorded, the password "
+            "is not.",
         )
 
 

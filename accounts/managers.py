@@ -220,6 +220,110 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         user.status, user.status_changed_at = locked.status, locked.status_changed_at
         return locked
 
+    # -- staff accounts (Administrator role) ------------------------------------------------------
+
+    def set_staff_active(self, user: User, active: bool, *, actor: object, reason: str) -> User:
+        """Deactivate or reactivate a staff account; audited `accounts.staff.deactivated` or
+        `accounts.staff.reactivated` in the same transaction.
+
+        Issue 5 (Administrator: staff and roles, every change audited; accounts are deactivated,
+        never deleted, because the audit log names them). Only an active Administrator
+        (`accounts.manage_staff`) may do it, never on their own account, so an administrator
+        cannot lock the portal out by mistake; a reason is required. A deactivated person's
+        sessions stop at their next request (Django's backend refuses inactive users). Returns
+        the account unchanged (and writes nothing) when it is already in the asked state.
+        """
+        _require_staff_admin(actor)
+        if not isinstance(active, bool):
+            raise DomainError(
+                "invalid", "Active must be true or false.", fields={"active": ["bool"]}
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
+        if not active and getattr(actor, "pk", None) == user.pk:
+            raise NotPermitted(
+                "not_permitted", "Nobody deactivates their own account; ask another administrator."
+            )
+        with transaction.atomic():
+            locked = self.select_for_update().get(pk=user.pk)
+            _require_staff_account(locked)
+            if locked.is_active == active:
+                return locked
+            locked.is_active = active
+            locked.save(update_fields=["is_active", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="accounts.staff.reactivated" if active else "accounts.staff.deactivated",
+                target=locked,
+                reason=reason.strip(),
+                before={"is_active": not active},
+                after={"is_active": active},
+            )
+        user.is_active = locked.is_active
+        return locked
+
+    def change_staff_password(self, user: User, *, actor: object, new_password: str) -> User:
+        """Set a staff account's password; audited `accounts.staff.password_changed`.
+
+        Issue 5 (Administrator role; every change audited). Only an active Administrator
+        (`accounts.manage_staff`); the password must pass Django's configured validators
+        (DomainError with the validators' messages under `new_password`, nothing written). The
+        audit entry says that the password changed, never what it is (the secret is not passed
+        to the log at all; the log's redaction would blank it anyway). Other sessions of the
+        account end, because Django ties each session to the password hash.
+        """
+        from django.contrib.auth.password_validation import validate_password
+        from django.core.exceptions import ValidationError
+
+        _require_staff_admin(actor)
+        if not isinstance(new_password, str) or not new_password:
+            raise DomainError(
+                "invalid", "A new password is required.", fields={"new_password": ["required"]}
+            )
+        with transaction.atomic():
+            locked = self.select_for_update().get(pk=user.pk)
+            _require_staff_account(locked)
+            try:
+                validate_password(new_password, locked)
+            except ValidationError as exc:
+                raise DomainError(
+                    "invalid",
+                    "The password is not strong enough.",
+                    fields={"new_password": list(exc.messages)},
+                ) from None
+            locked.set_password(new_password)
+            locked.save(update_fields=["password", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="accounts.staff.password_changed",
+                target=locked,
+                after={"password": "[redacted]"},
+            )
+        user.password = locked.password
+        return locked
+
+    # -- audited reads -----------------------------------------------------------------------------
+
+    def reveal_birthdate(self, user: User, *, viewer: object, reason: str) -> dt.date:
+        """The exact birthdate of an app user, for a senior moderator who says why; audited.
+
+        Issue 5: "exact birthdates (each view of one is audited)"; only the senior role holds
+        `moderation.view_exact_birthdate` (moderators see age and tier, auditors neither). The
+        entry `accounts.birthdate.viewed` names the viewer, the person and the reason, and never
+        the date itself: the log redacts minors' birthdates but keeps adults' (POLICY.md §1, §4),
+        and a view is not a change, so it records no value at all. The read and its entry are
+        one transaction.
+        """
+        _require_birthdate_viewer(viewer, reason)
+        with transaction.atomic():
+            birthdate = self.filter(pk=user.pk).values_list("birthdate", flat=True).first()
+            if birthdate is None:
+                raise DomainError(
+                    "invalid", "This account has no birthdate.", fields={"user": ["no birthdate"]}
+                )
+            _record_birthdate_view(viewer, user, reason=reason)
+        return birthdate
+
 
 def _birthdate_message(exc: policy.InvalidBirthdate) -> str:
     return {
@@ -253,6 +357,59 @@ def _settings_fields(settings: policy.SafetySettings) -> dict[str, Any]:
         for name in policy.SETTING_NAMES
         if isinstance(getattr(settings, name), str)
     }
+
+
+PERM_MANAGE_STAFF = "accounts.manage_staff"
+PERM_EXACT_BIRTHDATE = "moderation.view_exact_birthdate"
+
+
+def _require_staff_admin(actor: object) -> None:
+    """Only an active staff member holding the Administrator's `accounts.manage_staff`."""
+    from .models import User
+
+    if not (
+        isinstance(actor, User)
+        and actor.is_active
+        and actor.is_staff
+        and actor.has_perm(PERM_MANAGE_STAFF)
+    ):
+        raise NotPermitted("not_permitted", "Only an administrator manages staff accounts.")
+
+
+def _require_staff_account(user: User) -> None:
+    if not user.is_staff:
+        raise DomainError(
+            "invalid",
+            "Only staff accounts are managed here; app users change through moderation.",
+            fields={"user": ["not staff"]},
+        )
+
+
+def _require_birthdate_viewer(viewer: object, reason: str) -> None:
+    from .models import User
+
+    if not (
+        isinstance(viewer, User)
+        and viewer.is_active
+        and viewer.is_staff
+        and viewer.has_perm(PERM_EXACT_BIRTHDATE)
+    ):
+        raise NotPermitted("not_permitted", "Only senior moderators see exact birthdates.")
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("invalid", "Say why you need it.", fields={"reason": ["required"]})
+
+
+def _record_birthdate_view(
+    viewer: object, user: User, *, reason: str, request: BirthdateChangeRequest | None = None
+) -> None:
+    """`accounts.birthdate.viewed`: who saw whose birthdate and why; never the date itself."""
+    audit.record(
+        actor=viewer,
+        action="accounts.birthdate.viewed",
+        target=user,
+        reason=reason.strip(),
+        after={"birthdate_request": request.pk} if request is not None else None,
+    )
 
 
 class SafetySettingsManager(models.Manager):
@@ -455,6 +612,19 @@ class BirthdateChangeRequestManager(models.Manager):
                 fields=["birthdate", "assurance_method", "assurance_level", "status"]
             )
         return request
+
+    def reveal_dates(
+        self, request: BirthdateChangeRequest, *, viewer: object, reason: str
+    ) -> tuple[dt.date, dt.date]:
+        """The old and new birthdates of a request, for its senior reviewer; audited as a view
+        of the person's birthdate (`User.objects.reveal_birthdate`'s rule and entry, issue 5)."""
+        _require_birthdate_viewer(viewer, reason)
+        with transaction.atomic():
+            old, new = (
+                self.filter(pk=request.pk).values_list("old_birthdate", "new_birthdate").get()
+            )
+            _record_birthdate_view(viewer, request.user, reason=reason, request=request)
+        return old, new
 
     def approve(self, request: BirthdateChangeRequest, *, reviewer: User, note: str) -> None:
         self._decide(request, reviewer=reviewer, note=note, approve=True)

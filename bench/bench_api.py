@@ -22,7 +22,9 @@ background load of this shared machine falls on both alike; a warm-up of 100 req
 is not measured. The data set (the subjects
 reported) is 200 app users, created once and cached (`bench_dataset`). Options: `--requests N`,
 `--seconds S`, `--concurrency C`, `--threads T` (gunicorn threads per worker; 1 = the sync
-worker, the default), `--port P` (default: a free one).
+worker, the default), `--port P` (default: a free one). The server inherits the caller's
+environment, so database options such as `DB_SERVER_SIDE_BINDING=true DB_PREPARE_THRESHOLD=5` set
+on the command line apply to it; the figures' note names the options in force.
 """
 
 from __future__ import annotations
@@ -124,7 +126,10 @@ def run(argv: list[str]) -> list[Figure]:
             file=sys.stderr,
         )
     kind = "sync" if args.threads == 1 else f"gthread x{args.threads}"
-    note = f"gunicorn 2 {kind} workers, {args.concurrency} client threads, loopback"
+    note = (
+        f"gunicorn 2 {kind} workers, {args.concurrency} client threads, loopback; "
+        f"db options: {_db_options()}"
+    )
     return [
         Figure(
             "api",
@@ -326,6 +331,18 @@ def _start_gunicorn(port: int, threads: int) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
     )
+
+
+def _db_options() -> str:
+    """The database options the server ran with: gunicorn inherits the caller's environment
+    (DB_SERVER_SIDE_BINDING, DB_PREPARE_THRESHOLD, ...), so this process's settings are its."""
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    shown = {
+        name: options[name]
+        for name in ("server_side_binding", "prepare_threshold")
+        if name in options
+    }
+    return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
 
 
 def _free_port() -> int:

@@ -20,7 +20,7 @@ from accounts import policy as account_policy
 from safety_portal import audit, clock
 from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
 
-from . import conf, events, policy, sor_schema, statements
+from . import conf, events, notices, policy, sor_schema, statements
 from .grounds import GROUNDS, MINIMUM_AGE_GROUND
 from .managers import OPEN, require_perm
 from .models import (
@@ -155,7 +155,7 @@ def decide(
             facts=plan.facts,
             feature=plan.feature,
             starts_at=now,
-            ends_at=now + dt.timedelta(days=plan.days) if plan.days else None,
+            ends_at=_ends_at(plan, now),
             decided_at=now,
         )
         thread_locked = _apply_effects(decision, plan, actor=actor)
@@ -240,11 +240,16 @@ def _plan(
     lock_thread: bool,
     category: str | None,
     keywords: Sequence[str] | None,
+    require_facts: bool = True,
 ) -> _Plan:
-    """Validate a decision's inputs; every problem at once, as field errors."""
+    """Validate a decision's inputs; every problem at once, as field errors.
+
+    `require_facts=False` is the notice preview's: the facts are not in the notice, so a
+    moderator can preview before writing them; every other rule is the decision's own.
+    """
     errors: dict[str, list[str]] = {}
     facts = (facts or "").strip()
-    if not facts:
+    if not facts and require_facts:
         errors["facts"] = ["State the facts the decision relies on."]
     elif len(facts) > FACTS_MAX:
         errors["facts"] = [f"At most {FACTS_MAX} characters."]
@@ -574,24 +579,19 @@ def _notify_decision(
 
     kind = plan.kind
     deadline = policy.appeal_deadline(kind, notified_at=at)
-    target = plan.target
+    target = _notice_recipient(plan)
     told_target = False
-    if kind is not DecisionType.NO_VIOLATION and target is not None and target.birthdate:
+    if target is not None:
         Notice.objects.send(
             recipient=target,
             kind=Notice.Kind.DECISION,
-            template=f"decision_{kind.value}",
-            context={
-                "ground_label": GROUNDS[plan.ground].label,
-                "explanation": plan.explanation,
-                "ends_at": _when(decision.ends_at),
-                "feature_label": FEATURE_WORDS.get(plan.feature, plan.feature),
-                "message_count": len(plan.messages),
-                "thread_locked": decision.effects.filter(kind="thread_lock").exists(),
-                "appeal_deadline": _when(deadline),
-                "is_strike": kind in policy.STRIKING,
-                "strike_days": conf.strike_ttl().days,
-            },
+            template=_notice_template(plan),
+            context=_decision_notice_context(
+                plan,
+                ends_at=decision.ends_at,
+                notified_at=at,
+                thread_locked=decision.effects.filter(kind="thread_lock").exists(),
+            ),
             actor=actor,
             case=decision.case,
             decision=decision,
@@ -617,6 +617,115 @@ def _notify_decision(
         decision.notified_at = at
         decision.appeal_deadline = deadline
         decision.save(update_fields=["notified_at", "appeal_deadline"])
+
+
+def _notice_recipient(plan: _Plan) -> User | None:
+    """Who is told of a decision: its target, if it is an app user (staff have no birthdate)."""
+    target = plan.target
+    if plan.kind in {DecisionType.NO_VIOLATION, DecisionType.ESCALATE}:
+        return None
+    if target is None or target.birthdate is None:
+        return None
+    return target
+
+
+def _notice_template(plan: _Plan) -> str:
+    return f"decision_{plan.kind.value}"
+
+
+def _decision_notice_context(
+    plan: _Plan, *, ends_at: dt.datetime | None, notified_at: dt.datetime, thread_locked: bool
+) -> dict[str, Any]:
+    """The one context of a decision notice: the notice sent and its preview both come from it."""
+    kind = plan.kind
+    return {
+        "ground_label": GROUNDS[plan.ground].label,
+        "explanation": plan.explanation,
+        "ends_at": _when(ends_at),
+        "feature_label": FEATURE_WORDS.get(plan.feature, plan.feature),
+        "message_count": len(plan.messages),
+        "thread_locked": thread_locked,
+        "appeal_deadline": _when(policy.appeal_deadline(kind, notified_at=notified_at)),
+        "is_strike": kind in policy.STRIKING,
+        "strike_days": conf.strike_ttl().days,
+    }
+
+
+def _would_lock_a_thread(plan: _Plan) -> bool:
+    """What `_remove_messages` will do: lock the messages' threads that are not locked yet."""
+    if plan.kind is not DecisionType.REMOVE_MESSAGES or not plan.lock_thread:
+        return False
+    from messaging.models import Thread
+
+    thread_ids = {m.thread_id for m in plan.messages}
+    return Thread.objects.filter(pk__in=thread_ids, locked=False).exists()
+
+
+def preview_decision_notice(
+    case: Case,
+    *,
+    moderator: User,
+    decision_type: str,
+    ground: str = "",
+    explanation: str = "",
+    days: int | None = None,
+    feature: str = "",
+    message_ids: Sequence[int] = (),
+    lock_thread: bool = False,
+    target_user: User | None = None,
+) -> notices.Rendered | None:
+    """The notice the user would receive if `decide` were called now with the same inputs.
+
+    Side-effect free (no row, no audit entry): it validates with the decision's own rules
+    (`_plan`, except that the facts may still be empty; they are not in the notice) and renders
+    the decision's own context (`_decision_notice_context`), so the moderator reads exactly what
+    the user will read (issue 5, decision form; POLICY.md §6, DSA art. 17). The moderator needs
+    the role to take that decision (NotPermitted otherwise). None when no notice would go to the
+    subject: no violation, escalation, a thread case without a named participant, or a staff
+    account.
+    """
+    try:
+        kind = DecisionType(decision_type)
+    except ValueError:
+        raise DomainError(
+            "invalid", "Unknown decision type.", fields={"decision_type": ["unknown"]}
+        ) from None
+    require_perm(moderator, *policy.permissions_for(kind, days=days), doing=f"decide {kind.value}")
+    if kind in {DecisionType.NO_VIOLATION, DecisionType.ESCALATE}:
+        return None
+    plan = _plan(
+        case,
+        kind=kind,
+        facts="",
+        ground=ground,
+        explanation=explanation,
+        days=days,
+        feature=feature,
+        message_ids=message_ids,
+        target_user=target_user,
+        lock_thread=lock_thread,
+        category=None,
+        keywords=None,
+        require_facts=False,
+    )
+    recipient = _notice_recipient(plan)
+    if recipient is None:
+        return None
+    now = clock.now()
+    return notices.render(
+        _notice_template(plan),
+        recipient=recipient,
+        context=_decision_notice_context(
+            plan,
+            ends_at=_ends_at(plan, now),
+            notified_at=now,
+            thread_locked=_would_lock_a_thread(plan),
+        ),
+    )
+
+
+def _ends_at(plan: _Plan, starts_at: dt.datetime) -> dt.datetime | None:
+    return starts_at + dt.timedelta(days=plan.days) if plan.days else None
 
 
 # ------------------------------------------------------------------------------------------------

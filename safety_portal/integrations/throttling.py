@@ -94,7 +94,12 @@ class ClientRateThrottle(SimpleRateThrottle):
             return int(count)
         if self.cache.add(window_key, 1, timeout=self.duration + 1):
             return 1
-        return self.cache.incr(window_key)
+        try:
+            return self.cache.incr(window_key)
+        except ValueError:
+            # The window's counter expired between add() and incr(): this request opens a new one.
+            self.cache.set(window_key, 1, timeout=self.duration + 1)
+            return 1
 
     def wait(self) -> float:
         return max(1.0, math.ceil(self.wait_seconds))

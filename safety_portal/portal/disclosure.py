@@ -1,7 +1,9 @@
-"""Audited reads of the most sensitive fields (issue 5: "exact birthdates (each view of one is
-audited)"). A read that must leave a trace is a function here, called by the pages that show it.
+"""Audited reads of the most sensitive fields, as the portal's pages call them (issue 5: "exact
+birthdates (each view of one is audited)").
 
-Candidate for `accounts/managers.py` (the API will need the same read); kept here until then.
+One door: the rule (senior role, a reason) and the audit entry live in `accounts/managers.py`
+(`User.objects.reveal_birthdate`, `BirthdateChangeRequest.objects.reveal_dates`), which the API
+can call too; this module only names them for the pages.
 """
 
 from __future__ import annotations
@@ -9,48 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-
-from safety_portal import audit
-from safety_portal.exceptions import DomainError, NotPermitted
+from accounts.managers import PERM_EXACT_BIRTHDATE
 
 if TYPE_CHECKING:
     from accounts.models import BirthdateChangeRequest, User
 
-PERM_EXACT_BIRTHDATE = "moderation.view_exact_birthdate"
+__all__ = ["PERM_EXACT_BIRTHDATE", "reveal_birthdate", "reveal_request_dates"]
 
 
-def _check(viewer: User, reason: str) -> None:
-    if not (viewer.is_active and viewer.is_staff and viewer.has_perm(PERM_EXACT_BIRTHDATE)):
-        raise NotPermitted("not_permitted", "Only senior moderators see exact birthdates.")
-    if not reason.strip():
-        raise DomainError("invalid", "Say why you need it.", fields={"reason": ["required"]})
+def reveal_birthdate(user: User, *, viewer: User, reason: str) -> dt.date:
+    """The exact birthdate; the read and its `accounts.birthdate.viewed` entry are the manager's."""
+    from accounts.models import User
 
-
-def reveal_birthdate(user: User, *, viewer: User, reason: str) -> dt.date | None:
-    """Return the exact birthdate and record who saw it, whose, and why (same transaction)."""
-    _check(viewer, reason)
-    with transaction.atomic():
-        audit.record(
-            actor=viewer,
-            action="accounts.birthdate.viewed",
-            target=user,
-            reason=reason,
-        )
-    return user.birthdate
+    return User.objects.reveal_birthdate(user, viewer=viewer, reason=reason)
 
 
 def reveal_request_dates(
     request: BirthdateChangeRequest, *, viewer: User, reason: str
 ) -> tuple[dt.date, dt.date]:
     """The old and new birthdates of a change request, for the reviewer; audited as a view."""
-    _check(viewer, reason)
-    with transaction.atomic():
-        audit.record(
-            actor=viewer,
-            action="accounts.birthdate.viewed",
-            target=request.user,
-            reason=reason,
-            after={"birthdate_request": request.pk},
-        )
-    return request.old_birthdate, request.new_birthdate
+    from accounts.models import BirthdateChangeRequest
+
+    return BirthdateChangeRequest.objects.reveal_dates(request, viewer=viewer, reason=reason)

@@ -1,25 +1,18 @@
 """Preview of the notice a decision would send, before it is taken (issue 5, decision form).
 
-It renders the same template (`templates/moderation/notices/decision_<type>.txt`) through
-`moderation.notices.render`, for the same recipient, with the context keys that
-`moderation.services._notify_decision` passes. Nothing is written. If moderation grows a public
-`preview_decision_notice(...)`, this module should call it instead (see the portal's report).
+A thin adapter: the rendering, its validation and its context are moderation's own
+(`moderation.services.preview_decision_notice`, which shares its context builder with the notice
+`decide` sends), so the preview cannot drift from the notice. This module only adds what the page
+shows beside it (the recipient's username). Nothing is written.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from django.template import TemplateDoesNotExist
-
-from moderation import conf, notices, policy
-from moderation.grounds import GROUNDS
+from moderation import services
 from moderation.models import Case
-from moderation.services import FEATURE_WORDS, _when
-from safety_portal import clock
-from safety_portal.exceptions import DomainError
 
 
 @dataclass(frozen=True)
@@ -33,46 +26,36 @@ class Preview:
 def render(
     case: Case,
     *,
+    moderator: object,
     decision_type: str,
     ground: str,
     explanation: str,
     days: int | None,
     feature: str,
-    message_ids: list[int],
+    message_ids: Sequence[int],
     lock_thread: bool,
-    facts: str,
+    facts: str = "",
 ) -> Preview | None:
-    kind = policy.DecisionType(decision_type)
-    target = case.subject_user
-    if (
-        target is None
-        or target.birthdate is None
-        or kind
-        in {
-            policy.DecisionType.NO_VIOLATION,
-            policy.DecisionType.ESCALATE,
-        }
-    ):
+    """The page's preview; `facts` is accepted (the form sends it) but is not part of a notice."""
+    rendered = services.preview_decision_notice(
+        case,
+        moderator=moderator,
+        decision_type=decision_type,
+        ground=ground,
+        explanation=explanation,
+        days=days,
+        feature=feature,
+        message_ids=message_ids,
+        lock_thread=lock_thread,
+    )
+    if rendered is None:
         return None
-    if kind in policy.RESTRICTING | {policy.DecisionType.WARN} and ground not in GROUNDS:
-        raise DomainError("invalid", "Choose a policy ground.", fields={"ground": ["required"]})
-    now = clock.now()
-    ends_at = now + dt.timedelta(days=days) if days else None
-    context: dict[str, Any] = {
-        "ground_label": GROUNDS[ground].label if ground in GROUNDS else "",
-        "explanation": explanation,
-        "ends_at": _when(ends_at),
-        "feature_label": FEATURE_WORDS.get(feature, feature),
-        "message_count": len(message_ids),
-        "thread_locked": lock_thread,
-        "appeal_deadline": _when(policy.appeal_deadline(kind, notified_at=now)),
-        "is_strike": kind in policy.STRIKING,
-        "strike_days": conf.strike_ttl().days,
-    }
-    try:
-        rendered = notices.render(f"decision_{kind.value}", recipient=target, context=context)
-    except TemplateDoesNotExist:
-        return None
+    # The portal's decisions act on the case's subject (a thread case names no one here), so the
+    # reader is the subject; the message sender of a message case is the subject too.
+    subject = case.subject_user
     return Preview(
-        recipient=target.username, tier=rendered.tier, subject=rendered.subject, body=rendered.body
+        recipient=subject.username if subject is not None else "",
+        tier=rendered.tier,
+        subject=rendered.subject,
+        body=rendered.body,
     )

@@ -44,3 +44,18 @@ def test_a_sign_up_succeeds_while_the_throttle_store_is_down(
     assert second.status_code == 201, second.content
     assert User.objects.filter(external_id__startswith="outage-").count() == 2
     assert "throttle store unreachable" in caplog.text
+
+
+def test_a_window_counter_that_expires_mid_count_opens_a_new_window() -> None:
+    """The local-memory path (embedded demo): add() finds the key, incr() no longer does."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    class ExpiresBetweenCalls(LocMemCache):
+        def add(self, *args: object, **kwargs: object) -> bool:
+            return False  # the key existed a moment ago
+
+    throttle = ClientRateThrottle()
+    throttle.cache = ExpiresBetweenCalls("expiring", {})
+    throttle.duration = 60
+    assert throttle._count("window-key") == 1
+    assert throttle.cache.get("window-key") == 1

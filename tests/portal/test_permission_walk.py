@@ -91,6 +91,8 @@ EXPECTED: dict[str, set[str]] = {
     "admin:accounts_user_history": {AD},
     "admin:accounts_user_delete": set(),
     "admin:accounts_user_reset_2fa": {AD},
+    "admin:accounts_user_set_active": {AD},
+    "admin:accounts_user_set_password": {AD},
     "admin:integrations_apiclient_changelist": {AD},
     "admin:integrations_apiclient_add": {AD},
     "admin:integrations_apiclient_change": {AD},
@@ -226,6 +228,8 @@ def world() -> dict[str, object]:
         "integrations_apiclient": client.pk,
         "client_id": client.pk,
         "admin:accounts_user_reset_2fa:user_id": day.staff[Role.TRIAGE].pk,
+        "admin:accounts_user_set_active:user_id": day.staff[Role.TRIAGE].pk,
+        "admin:accounts_user_set_password:user_id": day.staff[Role.TRIAGE].pk,
     }
     visitors: dict[str, Client] = {ANON: Client()}
     app_client = Client()

@@ -491,7 +491,7 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
         arguments = _decision_arguments(case, data)
         if request.POST.get("intent") == "preview":
             try:
-                preview = notice_preview.render(case, **arguments)
+                preview = notice_preview.render(case, moderator=request.user, **arguments)
                 ctx_status = 200
             except DomainError as exc:
                 _errors_into(form, exc)
