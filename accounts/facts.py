@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from . import policy
 from .models import GuardianLink, SafetySettings, User
+
+if TYPE_CHECKING:
+    from moderation.managers import ActiveRestrictions
 
 _TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
 
@@ -39,25 +43,44 @@ def facts_for(
     for link in GuardianLink.objects.active().filter(teen_id__in=ids):
         links.setdefault(link.teen_id, []).append(link)
     restrictions = Restriction.objects.by_user(ids, at=at)
-    out: dict[int, policy.UserFacts] = {}
-    for user in users:
-        active = restrictions.get(user.pk)
-        status = policy.AccountStatus(user.status)
-        if status in _TIME_BOUND and active is None:
-            status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
-        if active is not None and active.suspended:
-            status = policy.AccountStatus.SUSPENDED
-        limits, consent = strictest_limits(links.get(user.pk, ()))
-        out[user.pk] = policy.UserFacts(
-            birthdate=user.birthdate,
-            country=str(user.country.code if hasattr(user.country, "code") else user.country),
-            status=status,
+    return {
+        user.pk: assemble(
+            user,
             settings=settings.get(user.pk),
-            guardian_limits=limits,
-            guardian_consent=consent,
-            restricted_features=active.features if active else frozenset(),
+            links=links.get(user.pk, ()),
+            restrictions=restrictions.get(user.pk),
         )
-    return out
+        for user in users
+    }
+
+
+def assemble(
+    user: User,
+    *,
+    settings: policy.SafetySettings | None,
+    links: Iterable[GuardianLink],
+    restrictions: ActiveRestrictions | None,
+) -> policy.UserFacts:
+    """One app user's facts from rows already read (`facts_for`, messaging's send snapshot).
+
+    A stored suspended/restricted status counts only while a restriction backs it; an active
+    suspension counts whatever the stored status says (docs/decisions.md D5).
+    """
+    status = policy.AccountStatus(user.status)
+    if status in _TIME_BOUND and restrictions is None:
+        status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
+    if restrictions is not None and restrictions.suspended:
+        status = policy.AccountStatus.SUSPENDED
+    limits, consent = strictest_limits(links)
+    return policy.UserFacts(
+        birthdate=user.birthdate,
+        country=str(user.country.code if hasattr(user.country, "code") else user.country),
+        status=status,
+        settings=settings,
+        guardian_limits=limits,
+        guardian_consent=consent,
+        restricted_features=restrictions.features if restrictions else frozenset(),
+    )
 
 
 def facts_of(user: User, *, at: dt.datetime, on: dt.date) -> policy.UserFacts:

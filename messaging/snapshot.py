@@ -9,9 +9,9 @@ Two readers:
 - `send_snapshot(thread_id, at=...)`: the same rows **and** the policy facts of every participant,
   in a single query. Used by `Message.objects.send`, the one hot path (issue 3: a send costs at most
   six queries and at most twice a bare INSERT). It reads exactly what `facts_for` reads — the
-  safety settings, the active guardian links, the restrictions in force at `at` — and assembles the
-  facts the way `facts_for` does, with accounts' own `strictest_limits` and the models' own
-  `as_policy()` / `limits()`. `tests/messaging/test_snapshot.py` holds the two to equality over a
+  safety settings, the active guardian links, the restrictions in force at `at` — and hands them to
+  `accounts.facts.assemble`, the same per-user assembly `facts_for` uses.
+  `tests/messaging/test_snapshot.py` holds the two to equality over a
   varied cast (every status, ended/lifted/future restrictions, several guardians, quiet hours); if
   accounts or moderation change what a fact means, that test fails.
 
@@ -255,9 +255,6 @@ def participant_rows(thread_ids: Sequence[int]) -> list[ParticipantRow]:
     return rows
 
 
-_TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
-
-
 def send_snapshot(
     thread_id: int, *, at: dt.datetime
 ) -> tuple[list[ParticipantRow], dict[int, policy.UserFacts]]:
@@ -265,7 +262,8 @@ def send_snapshot(
 
     The facts equal `accounts.facts.facts_for(users, at=at, ...)` (see the module docstring).
     """
-    from accounts.facts import strictest_limits
+    from accounts.facts import assemble
+    from moderation.managers import ActiveRestrictions
 
     rows, rest = _fetch([thread_id], facts_at=at)
     if not rows:
@@ -291,21 +289,16 @@ def send_snapshot(
         if user.birthdate is None or user.pk in facts:
             continue  # staff have no age facts (facts_for leaves them out too)
         found = restrictions.get(user.pk, {}).values()
-        suspended = any(kind == "suspension" for kind, _ in found)
-        features = frozenset(policy.Feature(f) for kind, f in found if kind != "suspension")
-        status = policy.AccountStatus(user.status)
-        if status in _TIME_BOUND and not found:
-            status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
-        if suspended:
-            status = policy.AccountStatus.SUSPENDED
-        limits, consent = strictest_limits(links.get(user.pk, {}).values())
-        facts[user.pk] = policy.UserFacts(
-            birthdate=user.birthdate,
-            country=str(user.country.code if hasattr(user.country, "code") else user.country),
-            status=status,
+        active = None
+        if found:
+            active = ActiveRestrictions(
+                features=frozenset(policy.Feature(f) for kind, f in found if kind != "suspension"),
+                suspended=any(kind == "suspension" for kind, _ in found),
+            )
+        facts[user.pk] = assemble(
+            user,
             settings=settings.get(user.pk),
-            guardian_limits=limits,
-            guardian_consent=consent,
-            restricted_features=features,
+            links=links.get(user.pk, {}).values(),
+            restrictions=active,
         )
     return rows, facts
