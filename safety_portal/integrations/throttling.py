@@ -15,6 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 import redis
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
@@ -84,21 +85,23 @@ class ClientRateThrottle(SimpleRateThrottle):
         and is not atomic with the expiry). Elsewhere (the embedded demo's local memory): add()
         creates a window's counter with its expiry, incr() counts on it.
         """
-        if isinstance(self.cache, RedisCache):
-            key = self.cache.make_and_validate_key(window_key)
-            client = self.cache._cache.get_client(key, write=True)
+        # `django.core.cache.cache` is a proxy: resolve the backend behind it to see what it is.
+        cache = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
+        if isinstance(cache, RedisCache):
+            key = cache.make_and_validate_key(window_key)
+            client = cache._cache.get_client(key, write=True)
             pipe = client.pipeline(transaction=True)
             pipe.incr(key)
             pipe.expire(key, self.duration + 1, nx=True)
             count, _ = pipe.execute()
             return int(count)
-        if self.cache.add(window_key, 1, timeout=self.duration + 1):
+        if cache.add(window_key, 1, timeout=self.duration + 1):
             return 1
         try:
-            return self.cache.incr(window_key)
+            return cache.incr(window_key)
         except ValueError:
             # The window's counter expired between add() and incr(): this request opens a new one.
-            self.cache.set(window_key, 1, timeout=self.duration + 1)
+            cache.set(window_key, 1, timeout=self.duration + 1)
             return 1
 
     def wait(self) -> float:

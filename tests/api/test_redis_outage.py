@@ -59,3 +59,30 @@ def test_a_window_counter_that_expires_mid_count_opens_a_new_window() -> None:
     throttle.duration = 60
     assert throttle._count("window-key") == 1
     assert throttle.cache.get("window-key") == 1
+
+
+def test_with_redis_configured_a_window_is_counted_in_one_atomic_round_trip(make_caller) -> None:
+    """The default cache is a proxy; the throttle must see the Redis backend behind it and count
+    with one MULTI/EXEC pipeline, never the two-call add()/incr() fallback."""
+    import redis as redis_lib
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    pipelines: list[object] = []
+    fallback: list[object] = []
+    execute = redis_lib.client.Pipeline.execute
+
+    def spy_execute(self: object, *args: object, **kwargs: object) -> object:
+        pipelines.append(self)
+        return execute(self, *args, **kwargs)
+
+    def spy_incr(self: object, *args: object, **kwargs: object) -> object:
+        fallback.append(args)
+        raise AssertionError("the throttle fell back to add()/incr()")
+
+    caller = make_caller("users:read", throttle_rate="100/min")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(redis_lib.client.Pipeline, "execute", spy_execute)
+        mp.setattr(RedisCacheClient, "incr", spy_incr)
+        assert caller.get(USERS).status_code == 200
+    assert pipelines
+    assert not fallback
