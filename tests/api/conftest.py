@@ -17,12 +17,6 @@ ADMIN = SystemActor("tests.api")
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Staff accounts hash a password; MD5 keeps the suite fast (never in production)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_throttle_counters() -> Iterator[None]:
     """Throttle windows live in Redis (this run's own db): start every test from zero."""
     cache.clear()

@@ -9,12 +9,6 @@ import pytest
 from safety_portal.audit.models import AuditEntry
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
-    """Staff accounts hash a password; MD5 keeps the suite fast (never in production)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def audit_actions() -> Callable[[str], list[AuditEntry]]:
     """Audit entries whose action starts with `prefix`, oldest first."""

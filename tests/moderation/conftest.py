@@ -11,12 +11,6 @@ from safety_portal.audit.models import AuditEntry
 from tests.factories.moderation import staff
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
-    """Staff accounts hash a password; MD5 keeps the suite fast (never in production)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def triage(db: None) -> User:
     return staff("Triage")
