@@ -24,9 +24,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from safety_portal.exceptions import DomainError
+from safety_portal.core.admin_site import FastListMixin, ReadOnlyAdmin, site
+from safety_portal.core.errors import DomainError
 from safety_portal.portal import twofactor
-from safety_portal.portal.admin_site import FastListMixin, ReadOnlyAdmin, site
 
 from . import roles
 from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from safety_portal import audit, clock
+from safety_portal.core import audit, clock
 
 from . import policy
 from .managers import UserQuerySet

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
-from safety_portal import clock
+from safety_portal.core import clock
 from safety_portal.demo import DEMO_ACTOR, DemoContext, DemoLogin
 
 COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]

@@ -15,9 +15,9 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
-from safety_portal import audit, clock
-from safety_portal.audit.actors import identify
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core import audit, clock
+from safety_portal.core.audit.actors import identify
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 
 from . import jurisdictions, policy
 from .choices import ASSURANCE_LEVEL

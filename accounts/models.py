@@ -15,7 +15,7 @@ from django.db.models import Q
 from django_countries import countries
 from django_countries.fields import CountryField
 
-from safety_portal.audit.actors import ActorIdentity
+from safety_portal.core.audit.actors import ActorIdentity
 
 from . import policy
 from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES

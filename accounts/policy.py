@@ -270,6 +270,14 @@ def is_minor(birthdate: date, on: date) -> bool:
     return age_on(birthdate, on) < ADULT_AGE
 
 
+def minor_summary(birthdate: date, on: date) -> dict[str, object] | None:
+    """What the audit log keeps of a minor's birthdate: age and tier on `on` (decisions D4)."""
+    age = age_on(birthdate, on)
+    if age >= ADULT_AGE:
+        return None
+    return {"age": age, "tier": str(tier_for_age(age))}
+
+
 def is_below_minimum_age(birthdate: date, country: str, on: date) -> bool:
     """Below the country's minimum age to hold an account (POLICY.md §2: 13, AU 16)."""
     return age_on(birthdate, on) < jurisdictions.minimum_age(country)

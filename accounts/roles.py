@@ -25,9 +25,9 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models.signals import m2m_changed
 
-from safety_portal import audit
-from safety_portal.audit.actors import SystemActor
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core import audit
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.errors import DomainError, NotPermitted
 
 if TYPE_CHECKING:
     from django.apps.registry import Apps

@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core.audit.actors import SystemActor
 
 from . import closure, transitions
 
@@ -36,7 +36,7 @@ def close_expired_under_age_reviews(limit: int = 500) -> int:
 @shared_task(name="accounts.close_under_age_account")
 def close_under_age_account(user_id: int) -> bool:
     """Close one account if it is due (for an operator or another job); a no-op otherwise."""
-    from safety_portal import clock
+    from safety_portal.core import clock
 
     return closure.close_account(
         user_id, actor=SystemActor("accounts.close_under_age_account"), at=clock.now()

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from safety_portal import audit, clock
-from safety_portal.outbox.models import JobRun, UserNotice
+from safety_portal.core import audit, clock
+from safety_portal.core.outbox.models import JobRun, UserNotice
 
 from . import policy
 from .managers import UserQuerySet

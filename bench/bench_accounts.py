@@ -43,7 +43,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Tier
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, timed
-from safety_portal import clock
+from safety_portal.core import clock
 
 PREFIX = "bench_acct_"
 TARGET = "≤ 1.20x"

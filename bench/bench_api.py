@@ -48,8 +48,8 @@ from django.conf import settings
 
 from accounts.models import User
 from bench.harness import Figure, dataset_ready, mark_dataset, percentile_ms
-from safety_portal.audit.actors import SystemActor
-from safety_portal.integrations.models import ApiClient
+from safety_portal.core.api.models import ApiClient
+from safety_portal.core.audit.actors import SystemActor
 from tests.factories.accounts import birthdate_for_age
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bench.harness import Figure, dataset_ready, mark_dataset
-from safety_portal.audit import chain
+from safety_portal.core.audit import chain
 
 BENCH = "audit"
 WRITERS = 4
@@ -65,8 +65,8 @@ def _entry_kwargs(writer: int, n: int) -> dict[str, Any]:
 def _append_chained(writer: int, count: int) -> None:
     from django.db import transaction
 
-    from safety_portal import audit
-    from safety_portal.audit.actors import SystemActor
+    from safety_portal.core import audit
+    from safety_portal.core.audit.actors import SystemActor
 
     actor = SystemActor(f"bench.writer{writer}")
     for n in range(count):
@@ -78,7 +78,7 @@ def _append_plain(writer: int, count: int) -> None:
     """The same row, the same one-row transaction, without the lock, head read or hash."""
     from django.db import connection, transaction
 
-    from safety_portal import clock
+    from safety_portal.core import clock
 
     sql = (
         f"INSERT INTO {PLAIN_TABLE} ({', '.join(COLUMNS[1:])}) "
@@ -201,7 +201,7 @@ def _reset_plain_table() -> None:
 
 
 def _head() -> tuple[int, str] | None:
-    from safety_portal.audit.models import AuditEntry
+    from safety_portal.core.audit.models import AuditEntry
 
     return AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
 
@@ -210,7 +210,7 @@ def _build_chain(target: int) -> None:
     """Extend the chain to `target` entries: hashes computed here, rows COPY'd in."""
     from django.db import connection, transaction
 
-    from safety_portal.audit import chain
+    from safety_portal.core.audit import chain
 
     head = _head()
     first = head[0] + 1 if head else 1
@@ -328,8 +328,8 @@ def _child(mode: str, anchor_file: str) -> dict[str, Any]:
 def _read_all_rows() -> float:
     from django.db import transaction
 
-    from safety_portal.audit.chain import ROW_FIELDS
-    from safety_portal.audit.models import AuditEntry
+    from safety_portal.core.audit.chain import ROW_FIELDS
+    from safety_portal.core.audit.models import AuditEntry
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -345,7 +345,7 @@ def _read_all_rows() -> float:
 def run(argv: list[str]) -> list[Figure]:
     from django.test.utils import override_settings
 
-    from safety_portal.audit import anchors
+    from safety_portal.core.audit import anchors
 
     sizes = _sizes(argv)
     n = sizes["verify"]

@@ -27,9 +27,9 @@ from django.test.utils import CaptureQueriesContext
 from accounts import policy, transitions
 from bench import bench_accounts
 from bench.harness import Figure, explain, median_ms, timed
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
-from safety_portal.outbox.models import JobRun, UserNotice
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.outbox.models import JobRun, UserNotice
 
 TARGET = "≤ 3.00x"
 

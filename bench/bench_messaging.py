@@ -43,8 +43,8 @@ from accounts import policy
 from accounts.models import User
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
 from messaging.models import Connection, Message, Thread
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
 
 ACTOR = SystemActor("bench.messaging")
 UNUSABLE = make_password(None)  # bench users never log in

@@ -51,8 +51,8 @@ from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_m
 from moderation import priority
 from moderation.models import Case, Report
 from moderation.sor_schema import Category, SourceType
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
 
 PREFIX = "bench_mod_"
 USERS = 100_000

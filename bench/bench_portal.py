@@ -33,7 +33,7 @@ from django.urls import include, path
 from accounts.models import User
 from bench.harness import Figure, median_ms, timed
 from moderation.models import Case
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 
 ROWS = 1_000_000
 TARGET = ">= 10x faster, < 300 ms"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from safety_portal.portal.admin_site import ReadOnlyAdmin, site
+from safety_portal.core.admin_site import ReadOnlyAdmin, site
 
 from .models import Block, Connection, Message, RefusedContactAttempt, Thread
 

@@ -14,9 +14,9 @@ from django.db import transaction
 
 from accounts import policy
 from accounts.models import SafetySettings, User
-from safety_portal import clock
+from safety_portal.core import clock
+from safety_portal.core.errors import PolicyViolation
 from safety_portal.demo import DEMO_ACTOR, DemoContext
-from safety_portal.exceptions import PolicyViolation
 
 from .models import Block, Connection, Message, Thread
 

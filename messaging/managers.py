@@ -24,9 +24,9 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts import policy
-from safety_portal import audit, clock
-from safety_portal.audit.actors import SystemActor, identify
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core import audit, clock
+from safety_portal.core.audit.actors import SystemActor, identify
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 
 from . import contact, snapshot
 from .guards import GuardedQuerySet
@@ -36,7 +36,7 @@ from .limits import (
     MAX_LOCK_DETAIL_LENGTH,
     MAX_TITLE_LENGTH,
 )
-from .sql import THREAD_LOCKED_CONSTRAINT
+from .triggers import THREAD_LOCKED_CONSTRAINT
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -97,7 +97,7 @@ def _require_app_user(user: User | None, field: str) -> User:
 
 
 def _sanction(setting: str, row_id: int) -> None:
-    """Name the row this transaction may change past a PostgreSQL trigger (see `sql.py`)."""
+    """Name the row this transaction may change past a PostgreSQL trigger (see `triggers.py`)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, true)", [setting, str(row_id)])

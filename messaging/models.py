@@ -5,7 +5,7 @@ The rules are POLICY.md §3 (who may message whom, who may be in a group, lockin
 models hold fields and the database constraints that back those doors up: no self-follow, no
 self-block, unique pairs, a direct thread between two different people and at most one per pair,
 unique participants, a non-blank body within `MAX_BODY_LENGTH`, known states. The PostgreSQL
-triggers in `sql.py` add what a constraint cannot say (migration 0002).
+triggers in `triggers.py` add what a constraint cannot say (migration 0002).
 """
 
 from __future__ import annotations

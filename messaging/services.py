@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from safety_portal import audit
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core import audit
+from safety_portal.core.errors import DomainError, NotPermitted
 
 from .limits import DEFAULT_STAFF_READ, MAX_STAFF_READ
 from .models import Message, Thread

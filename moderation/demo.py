@@ -19,9 +19,9 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
-from safety_portal import clock
+from safety_portal.core import clock
+from safety_portal.core.errors import PolicyViolation
 from safety_portal.demo import DEMO_ACTOR, DemoContext
-from safety_portal.exceptions import PolicyViolation
 
 from . import risk_signals, services
 from .models import Case, CaseNote, Flag, Report, ReporterStanding, TrustedFlagger

@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from accounts import policy as account_policy
-from safety_portal import audit, clock
-from safety_portal.audit.actors import identify
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted
+from safety_portal.core import audit, clock
+from safety_portal.core.audit.actors import identify
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted
 
 from . import conf, events, policy, priority, sor_schema
 

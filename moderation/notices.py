@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.template import engines
 
 from accounts import policy as account_policy
-from safety_portal import clock
+from safety_portal.core import clock
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from accounts import policy as account_policy
-from safety_portal import clock, outbox
+from safety_portal.core import clock, outbox
 
 from . import conf, policy, sor_schema
 

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
 from accounts import policy as account_policy
-from safety_portal import audit, clock
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core import audit, clock
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 
 from . import conf, events, notices, policy, sor_schema, statements
 from .grounds import GROUNDS, MINIMUM_AGE_GROUND

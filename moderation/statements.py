@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from safety_portal import audit, clock
+from safety_portal.core import audit, clock
 
 from . import sor_schema as sor
 from .grounds import GROUNDS, Ground

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
 
 from . import risk_signals, services
 

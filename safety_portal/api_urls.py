@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from safety_portal.integrations.errors import not_found
-from safety_portal.integrations.views import WhoAmIView
+from safety_portal.core.api.errors import not_found
+from safety_portal.core.api.views import WhoAmIView
 
 v1 = [
     path("whoami/", WhoAmIView.as_view(), name="whoami"),
@@ -28,7 +28,7 @@ urlpatterns = [
             custom_settings={
                 "POSTPROCESSING_HOOKS": [
                     "drf_spectacular.hooks.postprocess_schema_enums",
-                    "safety_portal.integrations.schema.add_error_headers",
+                    "safety_portal.core.api.schema.add_error_headers",
                 ],
                 "SCHEMA_PATH_PREFIX": "/api/v1",
                 "COMPONENT_SPLIT_REQUEST": True,

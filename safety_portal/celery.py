@@ -76,7 +76,7 @@ app.conf.task_routes = {
     "moderation.escalate_overdue_cases": {"queue": "periodic"},
     "integrations.purge_idempotency_records": {"queue": "periodic"},
     "integrations.purge_age_gate_attempts": {"queue": "periodic"},
-    "safety_portal.audit.tasks.anchor_audit_chain": {"queue": "periodic"},
+    "safety_portal.core.audit.tasks.anchor_audit_chain": {"queue": "periodic"},
     "outbox.prune": {"queue": "periodic"},
 }
 
@@ -124,7 +124,7 @@ app.conf.beat_schedule = {
     },
     # Audit (issue 7): the chain head to the external anchor store, hourly.
     "audit-anchor": {
-        "task": "safety_portal.audit.tasks.anchor_audit_chain",
+        "task": "safety_portal.core.audit.tasks.anchor_audit_chain",
         "schedule": crontab(minute=0),
     },
 }

@@ -11,7 +11,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from safety_portal.portal.admin_site import site as admin_site
+from safety_portal.core.admin_site import site as admin_site
 from safety_portal.portal.views import (
     appeals,
     audit_log,

@@ -86,12 +86,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
-    "safety_portal.audit",
+    "safety_portal.core.audit",
     "accounts",
     "messaging",
     "moderation",
-    "safety_portal.outbox",  # issue 7: the transactional outbox and job runs
-    "safety_portal.integrations",  # issue 6: API clients, idempotency, webhooks
+    "safety_portal.core.outbox",  # issue 7: the transactional outbox and job runs
+    "safety_portal.core.api",  # issue 6: API clients, idempotency, webhooks
+    "safety_portal.integrations",  # the roof: domain events to webhooks, the age gate
 ]
 # Portal (issue 5): staff two-factor with TOTP and backup codes, login lockout.
 INSTALLED_APPS += [
@@ -104,7 +105,7 @@ INSTALLED_APPS += [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "safety_portal.audit.middleware.RequestContextMiddleware",
+    "safety_portal.core.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -293,7 +294,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "safety_portal.audit.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "safety_portal.core.audit.middleware.client_ip"
 AXES_LOCKOUT_CALLABLE = "safety_portal.portal.views.auth.locked_out"
 AXES_ENABLE_ADMIN = False  # the portal's admin site is its own; `manage.py axes_reset` unlocks
 AXES_VERBOSE = False
@@ -337,17 +338,17 @@ STORAGES = {
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["safety_portal.integrations.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["safety_portal.core.api.parsers.LimitedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "safety_portal.integrations.authentication.BearerTokenAuthentication"
+        "safety_portal.core.api.authentication.BearerTokenAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     # Issue 6: per-client throttling (Redis-backed cache), one JSON error format.
-    "DEFAULT_THROTTLE_CLASSES": ["safety_portal.integrations.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["safety_portal.core.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="600/min")},
-    "EXCEPTION_HANDLER": "safety_portal.integrations.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "safety_portal.core.api.errors.api_exception_handler",
 }
 API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=64 * 1024)
 SPECTACULAR_SETTINGS = {

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from safety_portal.audit.actors import SystemActor
 from safety_portal.celery import app as celery_app
+from safety_portal.core.audit.actors import SystemActor
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def system() -> SystemActor:
 
 @pytest.fixture
 def today() -> dt.date:
-    from safety_portal import clock
+    from safety_portal.core import clock
 
     return clock.today()
 

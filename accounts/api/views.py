@@ -13,13 +13,13 @@ from rest_framework.response import Response
 from accounts import policy
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
-from safety_portal import clock
-from safety_portal.exceptions import DomainError
+from safety_portal.core import clock
+from safety_portal.core.api.pagination import ApiCursorPagination
+from safety_portal.core.api.schema import api_doc
+from safety_portal.core.api.scopes import Scope
+from safety_portal.core.api.views import ApiGenericView, ApiView, validated
+from safety_portal.core.errors import DomainError
 from safety_portal.integrations import age_gate
-from safety_portal.integrations.pagination import ApiCursorPagination
-from safety_portal.integrations.schema import api_doc
-from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView, validated
 
 from .serializers import (
     BirthdateChangeCreateSerializer,

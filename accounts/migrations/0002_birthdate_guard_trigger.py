@@ -2,10 +2,10 @@
 
 from django.db import migrations
 
-from accounts import sql
-from safety_portal.migration_helpers import postgres_only_sql
+from accounts import triggers
+from safety_portal.core.migration_helpers import postgres_only_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0001_initial")]
-    operations = [postgres_only_sql(sql.CREATE, sql.DROP)]
+    operations = [postgres_only_sql(triggers.CREATE, triggers.DROP)]

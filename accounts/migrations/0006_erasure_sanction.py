@@ -1,7 +1,7 @@
 """The birthdate trigger also allows the erasure of a closed account's birthdate (PostgreSQL).
 
 Issue 7 / POLICY.md §4 / COPPA: when an under-age account is closed its birthdate is set to NULL.
-The guard of accounts/sql.py (version 2, migration 0005) refuses every birthdate change that is not
+The guard of accounts/triggers.py (version 2, migration 0005) refuses every birthdate change that is not
 an applied birthdate-change request; version 3 below keeps that rule and adds one exception: setting
 the birthdate to NULL when the transaction names this very user in `safety_portal.erasure`
 (`accounts.closure._sanction_erasure`, called only by `close_account`). Reversing restores v2.
@@ -9,8 +9,8 @@ the birthdate to NULL when the transaction names this very user in `safety_porta
 
 from django.db import migrations
 
-from accounts import sql
-from safety_portal.migration_helpers import postgres_only_sql
+from accounts import triggers
+from safety_portal.core.migration_helpers import postgres_only_sql
 
 GUARD_FUNCTION_V3 = """
 CREATE OR REPLACE FUNCTION accounts_guard_birthdate() RETURNS trigger AS $$
@@ -42,4 +42,4 @@ $$ LANGUAGE plpgsql;
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0005_birthdate_guard_checks_old_date")]
-    operations = [postgres_only_sql(GUARD_FUNCTION_V3, sql.GUARD_FUNCTION_V2)]
+    operations = [postgres_only_sql(GUARD_FUNCTION_V3, triggers.GUARD_FUNCTION_V2)]

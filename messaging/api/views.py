@@ -17,11 +17,11 @@ from rest_framework.response import Response
 
 from accounts.api.serializers import MAX_ID
 from messaging.models import Block, Connection, Message, Thread
-from safety_portal.exceptions import DomainError
-from safety_portal.integrations.pagination import NewestFirstCursorPagination
-from safety_portal.integrations.schema import BodyOnDeleteSchema, api_doc
-from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView, validated
+from safety_portal.core.api.pagination import NewestFirstCursorPagination
+from safety_portal.core.api.schema import BodyOnDeleteSchema, api_doc
+from safety_portal.core.api.scopes import Scope
+from safety_portal.core.api.views import ApiGenericView, ApiView, validated
+from safety_portal.core.errors import DomainError
 
 from .serializers import (
     BlockResultSerializer,

@@ -1,11 +1,11 @@
-"""The database refuses messaging writes that walk around the managers (PostgreSQL; see sql.py)."""
+"""The database refuses messaging writes that walk around the managers (PostgreSQL; see triggers.py)."""
 
 from django.db import migrations
 
-from messaging import sql
-from safety_portal.migration_helpers import postgres_only_sql
+from messaging import triggers
+from safety_portal.core.migration_helpers import postgres_only_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("messaging", "0001_initial")]
-    operations = [postgres_only_sql(sql.CREATE, sql.DROP)]
+    operations = [postgres_only_sql(triggers.CREATE, triggers.DROP)]

@@ -23,18 +23,18 @@ from rest_framework.response import Response
 from accounts.models import User
 from moderation import services, statements
 from moderation.models import Case, Decision, Report, StatementOfReasons, Strike
-from safety_portal import audit, clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError
-from safety_portal.integrations import idempotency
-from safety_portal.integrations.pagination import (
+from safety_portal.core import audit, clock
+from safety_portal.core.api import idempotency
+from safety_portal.core.api.pagination import (
     ApiCursorPagination,
     AuditCursorPagination,
     StatementsPagination,
 )
-from safety_portal.integrations.schema import api_doc
-from safety_portal.integrations.scopes import Scope
-from safety_portal.integrations.views import ApiGenericView, ApiView, validated
+from safety_portal.core.api.schema import api_doc
+from safety_portal.core.api.scopes import Scope
+from safety_portal.core.api.views import ApiGenericView, ApiView, validated
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError
 
 from .serializers import (
     AuditEntrySerializer,

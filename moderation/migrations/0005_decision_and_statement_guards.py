@@ -2,10 +2,10 @@
 
 from django.db import migrations
 
-from moderation import sql
-from safety_portal.migration_helpers import postgres_only_sql
+from moderation import triggers
+from safety_portal.core.migration_helpers import postgres_only_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("moderation", "0004_staff_roles_moderation_permissions")]
-    operations = [postgres_only_sql(sql.CREATE, sql.DROP)]
+    operations = [postgres_only_sql(triggers.CREATE, triggers.DROP)]

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core.audit.actors import SystemActor
 
 T = TypeVar("T")
 DEMO_ACTOR = SystemActor("demo.seed")

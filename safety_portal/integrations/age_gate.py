@@ -17,10 +17,9 @@ from django.db import transaction
 
 from accounts import policy
 from accounts.models import COUNTRY_CODES, User
-from safety_portal import audit, clock
-from safety_portal.exceptions import PolicyViolation
-
-from .models import AgeGateAttempt, ApiClient
+from safety_portal.core import audit, clock
+from safety_portal.core.api.models import AgeGateAttempt, ApiClient
+from safety_portal.core.errors import PolicyViolation
 
 RETRY_WINDOW = dt.timedelta(hours=24)
 ATTEMPT_RETENTION = dt.timedelta(days=90)

@@ -2,12 +2,13 @@ from django.apps import AppConfig
 
 
 class IntegrationsConfig(AppConfig):
+    """Connects moderation's domain events to webhook deliveries (no models of its own)."""
+
     name = "safety_portal.integrations"
-    label = "integrations"
-    verbose_name = "API clients and webhooks"
+    label = "integration_events"
+    verbose_name = "Integration events"
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of the Bearer authentication with drf-spectacular.
-        from . import receivers, schema  # noqa: F401
+        from . import receivers
 
         receivers.connect()

@@ -2,7 +2,7 @@
 
 Connected in `IntegrationsConfig.ready`. Each receiver runs inside the transaction of the change
 (moderation sends its events there), records the deliveries with `webhooks.enqueue_event`, and
-queues their sending through the jobs' outbox (`safety_portal.outbox`), which publishes after the
+queues their sending through the jobs' outbox (`safety_portal.core.outbox`), which publishes after the
 commit or, if the broker is down, when it is back. Payloads carry ids and codes only.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import webhooks
-from .models import WebhookDelivery, WebhookEvent
+from safety_portal.core.api import webhooks
+from safety_portal.core.api.models import WebhookDelivery, WebhookEvent
 
 
 def dispatch(deliveries: list[WebhookDelivery]) -> None:
     """Queue `tasks.deliver_webhook` for each delivery after commit (via the outbox)."""
-    from safety_portal import outbox
+    from safety_portal.core import outbox
 
     for delivery in deliveries:
         outbox.enqueue(

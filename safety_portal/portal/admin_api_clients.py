@@ -20,11 +20,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from safety_portal.exceptions import DomainError
-from safety_portal.integrations.models import ApiClient
-from safety_portal.integrations.scopes import ALL_SCOPES
-
-from .admin_site import FastListMixin, site
+from safety_portal.core.admin_site import FastListMixin, site
+from safety_portal.core.api.models import ApiClient
+from safety_portal.core.api.scopes import ALL_SCOPES
+from safety_portal.core.errors import DomainError
 
 SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
 

@@ -21,7 +21,7 @@ from django.db.models.functions import TruncDate
 from moderation import policy
 from moderation.models import Appeal, Case, Decision, Report
 from moderation.priority import Band
-from safety_portal import clock
+from safety_portal.core import clock
 
 from . import charts
 from .presentation import DECISION_LABELS, band_label

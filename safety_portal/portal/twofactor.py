@@ -17,9 +17,9 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safety_portal import audit
-from safety_portal.audit.actors import SystemActor
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted
+from safety_portal.core import audit
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted
 
 if TYPE_CHECKING:
     from accounts.models import User

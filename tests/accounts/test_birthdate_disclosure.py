@@ -8,8 +8,8 @@ import pytest
 
 from accounts.models import BirthdateChangeRequest, User
 from accounts.roles import Role
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, NotPermitted
 from safety_portal.portal import disclosure
 from tests.factories.accounts import AppUserFactory, StaffFactory, birthdate_for_age
 

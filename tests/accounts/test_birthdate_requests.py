@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from accounts import policy
 from accounts.models import BirthdateChangeRequest, User
 from accounts.policy import AccountStatus, AssuranceMethod, Reason
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 
 from accounts import policy
 from accounts.models import SafetySettings, User
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, PolicyViolation
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, PolicyViolation
 from tests.factories.accounts import birthdate_for_age
 
 from .conftest import years_ago

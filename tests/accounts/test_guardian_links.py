@@ -12,9 +12,9 @@ from accounts import policy
 from accounts.facts import facts_for, strictest_limits
 from accounts.models import GuardianLink, User
 from accounts.policy import GuardianLimits, Reason
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import Conflict, NotPermitted, PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import Conflict, NotPermitted, PolicyViolation
 from tests.factories.accounts import AppUserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
 from accounts.policy import Audience, Reason, Tier
 from accounts.signals import restrictions_tightened
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, PolicyViolation
 from tests.factories.accounts import birthdate_for_age
 
 pytestmark = pytest.mark.django_db

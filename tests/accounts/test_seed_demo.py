@@ -20,14 +20,14 @@ from django.core.management import call_command
 
 from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT_ROWS = """
 import json
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 print(json.dumps({m.__name__: m.objects.count() for m in
     (User, SafetySettings, BirthdateChangeRequest, GuardianLink, AuditEntry)}))
 """

@@ -8,9 +8,9 @@ import pytest
 
 from accounts.models import User
 from accounts.roles import Role
-from safety_portal.audit.actors import SystemActor
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, NotPermitted
 from tests.factories.accounts import AppUserFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from safety_portal.audit.actors import SystemActor
-from safety_portal.integrations.models import ApiClient
-from safety_portal.integrations.scopes import ALL_SCOPES
+from safety_portal.core.api.models import ApiClient
+from safety_portal.core.api.scopes import ALL_SCOPES
+from safety_portal.core.audit.actors import SystemActor
 
 ADMIN = SystemActor("tests.api")
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from safety_portal.integrations.models import ApiClient
+from safety_portal.core.api.models import ApiClient
 
 from .conftest import ADMIN
 
@@ -91,7 +91,7 @@ def test_scope_changes_take_effect_on_the_next_request(make_caller):
 
 
 def test_client_changes_are_audited_with_the_acting_person(make_caller):
-    from safety_portal.audit.models import AuditEntry
+    from safety_portal.core.audit.models import AuditEntry
 
     caller = make_caller("users:read")
     ApiClient.objects.change_scopes(caller.client, "cases:read", actor=ADMIN, reason="moved team")
@@ -150,8 +150,8 @@ def test_the_parser_stops_reading_at_the_limit_whatever_the_headers_say():
     """Second guard, for a Content-Length that lies: the parser never reads past the limit."""
     import io
 
-    from safety_portal.integrations.errors import RequestTooLarge
-    from safety_portal.integrations.parsers import LimitedJSONParser
+    from safety_portal.core.api.errors import RequestTooLarge
+    from safety_portal.core.api.parsers import LimitedJSONParser
 
     stream = io.BytesIO(json.dumps({"username": "y" * 5000}).encode())
     with override_settings(API_MAX_REQUEST_BYTES=1024), pytest.raises(RequestTooLarge):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from safety_portal.integrations.managers import hash_token
-from safety_portal.integrations.models import ApiClient, WebhookEndpoint
+from safety_portal.core.api.managers import hash_token
+from safety_portal.core.api.models import ApiClient, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 

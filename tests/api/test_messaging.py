@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from messaging.models import Block, Connection, Message, Thread
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import FACTORY_ACTOR, StaffFactory
 from tests.factories.messaging import befriend, block, friendly_pair, group_thread, person, send
 

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from moderation import sor_schema
 from moderation.models import Case, Decision, Flag, Report
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.integrations import idempotency
-from safety_portal.integrations.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from safety_portal.core import clock
+from safety_portal.core.api import idempotency
+from safety_portal.core.api.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import StaffFactory
 from tests.factories.messaging import friendly_pair, person, send
 from tests.factories.moderation import (

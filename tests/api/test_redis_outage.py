@@ -8,7 +8,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from accounts.models import User
-from safety_portal.integrations.throttling import ClientRateThrottle
+from safety_portal.core.api.throttling import ClientRateThrottle
 from tests.factories.accounts import birthdate_for_age
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_a_sign_up_succeeds_while_the_throttle_store_is_down(
         "birthdate": birthdate_for_age(30).isoformat(),
         "country": "GB",
     }
-    with caplog.at_level(logging.WARNING, logger="safety_portal.integrations.throttling"):
+    with caplog.at_level(logging.WARNING, logger="safety_portal.core.api.throttling"):
         first = caller.post(USERS, body)
         second = caller.post(USERS, {**body, "external_id": "outage-2", "username": "outage_two"})
     assert first.status_code == 201, first.content

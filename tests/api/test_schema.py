@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from safety_portal.integrations.scopes import ALL_SCOPES
+from safety_portal.core.api.scopes import ALL_SCOPES
 
 from .conftest import app_user
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 from rest_framework.test import APIClient
 
-from safety_portal.integrations.scopes import ALL_SCOPES
+from safety_portal.core.api.scopes import ALL_SCOPES
 
 from .conftest import app_user
 

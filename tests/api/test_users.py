@@ -9,9 +9,9 @@ import time_machine
 
 from accounts import policy
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.integrations.models import AgeGateAttempt
+from safety_portal.core import clock
+from safety_portal.core.api.models import AgeGateAttempt
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import StaffFactory, birthdate_for_age
 
 from .conftest import app_user

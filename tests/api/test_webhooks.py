@@ -17,9 +17,9 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from safety_portal import clock
-from safety_portal.integrations import tasks, webhooks
-from safety_portal.integrations.models import ApiClient, WebhookDelivery, WebhookEndpoint
+from safety_portal.core import clock
+from safety_portal.core.api import tasks, webhooks
+from safety_portal.core.api.models import ApiClient, WebhookDelivery, WebhookEndpoint
 
 from .conftest import ADMIN
 
@@ -152,7 +152,7 @@ def test_each_failed_attempt_is_logged_on_the_row_and_in_the_log(subscriber, rec
     client, _, _ = subscriber
     receiver.statuses = [502]
     delivery = _enqueue(client)
-    with caplog.at_level("WARNING", logger="safety_portal.integrations.webhooks"):
+    with caplog.at_level("WARNING", logger="safety_portal.core.api.webhooks"):
         webhooks.deliver(delivery.pk)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.last_status_code, delivery.last_error) == (
@@ -260,7 +260,7 @@ def test_the_task_schedules_the_retry_and_the_sweep_sends_it_when_due(subscriber
 
 
 def test_registration_refuses_bad_urls_and_unknown_events(make_caller):
-    from safety_portal.exceptions import DomainError
+    from safety_portal.core.errors import DomainError
 
     client = make_caller("cases:read").client
     with pytest.raises(DomainError) as bad:

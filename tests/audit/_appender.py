@@ -18,8 +18,8 @@ def append_entries(database_url: str, writer: str, count: int, ready: Any, go: A
     django.setup()
     from django.db import connection, transaction
 
-    from safety_portal import audit
-    from safety_portal.audit.actors import SystemActor
+    from safety_portal.core import audit
+    from safety_portal.core.audit.actors import SystemActor
 
     actor = SystemActor(f"tests.{writer}")
     connection.ensure_connection()

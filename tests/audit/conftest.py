@@ -14,9 +14,9 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from safety_portal import audit
-from safety_portal.audit.actors import SystemActor
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core import audit
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ import pytest
 import redis
 from django.db import connection
 
-from safety_portal import clock
-from safety_portal.audit import anchors
-from safety_portal.audit.tasks import anchor_audit_chain
+from safety_portal.core import clock
+from safety_portal.core.audit import anchors
+from safety_portal.core.audit.tasks import anchor_audit_chain
 
 from .conftest import as_superuser_bypassing_triggers, write_entries
 
@@ -192,6 +192,6 @@ def test_an_unreachable_redis_still_anchors_to_the_file_and_the_retry_fills_the_
 def test_the_task_is_registered_under_the_name_beat_uses() -> None:
     from safety_portal.celery import app
 
-    assert "safety_portal.audit.tasks.anchor_audit_chain" in app.tasks
+    assert "safety_portal.core.audit.tasks.anchor_audit_chain" in app.tasks
     assert anchor_audit_chain.acks_late is True
     assert anchor_audit_chain.reject_on_worker_lost is True

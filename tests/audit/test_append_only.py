@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 
 from .conftest import write_entries
 
@@ -104,8 +104,8 @@ def test_the_database_refuses_update_delete_and_truncate_even_from_the_superuser
 
 
 def test_a_role_that_owns_nothing_can_append_but_not_update_delete_truncate_or_disable() -> None:
-    from safety_portal import audit
-    from safety_portal.audit.actors import SystemActor
+    from safety_portal.core import audit
+    from safety_portal.core.audit.actors import SystemActor
 
     [entry] = write_entries(1)
     # Created inside the test's transaction, gone at its rollback; roles are cluster-wide.

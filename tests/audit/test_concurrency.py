@@ -9,10 +9,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from safety_portal import audit
-from safety_portal.audit import chain
-from safety_portal.audit.actors import SystemActor
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core import audit
+from safety_portal.core.audit import chain
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
 
 from . import _appender
 from .conftest import verify

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import DataError, transaction
 
-from safety_portal import audit
-from safety_portal.audit import chain
-from safety_portal.audit.actors import SystemActor
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core import audit
+from safety_portal.core.audit import chain
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
 
 ACTOR = SystemActor("tests.record")
 

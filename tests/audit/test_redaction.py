@@ -9,11 +9,11 @@ import pytest
 from django.db import transaction
 
 from accounts import policy
-from safety_portal import audit
-from safety_portal.audit import chain
-from safety_portal.audit.actors import SystemActor
-from safety_portal.audit.models import AuditEntry
-from safety_portal.audit.redaction import REDACTED, redact
+from safety_portal.core import audit
+from safety_portal.core.audit import chain
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.audit.redaction import REDACTED, redact
 
 from .conftest import verify
 

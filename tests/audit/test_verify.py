@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError
 
-from safety_portal.audit import anchors, chain
-from safety_portal.audit.models import AuditEntry
-from safety_portal.audit.verification import verify_chain
+from safety_portal.core.audit import anchors, chain
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.audit.verification import verify_chain
 
 from .conftest import as_superuser_bypassing_triggers, entry, verify, write_entries
 

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from safety_portal import audit
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import audit
+from safety_portal.core.audit.actors import SystemActor
 
 
 def audited_probe(request: HttpRequest) -> JsonResponse:

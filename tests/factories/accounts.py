@@ -9,8 +9,8 @@ import factory
 
 from accounts import policy
 from accounts.models import User
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
 
 FACTORY_ACTOR = SystemActor("tests.factory")
 COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]

@@ -27,7 +27,7 @@ import redis
 from django.db import connection
 
 from safety_portal.celery import app as celery_app
-from safety_portal.outbox import dispatch
+from safety_portal.core.outbox import dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTER_REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -11,9 +11,9 @@ from django.db import connection
 from accounts import policy, transitions
 from accounts.models import SafetySettings, User
 from accounts.tasks import birthday_transitions
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.outbox.models import JobRun, UserNotice
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.outbox.models import JobRun, UserNotice
 from tests.factories.accounts import AppUserFactory
 
 SUMMARY = "accounts.birthday_transitions.completed"

@@ -13,10 +13,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from safety_portal import clock, outbox
 from safety_portal.celery import app as celery_app
-from safety_portal.outbox import dispatch
-from safety_portal.outbox.models import OutboxMessage
+from safety_portal.core import clock, outbox
+from safety_portal.core.outbox import dispatch
+from safety_portal.core.outbox.models import OutboxMessage
 from tests.jobs import worker_tasks  # noqa: F401  (registers the test tasks)
 from tests.jobs.conftest import COUNTER_REDIS_URL
 

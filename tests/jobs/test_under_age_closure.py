@@ -15,8 +15,8 @@ from accounts.roles import Role
 from accounts.tasks import close_expired_under_age_reviews
 from moderation import services
 from moderation.models import Case, Report
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory, StaffFactory, birthdate_for_age
 
 CLOSED = "accounts.account.closed_under_age"

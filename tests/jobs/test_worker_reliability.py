@@ -29,12 +29,12 @@ from accounts.roles import Role
 from messaging.models import Message
 from moderation import services
 from moderation.models import Case, Decision, Report
-from safety_portal import outbox
-from safety_portal.audit.models import AuditEntry
 from safety_portal.celery import app as celery_app
-from safety_portal.integrations.models import ApiClient, WebhookDelivery, WebhookEndpoint
-from safety_portal.outbox import dispatch
-from safety_portal.outbox.models import JobRun, OutboxMessage, UserNotice
+from safety_portal.core import outbox
+from safety_portal.core.api.models import ApiClient, WebhookDelivery, WebhookEndpoint
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.outbox import dispatch
+from safety_portal.core.outbox.models import JobRun, OutboxMessage, UserNotice
 from tests.factories.accounts import AppUserFactory, StaffFactory
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.jobs import worker_tasks  # noqa: F401  (registers the test tasks)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 
 from messaging.models import Block, Connection, Thread
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import PolicyViolation
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import direct_thread, friendly_pair, group_thread, person, send
 

@@ -10,8 +10,8 @@ from accounts import policy
 from accounts.models import GuardianLink, User
 from messaging.models import Message, RefusedContactAttempt, Thread
 from moderation.models import Restriction
-from safety_portal import clock
-from safety_portal.exceptions import DomainError, NotPermitted, PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import (
     befriend,

@@ -7,7 +7,7 @@ import pytest
 from accounts import policy
 from messaging.limits import MAX_GROUP_PARTICIPANTS
 from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import (
     befriend,
     befriend_all,

@@ -6,8 +6,8 @@ import pytest
 
 from messaging.limits import MAX_BODY_LENGTH, MAX_GROUP_PARTICIPANTS, MAX_TITLE_LENGTH
 from messaging.models import Block, Connection, Message, RefusedContactAttempt, Thread
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError
 from tests.factories.accounts import StaffFactory
 from tests.factories.messaging import direct_thread, friendly_pair, person
 

@@ -9,8 +9,8 @@ import pytest
 from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 from messaging.models import Connection, Message, Thread
-from safety_portal import clock
-from safety_portal.exceptions import Conflict, DomainError, PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.errors import Conflict, DomainError, PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR, StaffFactory
 from tests.factories.messaging import (
     befriend,

@@ -31,8 +31,8 @@ from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 from messaging.models import Block, Connection, Message, Thread
 from moderation.models import Restriction
-from safety_portal import clock
-from safety_portal.exceptions import PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.errors import PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory
 
 pytestmark = pytest.mark.django_db

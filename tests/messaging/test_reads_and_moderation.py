@@ -9,8 +9,8 @@ import time_machine
 
 from messaging.models import Message, Thread
 from messaging.services import read_messages_for_staff
-from safety_portal import clock
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core import clock
+from safety_portal.core.errors import DomainError, NotPermitted
 from tests.factories.accounts import FACTORY_ACTOR, StaffFactory
 from tests.factories.messaging import (
     befriend,

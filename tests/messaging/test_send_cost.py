@@ -13,7 +13,7 @@ from accounts import policy
 from messaging.limits import MAX_GROUP_PARTICIPANTS
 from messaging.models import Message
 from moderation.models import Restriction
-from safety_portal import clock
+from safety_portal.core import clock
 from tests.factories.messaging import (
     befriend,
     block,

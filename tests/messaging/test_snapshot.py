@@ -21,7 +21,7 @@ from accounts.models import GuardianLink, User
 from messaging.models import ThreadParticipant
 from messaging.snapshot import participant_rows, send_snapshot
 from moderation.models import Restriction
-from safety_portal import clock
+from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import befriend, block, follow, group_thread, person
 

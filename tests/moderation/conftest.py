@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from accounts.models import User
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.moderation import staff
 
 

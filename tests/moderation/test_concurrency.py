@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from moderation.models import Case, Report
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.messaging import person
 from tests.factories.moderation import SCAM, report_user, staff
 

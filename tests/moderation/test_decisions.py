@@ -14,8 +14,8 @@ from accounts.models import User
 from messaging.models import Message, Thread
 from moderation import services
 from moderation.models import Case, Decision, DecisionEffect, Notice, Report, Restriction, Strike
-from safety_portal import clock
-from safety_portal.exceptions import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core import clock
+from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import SCAM, decided, report_message, report_thread, report_user
 
@@ -295,8 +295,8 @@ def test_the_case_list_shows_the_subjects_active_strikes(moderator: User) -> Non
 def test_a_decision_through_an_api_client_audits_the_client_and_names_the_moderator(
     moderator: User,
 ) -> None:
-    from safety_portal.audit.actors import ActorIdentity
-    from safety_portal.audit.models import AuditEntry
+    from safety_portal.core.audit.actors import ActorIdentity
+    from safety_portal.core.audit.models import AuditEntry
 
     class Client:
         def audit_identity(self) -> ActorIdentity:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, InternalError, transaction
 
 from accounts.models import User
 from moderation.models import Appeal, Case, Decision, Report, StatementOfReasons
-from safety_portal import clock
+from safety_portal.core import clock
 from tests.factories.messaging import person
 from tests.factories.moderation import decided, report_user
 

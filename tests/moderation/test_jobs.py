@@ -11,8 +11,8 @@ import time_machine
 from accounts.models import User
 from moderation import services, tasks
 from moderation.models import Case, Notice, Restriction
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
 from tests.factories.messaging import person
 from tests.factories.moderation import SCAM, decided, report_user
 
@@ -87,7 +87,7 @@ def test_the_claim_expiry_task_is_safe_to_run_twice(moderator: User) -> None:
 
 def test_the_contact_risk_task_is_safe_to_run_twice(settings: pytest.FixtureRequest) -> None:
     from messaging.models import Thread
-    from safety_portal.exceptions import PolicyViolation
+    from safety_portal.core.errors import PolicyViolation
 
     settings.MODERATION_CONTACT_RISK_DISTINCT_MINORS = 1
     adult = person(40)

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from moderation import services
 from moderation.models import Case, Decision, Notice
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, NotPermitted
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import FACTS, claimed, report_message, report_user
 

@@ -11,9 +11,9 @@ import time_machine
 from accounts.models import User
 from moderation import services
 from moderation.models import Case, CaseNote
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
-from safety_portal.exceptions import Conflict, NotPermitted
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.errors import Conflict, NotPermitted
 from tests.factories.messaging import person
 from tests.factories.moderation import CSAM, MINORS, SCAM, claimed, report_user
 
@@ -197,7 +197,7 @@ def test_claim_next_costs_a_constant_number_of_queries(
 
 
 def test_an_unknown_queue_is_a_field_error(moderator: User) -> None:
-    from safety_portal.exceptions import DomainError
+    from safety_portal.core.errors import DomainError
 
     with pytest.raises(DomainError) as caught:
         Case.objects.claim_next(moderator, queue="fastest")

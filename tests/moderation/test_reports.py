@@ -11,8 +11,8 @@ from django.db import connection
 
 from moderation.models import Case, Report
 from moderation.sor_schema import Category, CategoryKeyword, SourceType
-from safety_portal.audit.actors import ActorIdentity, SystemActor
-from safety_portal.exceptions import DomainError
+from safety_portal.core.audit.actors import ActorIdentity, SystemActor
+from safety_portal.core.errors import DomainError
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import (
     CSAM,
@@ -211,7 +211,7 @@ def test_a_thread_report_names_no_single_account() -> None:
 
 def test_a_marked_reporters_report_still_makes_a_case_but_ranks_lower() -> None:
     from moderation.models import ReporterStanding
-    from safety_portal.audit.actors import SystemActor as Sys
+    from safety_portal.core.audit.actors import SystemActor as Sys
 
     reporter = person(22)
     ReporterStanding.objects.record_outcomes([reporter.pk] * 6, upheld=False, actor=Sys("t"))

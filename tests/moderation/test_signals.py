@@ -11,10 +11,10 @@ from accounts.models import User
 from messaging.models import RefusedContactAttempt, Thread
 from moderation import risk_signals, services
 from moderation.models import Case, Flag, Report
-from safety_portal import clock
-from safety_portal.audit.actors import SystemActor
-from safety_portal.exceptions import NotPermitted, PolicyViolation
-from safety_portal.outbox.models import OutboxMessage
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.errors import NotPermitted, PolicyViolation
+from safety_portal.core.outbox.models import OutboxMessage
 from tests.factories.messaging import person
 from tests.factories.moderation import decided
 

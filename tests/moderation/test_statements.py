@@ -21,8 +21,8 @@ from moderation.sor_schema import (
     validate_batch,
     validate_statement,
 )
-from safety_portal import clock
-from safety_portal.audit.actors import ActorIdentity, SystemActor
+from safety_portal.core import clock
+from safety_portal.core.audit.actors import ActorIdentity, SystemActor
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import (
     CSAM,
@@ -146,7 +146,7 @@ def test_an_anonymous_child_abuse_report_leads_to_an_illegal_content_statement(
 
 
 def test_statement_creation_is_audited(moderator: User) -> None:
-    from safety_portal.audit.models import AuditEntry
+    from safety_portal.core.audit.models import AuditEntry
 
     decision = decided(
         report_user(person(30), reporter=person(40)).case, moderator, "suspend", days=1

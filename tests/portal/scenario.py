@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.roles import Role, grant_role
 from messaging.models import Connection, Message, Thread
 from moderation.models import Case, Report
-from safety_portal.audit.actors import SystemActor
+from safety_portal.core.audit.actors import SystemActor
 from safety_portal.portal import twofactor
 from tests.factories.accounts import AppUserFactory, StaffFactory
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
-from safety_portal.audit.models import AuditEntry
-from safety_portal.integrations.models import ApiClient
+from safety_portal.core.api.models import ApiClient
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 
 from .scenario import Day

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 
 from .conftest import sign_in
 from .scenario import PASSWORD, Day

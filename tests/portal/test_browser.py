@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from moderation.models import Case, Decision, Restriction
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 
 from .scenario import PASSWORD, Day, build_day, current_code
 

@@ -11,7 +11,7 @@ from accounts.models import SafetySettings
 from accounts.roles import Role
 from messaging.models import Message, Thread
 from moderation.models import Case, Decision, Restriction
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 
 from .conftest import sign_in

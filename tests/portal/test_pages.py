@@ -14,7 +14,7 @@ from accounts.models import BirthdateChangeRequest
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Appeal, Case, Decision, Flag, Restriction
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 
 from .scenario import ACTOR, Day

@@ -22,8 +22,8 @@ from accounts.models import BirthdateChangeRequest, GuardianLink
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Case, Flag
-from safety_portal.audit.models import AuditEntry
-from safety_portal.integrations.models import ApiClient
+from safety_portal.core.api.models import ApiClient
+from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 
 from .conftest import sign_in

@@ -8,8 +8,8 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.roles import ROLE_PERMISSIONS, Role, grant_role, revoke_role, sync_roles
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError, NotPermitted
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError, NotPermitted
 from tests.factories.accounts import AppUserFactory, StaffFactory
 
 from .scenario import ACTOR

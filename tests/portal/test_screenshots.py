@@ -21,7 +21,7 @@ from accounts.models import BirthdateChangeRequest
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Case, Flag, Report
-from safety_portal import clock
+from safety_portal.core import clock
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
 
 from .scenario import ACTOR, Day, build_day, staff

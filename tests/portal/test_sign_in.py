@@ -10,7 +10,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import Role
-from safety_portal.audit.models import AuditEntry
+from safety_portal.core.audit.models import AuditEntry
 from safety_portal.portal import twofactor
 from tests.factories.accounts import AppUserFactory
 

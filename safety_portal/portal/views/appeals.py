@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from moderation import policy, services
 from moderation.models import Appeal
-from safety_portal.exceptions import DomainError
+from safety_portal.core.errors import DomainError
 
 from ..access import staff_view
 from ..pages import page

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import policy
 from accounts.models import BirthdateChangeRequest
-from safety_portal import clock
-from safety_portal.exceptions import DomainError
+from safety_portal.core import clock
+from safety_portal.core.errors import DomainError
 
 from .. import disclosure
 from ..access import staff_view

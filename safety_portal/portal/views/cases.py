@@ -27,9 +27,9 @@ from messaging.services import read_messages_for_staff
 from moderation import policy, services
 from moderation.grounds import GROUND_CHOICES
 from moderation.models import Case, CaseNote, Decision, Report, Restriction, Strike
-from safety_portal import clock
-from safety_portal.audit.models import AuditEntry
-from safety_portal.exceptions import DomainError
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import DomainError
 
 from .. import notice_preview
 from .. import rows as row_html

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import BirthdateChangeRequest
 from moderation import policy
 from moderation.models import Appeal, Case, Flag
-from safety_portal import clock
+from safety_portal.core import clock
 
 from .. import metrics
 from ..access import staff_view

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from moderation import policy, services
 from moderation.models import Flag
-from safety_portal import clock
-from safety_portal.exceptions import DomainError
+from safety_portal.core import clock
+from safety_portal.core.errors import DomainError
 
 from ..access import staff_view
 from ..pages import page

@@ -15,14 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import STATUS_CHOICES
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
-from safety_portal import clock
-from safety_portal.exceptions import DomainError
+from safety_portal.core import clock
+from safety_portal.core.errors import DomainError
+from safety_portal.core.paginator import estimated_rows
 
 from .. import disclosure
 from .. import rows as row_html
 from ..access import staff_view
 from ..pages import page
-from ..paginator import estimated_rows
 from ..presentation import age_of
 
 PAGE_SIZE = 50

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class AuditConfig(AppConfig):
-    name = "safety_portal.audit"
-    label = "audit"
-    verbose_name = "Audit log"

@@ -1,0 +1,25 @@
+"""The audit log in the admin: a read-only record browser that stays fast at millions of rows.
+
+No add, change or delete exists here (the model and the database refuse them anyway). The portal's
+audit log page is the reader's tool (filters, chain verification); this is for administrators who
+hold `audit.view_auditentry`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from safety_portal.core.admin_site import ReadOnlyAdmin, site
+
+from .models import AuditEntry
+
+
+@admin.register(AuditEntry, site=site)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_kind", "actor_label", "action", "target_label"]
+    # Exact matches only: each hits an index (action, actor, target) instead of scanning the log.
+    search_fields = ["=action", "=actor_label", "=target_id"]
+    search_help_text = "Exact action code, actor name, or target id."
+    ordering = ["-seq"]
+    sortable_by: list[str] = []
+    list_display_links = ["seq"]

@@ -1,0 +1,70 @@
+"""The audit log: one append-only, hash-chained table that every app writes to.
+
+Why a hash chain as well as database triggers: the triggers stop the application (and anyone using
+its database role) from editing history; the chain lets an inspector prove that nobody with more
+power than that (a database superuser, a restored backup) did so either. See `chain.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from .managers import AuditEntryManager
+
+
+class AuditEntry(models.Model):
+    class ActorKind(models.TextChoices):
+        USER = "user", "User"
+        API_CLIENT = "api_client", "API client"
+        SYSTEM = "system", "System job"
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(unique=True, help_text="Position in the chain, gap-free from 1.")
+    created_at = models.DateTimeField(db_index=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64)
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=100, help_text="Dotted code, e.g. accounts.status.changed")
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryManager()
+
+    class Meta:
+        ordering = ["-seq"]
+        # Django's internal paths (related managers, refresh_from_db, the deletion collector) use
+        # the base manager; make it the refusing one too, so no ORM path can update or delete.
+        base_manager_name = "objects"
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["action", "-seq"], name="audit_action_seq"),
+            models.Index(fields=["actor_kind", "actor_id", "-seq"], name="audit_actor_seq"),
+            models.Index(fields=["target_type", "target_id", "-seq"], name="audit_target_seq"),
+        ]
+        permissions = [("verify_chain", "Can run the audit chain verification")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert once, from `record()` only; any later save is refused (issue 2)."""
+        if not self._state.adding:
+            raise PermissionError("Audit entries cannot be changed once written.")
+        if not kwargs.pop("_via_record", False):
+            raise PermissionError(
+                "Audit entries are written by safety_portal.core.audit.record() only."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Audit entries cannot be deleted.")
