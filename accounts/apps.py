@@ -7,11 +7,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Role changes go only through accounts.roles (audited); refuse every other m2m write.
+        from safety_portal import rules
         from safety_portal.core.audit import redaction
 
-        from . import policy
         from .roles import connect_guards
 
         connect_guards()
         # The audit log keeps a minor's age and tier, never the date (POLICY.md §1; decisions D4).
-        redaction.use_minor_summary(policy.minor_summary)
+        redaction.use_minor_summary(rules.ages.minor_summary)

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
+from safety_portal import rules
 from safety_portal.core import audit, clock
 
-from . import policy
 from .managers import UserQuerySet
 from .models import BirthdateChangeRequest, GuardianLink, User
 
@@ -48,7 +48,7 @@ ERASED_FIELDS = (
     "external_id",
     "birthdate",
 )
-CLOSED_STATUS = policy.AccountStatus.BANNED
+CLOSED_STATUS = rules.vocabulary.AccountStatus.BANNED
 REASON = "Under-age appeal window closed without an appeal (POLICY.md §4)."
 
 
@@ -59,7 +59,7 @@ class ClosureRun:
 
 
 def appeal_window() -> dt.timedelta:
-    from moderation.policy import UNDER_AGE_APPEAL_DAYS
+    from safety_portal.rules.decisions import UNDER_AGE_APPEAL_DAYS
 
     return dt.timedelta(days=UNDER_AGE_APPEAL_DAYS)
 
@@ -68,7 +68,7 @@ def closable(*, at: dt.datetime) -> UserQuerySet:
     """Accounts to close at `at` (rules (a) and (b) of the module docstring)."""
     from moderation.models import Decision
 
-    in_review = User.objects.with_status(policy.AccountStatus.UNDER_AGE_REVIEW)
+    in_review = User.objects.with_status(rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW)
     by_decision = Decision.objects.under_age_unappealed(at=at).filter(target_user=OuterRef("pk"))
     any_standing_decision = Decision.objects.standing().filter(
         type="require_age_verification", target_user=OuterRef("pk")
@@ -140,7 +140,7 @@ def close_account(user_id: int, *, actor: object, at: dt.datetime) -> bool:
             action="accounts.account.closed_under_age",
             target=user,
             reason=REASON,
-            before={"status": policy.AccountStatus.UNDER_AGE_REVIEW.value},
+            before={"status": rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW.value},
             after={
                 "status": CLOSED_STATUS.value,
                 "erased": list(ERASED_FIELDS),

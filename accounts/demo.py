@@ -11,8 +11,8 @@ import datetime as dt
 
 from django.db import transaction
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.demo import DEMO_ACTOR, DemoContext, DemoLogin
 
@@ -56,7 +56,7 @@ STAFF = [
 
 def _birthdate(rng: object, age: int, today: dt.date) -> dt.date:
     days = rng.randint(1, 360)  # type: ignore[attr-defined]
-    return policy.latest_birthdate_for_age(age, today) - dt.timedelta(days=days)
+    return rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(days=days)
 
 
 def _app_user(username: str, birthdate: dt.date, country: str) -> User:
@@ -99,9 +99,9 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
     tomorrow = today + dt.timedelta(days=1)
     leap_year = next(y for y in range(today.year - 14, 1999, -1) if y % 4 == 0)
     people = {
-        "maya_sweet16": (policy.latest_birthdate_for_age(16, today), "GB"),
+        "maya_sweet16": (rules.ages.latest_birthdate_for_age(16, today), "GB"),
         "luca_leapday": (dt.date(leap_year, 2, 29), "IT"),
-        "noah_almost18": (policy.latest_birthdate_for_age(18, tomorrow), "IE"),
+        "noah_almost18": (rules.ages.latest_birthdate_for_age(18, tomorrow), "IE"),
         "sofia_says_older": (_fixed(today, 15), "ES"),
         "tom_age_corrected": (_fixed(today, 13), "DE"),
         "parent_ana": (_fixed(today, 44), "NL"),
@@ -111,7 +111,7 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
 
 
 def _fixed(today: dt.date, age: int) -> dt.date:
-    return policy.latest_birthdate_for_age(age, today) - dt.timedelta(days=100)
+    return rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(days=100)
 
 
 def _seed_requests_and_links(people: dict[str, User]) -> None:
@@ -120,7 +120,7 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
         BirthdateChangeRequest.objects.submit(
             user=sofia,
             new_birthdate=sofia.birthdate - dt.timedelta(days=365 * 3),
-            method=policy.AssuranceMethod.ID_DOCUMENT,
+            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
             evidence_reference="idv-vendor:check/8f2c61",
             reason="User says she typed the wrong year at sign-up; ID check submitted.",
             actor=DEMO_ACTOR,
@@ -131,7 +131,7 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
         BirthdateChangeRequest.objects.submit(
             user=tom,
             new_birthdate=tom.birthdate + dt.timedelta(days=365 * 1 + 200),
-            method=policy.AssuranceMethod.GUARDIAN_VOUCH,
+            method=rules.vocabulary.AssuranceMethod.GUARDIAN_VOUCH,
             evidence_reference="support-ticket:55120",
             reason="Parent wrote in: the account holder is 12.",
             actor=DEMO_ACTOR,
@@ -143,7 +143,7 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
         GuardianLink.objects.set_limits(
             link,
             by=parent,
-            limits=policy.GuardianLimits(
+            limits=rules.guardianship.GuardianLimits(
                 dm_off=True, daily_screen_time_minutes=45, quiet_hours=(dt.time(20, 30), dt.time(8))
             ),
         )

@@ -1,4 +1,4 @@
-"""Assemble `policy.UserFacts` for many users in a constant number of queries.
+"""Assemble `rules.capabilities.UserFacts` for many users in a constant number of queries.
 
 Messaging and moderation ask the policy about several people at once (every participant of a
 thread); this module turns rows into the pure facts the policy reads, without per-user queries.
@@ -12,25 +12,28 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from . import policy
+from safety_portal import rules
+
 from .models import GuardianLink, SafetySettings, User
 
 if TYPE_CHECKING:
     from moderation.managers import ActiveRestrictions
 
-_TIME_BOUND = {policy.AccountStatus.SUSPENDED, policy.AccountStatus.RESTRICTED}
+_TIME_BOUND = {rules.vocabulary.AccountStatus.SUSPENDED, rules.vocabulary.AccountStatus.RESTRICTED}
 
 
-def strictest_limits(links: Iterable[GuardianLink]) -> tuple[policy.GuardianLimits | None, bool]:
+def strictest_limits(
+    links: Iterable[GuardianLink],
+) -> tuple[rules.guardianship.GuardianLimits | None, bool]:
     """Several guardians' limits combined strictly (policy), and consent if any guardian gave it."""
     links = list(links)
     consent = any(link.consents_to_personalisation for link in links)
-    return policy.combine_guardian_limits(link.limits() for link in links), consent
+    return rules.guardianship.combine_guardian_limits(link.limits() for link in links), consent
 
 
 def facts_for(
     users: Iterable[User], *, at: dt.datetime, on: dt.date
-) -> dict[int, policy.UserFacts]:
+) -> dict[int, rules.capabilities.UserFacts]:
     """Facts of app users (staff without a birthdate are left out). Three queries at most."""
     from moderation.models import Restriction
 
@@ -57,22 +60,22 @@ def facts_for(
 def assemble(
     user: User,
     *,
-    settings: policy.SafetySettings | None,
+    settings: rules.safety_settings.SafetySettings | None,
     links: Iterable[GuardianLink],
     restrictions: ActiveRestrictions | None,
-) -> policy.UserFacts:
+) -> rules.capabilities.UserFacts:
     """One app user's facts from rows already read (`facts_for`, messaging's send snapshot).
 
     A stored suspended/restricted status counts only while a restriction backs it; an active
     suspension counts whatever the stored status says (docs/decisions.md D5).
     """
-    status = policy.AccountStatus(user.status)
+    status = rules.vocabulary.AccountStatus(user.status)
     if status in _TIME_BOUND and restrictions is None:
-        status = policy.AccountStatus.ACTIVE  # its restriction has ended by itself
+        status = rules.vocabulary.AccountStatus.ACTIVE  # its restriction has ended by itself
     if restrictions is not None and restrictions.suspended:
-        status = policy.AccountStatus.SUSPENDED
+        status = rules.vocabulary.AccountStatus.SUSPENDED
     limits, consent = strictest_limits(links)
-    return policy.UserFacts(
+    return rules.capabilities.UserFacts(
         birthdate=user.birthdate,
         country=str(user.country.code if hasattr(user.country, "code") else user.country),
         status=status,
@@ -83,7 +86,7 @@ def assemble(
     )
 
 
-def facts_of(user: User, *, at: dt.datetime, on: dt.date) -> policy.UserFacts:
+def facts_of(user: User, *, at: dt.datetime, on: dt.date) -> rules.capabilities.UserFacts:
     facts = facts_for([user], at=at, on=on)
     if user.pk not in facts:
         raise ValueError(f"{user} is a staff account without a birthdate; it has no age facts.")

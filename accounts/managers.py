@@ -1,6 +1,6 @@
 """The accounts' read vocabulary and guarded writes.
 
-Reads answer age questions in SQL with birthdate ranges computed by `policy.latest_birthdate_for_age`
+Reads answer age questions in SQL with birthdate ranges computed by `rules.ages.latest_birthdate_for_age`
 (one comparison each, so the birthdate index serves them and no row is evaluated in Python). Writes
 check the policy first, change the rows, and write the audit entry, all in one transaction.
 """
@@ -15,11 +15,11 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 
-from . import jurisdictions, policy
 from .choices import ASSURANCE_LEVEL
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def _cutoff(age: int, on: dt.date) -> dt.date:
-    return policy.latest_birthdate_for_age(age, on)
+    return rules.ages.latest_birthdate_for_age(age, on)
 
 
 class UserQuerySet(models.QuerySet):
@@ -47,13 +47,13 @@ class UserQuerySet(models.QuerySet):
             qs = qs.filter(birthdate__gt=_cutoff(oldest + 1, on))
         return qs
 
-    def in_tier(self, tier: policy.Tier | str, *, on: dt.date) -> UserQuerySet:
+    def in_tier(self, tier: rules.vocabulary.Tier | str, *, on: dt.date) -> UserQuerySet:
         bounds = {
-            policy.Tier.CHILD: (0, 12),
-            policy.Tier.YOUNG_TEEN: (13, 15),
-            policy.Tier.OLDER_TEEN: (16, 17),
-            policy.Tier.ADULT: (18, None),
-        }[policy.Tier(tier)]
+            rules.vocabulary.Tier.CHILD: (0, 12),
+            rules.vocabulary.Tier.YOUNG_TEEN: (13, 15),
+            rules.vocabulary.Tier.OLDER_TEEN: (16, 17),
+            rules.vocabulary.Tier.ADULT: (18, None),
+        }[rules.vocabulary.Tier(tier)]
         if bounds[0] == 0:
             return self.filter(birthdate__gt=_cutoff(13, on))
         return self.aged_between(bounds[0], bounds[1], on=on)
@@ -68,10 +68,10 @@ class UserQuerySet(models.QuerySet):
     def below_minimum_age(self, *, on: dt.date) -> UserQuerySet:
         """Country-aware (POLICY.md §2): one birthdate range per distinct minimum age."""
         by_age: dict[int, list[str]] = {}
-        for country, age in jurisdictions.MINIMUM_AGE_OVERRIDES.items():
+        for country, age in rules.jurisdictions.MINIMUM_AGE_OVERRIDES.items():
             by_age.setdefault(age, []).append(country)
         overridden = [c for codes in by_age.values() for c in codes]
-        condition = Q(birthdate__gt=_cutoff(jurisdictions.DEFAULT_MINIMUM_AGE, on)) & ~Q(
+        condition = Q(birthdate__gt=_cutoff(rules.jurisdictions.DEFAULT_MINIMUM_AGE, on)) & ~Q(
             country__in=overridden
         )
         for age, codes in by_age.items():
@@ -95,7 +95,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         birthdate: dt.date,
         country: str,
         external_id: str | None = None,
-        method: policy.AssuranceMethod = policy.AssuranceMethod.SELF_DECLARED,
+        method: rules.vocabulary.AssuranceMethod = rules.vocabulary.AssuranceMethod.SELF_DECLARED,
         email: str = "",
     ) -> User:
         """Create an app user with tier-default safety settings, audited.
@@ -118,18 +118,18 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         if not isinstance(username, str) or not username or len(username) > 150:
             errors["username"] = ["A username of 1 to 150 characters is required."]
         try:
-            method = policy.AssuranceMethod(method)
+            method = rules.vocabulary.AssuranceMethod(method)
         except ValueError:
             errors["method"] = [_unknown_method_message()]
         if errors:
             raise DomainError("invalid", "The user could not be created.", fields=errors)
-        if policy.is_below_minimum_age(birthdate, country, today):
-            raise PolicyViolation(policy.Reason.UNDER_MINIMUM_AGE)
+        if rules.ages.is_below_minimum_age(birthdate, country, today):
+            raise PolicyViolation(rules.vocabulary.Reason.UNDER_MINIMUM_AGE)
         if self.filter(username=username).exists():
             raise Conflict("duplicate", "That username is taken.", fields={"username": ["taken"]})
         if external_id and self.filter(external_id=external_id).exists():
             raise Conflict("duplicate", "A user with that external_id exists.")
-        tier = policy.tier_on(birthdate, today)
+        tier = rules.ages.tier_on(birthdate, today)
         with transaction.atomic():
             user = self.model(
                 username=username,
@@ -138,7 +138,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
                 birthdate=birthdate,
                 country=country,
                 assurance_method=method,
-                assurance_level=ASSURANCE_LEVEL[policy.AssuranceMethod(method)],
+                assurance_level=ASSURANCE_LEVEL[rules.vocabulary.AssuranceMethod(method)],
                 birthdate_set_at=clock.now(),
             )
             user.set_unusable_password()
@@ -151,7 +151,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
                 raise Conflict(
                     "duplicate", "That username or external_id was just taken; choose another."
                 ) from exc
-            defaults = policy.default_settings(tier)
+            defaults = rules.safety_settings.default_settings(tier)
             SafetySettings.objects.create(user=user, **_settings_fields(defaults))
             audit.record(
                 actor=actor,
@@ -179,18 +179,23 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         return user
 
     def change_status(
-        self, user: User, new_status: policy.AccountStatus | str, *, actor: object, reason: str
+        self,
+        user: User,
+        new_status: rules.vocabulary.AccountStatus | str,
+        *,
+        actor: object,
+        reason: str,
     ) -> User:
         """Move an account to another status, audited; messaging reacts via `status_changed`."""
         from .signals import status_changed
 
         try:
-            new_status = policy.AccountStatus(new_status)
+            new_status = rules.vocabulary.AccountStatus(new_status)
         except ValueError:
             raise DomainError(
                 "invalid",
                 f"{new_status!r} is not an account status.",
-                fields={"status": [", ".join(s.value for s in policy.AccountStatus)]},
+                fields={"status": [", ".join(s.value for s in rules.vocabulary.AccountStatus)]},
             ) from None
         if not reason.strip():
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
@@ -325,7 +330,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         return birthdate
 
 
-def _birthdate_message(exc: policy.InvalidBirthdate) -> str:
+def _birthdate_message(exc: rules.ages.InvalidBirthdate) -> str:
     return {
         "future": "A birthdate cannot be in the future.",
         "before_1900": "A birthdate before 1900-01-01 is not accepted.",
@@ -341,20 +346,22 @@ def _birthdate_errors(birthdate: object, *, on: dt.date) -> list[str]:
     if not isinstance(birthdate, dt.date) or isinstance(birthdate, dt.datetime):
         return ["A birthdate must be a calendar date (YYYY-MM-DD)."]
     try:
-        policy.validate_birthdate(birthdate, on=on)
-    except policy.InvalidBirthdate as exc:
+        rules.ages.validate_birthdate(birthdate, on=on)
+    except rules.ages.InvalidBirthdate as exc:
         return [_birthdate_message(exc)]
     return []
 
 
 def _unknown_method_message() -> str:
-    return "Unknown method; use one of " + ", ".join(m.value for m in policy.AssuranceMethod)
+    return "Unknown method; use one of " + ", ".join(
+        m.value for m in rules.vocabulary.AssuranceMethod
+    )
 
 
-def _settings_fields(settings: policy.SafetySettings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in policy.SETTING_NAMES} | {
+def _settings_fields(settings: rules.safety_settings.SafetySettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in rules.safety_settings.SETTING_NAMES} | {
         name: str(getattr(settings, name))
-        for name in policy.SETTING_NAMES
+        for name in rules.safety_settings.SETTING_NAMES
         if isinstance(getattr(settings, name), str)
     }
 
@@ -423,7 +430,7 @@ class SafetySettingsManager(models.Manager):
 
         if not values:
             raise DomainError("invalid", "No setting was given.")
-        unknown = sorted(set(values) - set(policy.SETTING_NAMES))
+        unknown = sorted(set(values) - set(rules.safety_settings.SETTING_NAMES))
         if unknown:
             raise DomainError(
                 "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
@@ -442,9 +449,9 @@ class SafetySettingsManager(models.Manager):
             )
             if birthdate is None:
                 raise DomainError("invalid", "Staff accounts have no safety settings.")
-            tier = policy.tier_on(birthdate, clock.today())
+            tier = rules.ages.tier_on(birthdate, clock.today())
             for name, value in parsed.items():
-                refusal = policy.check_setting(tier, name, value)
+                refusal = rules.safety_settings.check_setting(tier, name, value)
                 if refusal is not None:
                     raise PolicyViolation(
                         refusal, f"{name}={value!s} is not allowed for {tier.value}."
@@ -478,7 +485,7 @@ def _parse_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if name in _AUDIENCE_SETTINGS:
             try:
-                parsed[name] = policy.Audience(value)
+                parsed[name] = rules.vocabulary.Audience(value)
             except ValueError:
                 errors[name] = [f"{value!r} is not one of nobody, friends, everyone."]
         elif isinstance(value, bool):
@@ -491,7 +498,7 @@ def _parse_settings(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, policy.Audience) else value
+    return value.value if isinstance(value, rules.vocabulary.Audience) else value
 
 
 def _tightens(before: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
@@ -499,7 +506,7 @@ def _tightens(before: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
     for name, value in changed.items():
         value = _plain(value)
         if name in _AUDIENCE_SETTINGS:
-            if policy.Audience(value) < policy.Audience(before[name]):
+            if rules.vocabulary.Audience(value) < rules.vocabulary.Audience(before[name]):
                 return True
         elif name == "private_account":
             if value and not before[name]:
@@ -531,7 +538,7 @@ class BirthdateChangeRequestManager(models.Manager):
         *,
         user: User,
         new_birthdate: dt.date,
-        method: policy.AssuranceMethod | str,
+        method: rules.vocabulary.AssuranceMethod | str,
         evidence_reference: str,
         reason: str,
         actor: object,
@@ -549,7 +556,7 @@ class BirthdateChangeRequestManager(models.Manager):
         today = clock.today()
         errors: dict[str, list[str]] = {}
         try:
-            method = policy.AssuranceMethod(method)
+            method = rules.vocabulary.AssuranceMethod(method)
         except ValueError:
             errors["method"] = [_unknown_method_message()]
         birthdate_errors = _birthdate_errors(new_birthdate, on=today)
@@ -568,7 +575,7 @@ class BirthdateChangeRequestManager(models.Manager):
             # Lock the account and read its birthdate as it is now: the caller's instance may be
             # stale, and the direction of the change depends on the current value.
             current = User.objects.select_for_update().get(pk=user.pk)
-            kind, decision = policy.classify_birthdate_change(
+            kind, decision = rules.birthdates.classify_birthdate_change(
                 current.birthdate, new_birthdate, method=method
             )
             if not decision.allowed:
@@ -590,7 +597,7 @@ class BirthdateChangeRequestManager(models.Manager):
                 requested_by_label=who.label,
                 created_at=clock.now(),
             )
-            if kind == policy.BirthdateChange.YOUNGER:
+            if kind == rules.birthdates.BirthdateChange.YOUNGER:
                 # One change, one entry: the applied entry carries the request's details.
                 self._apply(request, actor=actor, status="applied")
             else:
@@ -607,7 +614,7 @@ class BirthdateChangeRequestManager(models.Manager):
                         "request": request.pk,
                     },
                 )
-        if kind == policy.BirthdateChange.YOUNGER:
+        if kind == rules.birthdates.BirthdateChange.YOUNGER:
             user.refresh_from_db(
                 fields=["birthdate", "assurance_method", "assurance_level", "status"]
             )
@@ -651,7 +658,7 @@ class BirthdateChangeRequestManager(models.Manager):
                 raise NotPermitted("not_permitted", "Nobody reviews their own birthdate.")
             if approve:
                 # A request that did not come through `submit` (admin, shell) gets the same rule.
-                _, decision = policy.classify_birthdate_change(
+                _, decision = rules.birthdates.classify_birthdate_change(
                     locked.old_birthdate, locked.new_birthdate, method=locked.method
                 )
                 if not decision.allowed:
@@ -691,7 +698,7 @@ class BirthdateChangeRequestManager(models.Manager):
         sanction_birthdate_write(request.pk)
         user.birthdate = request.new_birthdate
         user.assurance_method = request.method
-        user.assurance_level = ASSURANCE_LEVEL[policy.AssuranceMethod(request.method)]
+        user.assurance_level = ASSURANCE_LEVEL[rules.vocabulary.AssuranceMethod(request.method)]
         user.birthdate_set_at = clock.now()
         user.save(
             update_fields=[
@@ -708,10 +715,10 @@ class BirthdateChangeRequestManager(models.Manager):
             action=f"accounts.birthdate.change_{status}",
             target=user,
             reason=request.decision_note or request.reason,
-            before={"birthdate": old, "tier": policy.tier_on(old, today).value},
+            before={"birthdate": old, "tier": rules.ages.tier_on(old, today).value},
             after={
                 "birthdate": user.birthdate,
-                "tier": policy.tier_on(user.birthdate, today).value,
+                "tier": rules.ages.tier_on(user.birthdate, today).value,
                 "method": request.method,
                 "evidence_reference": request.evidence_reference,
                 "request": request.pk,
@@ -720,12 +727,12 @@ class BirthdateChangeRequestManager(models.Manager):
         birthdate_changed.send(
             sender=User, user=user, actor=actor, old_birthdate=old, new_birthdate=user.birthdate
         )
-        if policy.is_below_minimum_age(user.birthdate, user.country.code, today) and (
-            user.status != policy.AccountStatus.UNDER_AGE_REVIEW
+        if rules.ages.is_below_minimum_age(user.birthdate, user.country.code, today) and (
+            user.status != rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
         ):
             User.objects.change_status(
                 user,
-                policy.AccountStatus.UNDER_AGE_REVIEW,
+                rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW,
                 actor=actor,
                 reason="Corrected birthdate is below the minimum age for the user's country.",
             )
@@ -744,9 +751,9 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
 
     def propose(self, *, guardian: User, teen: User, proposed_by: User) -> GuardianLink:
         today = clock.today()
-        if guardian.birthdate is None or policy.age_on(guardian.birthdate, today) < 18:
+        if guardian.birthdate is None or rules.ages.age_on(guardian.birthdate, today) < 18:
             raise PolicyViolation("guardian_not_adult", "A guardian must be an adult app user.")
-        if teen.birthdate is None or policy.age_on(teen.birthdate, today) >= 18:
+        if teen.birthdate is None or rules.ages.age_on(teen.birthdate, today) >= 18:
             raise PolicyViolation("teen_not_minor", "Only a minor's account can be linked.")
         if proposed_by.pk not in {guardian.pk, teen.pk}:
             raise NotPermitted("not_permitted", "Only the guardian or the teen can propose a link.")
@@ -793,7 +800,7 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
         link: GuardianLink,
         *,
         by: User,
-        limits: policy.GuardianLimits,
+        limits: rules.guardianship.GuardianLimits,
         consents_to_personalisation: bool | None = None,
     ) -> GuardianLink:
         """The guardian tightens the teen's settings; a loosening is refused (POLICY.md §5)."""
@@ -807,8 +814,8 @@ class GuardianLinkManager(models.Manager.from_queryset(GuardianLinkQuerySet)):  
                 raise Conflict(
                     "not_active", "The link is not active: both sides must consent first."
                 )
-            tier = policy.tier_on(link.teen.birthdate, clock.today())
-            refusal = policy.check_guardian_limits(tier, limits)
+            tier = rules.ages.tier_on(link.teen.birthdate, clock.today())
+            refusal = rules.guardianship.check_guardian_limits(tier, limits)
             if refusal is not None:
                 raise PolicyViolation(refusal)
             before = _limits_dict(link)

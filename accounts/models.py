@@ -15,9 +15,9 @@ from django.db.models import Q
 from django_countries import countries
 from django_countries.fields import CountryField
 
+from safety_portal import rules
 from safety_portal.core.audit.actors import ActorIdentity
 
-from . import policy
 from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES
 from .managers import (
     BirthdateChangeRequestManager,
@@ -44,11 +44,13 @@ class User(AbstractUser):
     )
     country = CountryField(blank=True, help_text="Country of residence (ISO 3166-1 alpha-2).")
     status = models.CharField(
-        max_length=20, choices=STATUS_CHOICES, default=policy.AccountStatus.ACTIVE
+        max_length=20, choices=STATUS_CHOICES, default=rules.vocabulary.AccountStatus.ACTIVE
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     assurance_method = models.CharField(
-        max_length=24, choices=METHOD_CHOICES, default=policy.AssuranceMethod.SELF_DECLARED
+        max_length=24,
+        choices=METHOD_CHOICES,
+        default=rules.vocabulary.AssuranceMethod.SELF_DECLARED,
     )
     assurance_level = models.CharField(max_length=8, choices=LEVEL_CHOICES, default="low")
     birthdate_set_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +82,7 @@ class User(AbstractUser):
                 name="country_is_iso_alpha2",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=[s.value for s in policy.AccountStatus]),
+                condition=Q(status__in=[s.value for s in rules.vocabulary.AccountStatus]),
                 name="user_status_known",
             ),
         ]
@@ -92,14 +94,14 @@ class User(AbstractUser):
         return ActorIdentity(kind="user", id=str(self.pk), label=self.username)
 
     def age(self, on: date) -> int | None:
-        return None if self.birthdate is None else policy.age_on(self.birthdate, on)
+        return None if self.birthdate is None else rules.ages.age_on(self.birthdate, on)
 
-    def tier(self, on: date) -> policy.Tier | None:
-        return None if self.birthdate is None else policy.tier_on(self.birthdate, on)
+    def tier(self, on: date) -> rules.vocabulary.Tier | None:
+        return None if self.birthdate is None else rules.ages.tier_on(self.birthdate, on)
 
 
 class SafetySettings(models.Model):
-    """The user's own choices. The effective value is computed by `policy.capabilities`."""
+    """The user's own choices. The effective value is computed by `rules.capabilities.capabilities`."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="safety_settings")
     dm_setting = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
@@ -118,12 +120,12 @@ class SafetySettings(models.Model):
     def __str__(self) -> str:
         return f"Safety settings of {self.user}"
 
-    def as_policy(self) -> policy.SafetySettings:
-        return policy.SafetySettings(
-            dm_setting=policy.Audience(self.dm_setting),
+    def as_policy(self) -> rules.safety_settings.SafetySettings:
+        return rules.safety_settings.SafetySettings(
+            dm_setting=rules.vocabulary.Audience(self.dm_setting),
             private_account=self.private_account,
-            comment_setting=policy.Audience(self.comment_setting),
-            duet_setting=policy.Audience(self.duet_setting),
+            comment_setting=rules.vocabulary.Audience(self.comment_setting),
+            duet_setting=rules.vocabulary.Audience(self.duet_setting),
             download_setting=self.download_setting,
             suggest_account=self.suggest_account,
         )
@@ -198,7 +200,7 @@ class BirthdateChangeRequest(models.Model):
 class GuardianLink(models.Model):
     """Family pairing (POLICY.md §5): an adult linked to a minor with both sides' consent.
 
-    Limits can only tighten (checked by `policy.check_guardian_limits` in the manager). Both sides see
+    Limits can only tighten (checked by `rules.guardianship.check_guardian_limits` in the manager). Both sides see
     the link (UK Children's Code std. 11).
     """
 
@@ -251,11 +253,11 @@ class GuardianLink(models.Model):
     def __str__(self) -> str:
         return f"{self.guardian} → {self.teen} ({self.status})"
 
-    def limits(self) -> policy.GuardianLimits:
+    def limits(self) -> rules.guardianship.GuardianLimits:
         quiet = None
         if self.quiet_hours_start is not None and self.quiet_hours_end is not None:
             quiet = (self.quiet_hours_start, self.quiet_hours_end)
-        return policy.GuardianLimits(
+        return rules.guardianship.GuardianLimits(
             dm_off=self.dm_off,
             daily_screen_time_minutes=self.daily_screen_time_minutes,
             quiet_hours=quiet,

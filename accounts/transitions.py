@@ -27,33 +27,37 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.outbox.models import JobRun, UserNotice
 
-from . import policy
 from .managers import UserQuerySet
 from .models import User
 
 JOB = "accounts.birthday_transitions"
-TRANSITION_AGES: tuple[int, ...] = (policy.YOUNG_TEEN_AGE, policy.DM_MINIMUM_AGE, policy.ADULT_AGE)
+TRANSITION_AGES: tuple[int, ...] = (
+    rules.ages.YOUNG_TEEN_AGE,
+    rules.ages.DM_MINIMUM_AGE,
+    rules.ages.ADULT_AGE,
+)
 BATCH_SIZE = 1000
 CATCH_UP_DAYS = 7
 
 # What changes for the user, in words suited to their age (POLICY.md §3, tier table).
-_NOTICES: dict[policy.Tier, tuple[str, str]] = {
-    policy.Tier.YOUNG_TEEN: (
+_NOTICES: dict[rules.vocabulary.Tier, tuple[str, str]] = {
+    rules.vocabulary.Tier.YOUNG_TEEN: (
         "You are 13: your account follows the settings for 13 to 15",
         "Happy birthday! Accounts of 13- to 15-year-olds are private, and direct messages stay off "
-        f"until you are {policy.DM_MINIMUM_AGE}. You can see every setting, and why it is set, in "
+        f"until you are {rules.ages.DM_MINIMUM_AGE}. You can see every setting, and why it is set, in "
         "Settings.",
     ),
-    policy.Tier.OLDER_TEEN: (
+    rules.vocabulary.Tier.OLDER_TEEN: (
         "You are 16: you can now turn on direct messages with friends",
         "Happy birthday! You can now turn on direct messages with friends (people you follow who "
         "follow you back), and a friend can add you to a group chat. Direct messages stay off until "
         "you turn them on in Settings.",
     ),
-    policy.Tier.ADULT: (
+    rules.vocabulary.Tier.ADULT: (
         "You are 18: adult settings are now available",
         "Happy birthday! Your account can now use adult settings, such as choosing who may message "
         "you and hosting livestreams. Your current privacy choices stay as they are until you change "
@@ -82,7 +86,7 @@ def cohort(on: dt.date) -> UserQuerySet:
     turning = functools.reduce(
         operator.or_, (User.objects.turning(age, on=on) for age in TRANSITION_AGES)
     )
-    return turning.exclude(status=policy.AccountStatus.BANNED)
+    return turning.exclude(status=rules.vocabulary.AccountStatus.BANNED)
 
 
 def run(
@@ -135,7 +139,7 @@ def run_day(on: dt.date, *, actor: object, batch_size: int = BATCH_SIZE) -> DayR
                 now = clock.now()
                 notices = []
                 for user_id, birthdate in rows:
-                    age = policy.age_on(birthdate, on)
+                    age = rules.ages.age_on(birthdate, on)
                     if age not in TRANSITION_AGES:  # SQL and the policy agree (POLICY.md §1)
                         raise RuntimeError(f"user {user_id} is {age} on {on}, not a transition age")
                     turning[age] += 1
@@ -178,7 +182,7 @@ def _complete(
 
 
 def _notice(user_id: int, age: int, on: dt.date, now: dt.datetime) -> UserNotice:
-    tier = policy.tier_for_age(age)
+    tier = rules.ages.tier_for_age(age)
     subject, body = _NOTICES[tier]
     return UserNotice(
         user_id=user_id,

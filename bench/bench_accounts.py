@@ -39,11 +39,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from tqdm import tqdm
 
-from accounts import policy
 from accounts.models import User
-from accounts.policy import Tier
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, timed
+from safety_portal import rules
 from safety_portal.core import clock
+from safety_portal.rules.vocabulary import Tier
 
 PREFIX = "bench_acct_"
 TARGET = "≤ 1.20x"
@@ -115,9 +115,11 @@ def build(users: int) -> None:
         for i in tqdm(range(users), desc="accounts_user (COPY)", unit=" rows", file=sys.stderr):
             low, high = rng.choices(age_ranges, age_weights)[0]
             age = rng.randint(low, high)
-            born = policy.latest_birthdate_for_age(age, today) - dt.timedelta(rng.randrange(365))
+            born = rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(
+                rng.randrange(365)
+            )
             country = rng.choices(codes, country_weights)[0]
-            below = policy.is_below_minimum_age(born, country, today)
+            below = rules.ages.is_below_minimum_age(born, country, today)
             status = "under_age_review" if below else "active"
             username = f"{PREFIX}{i:07d}"
             fixed = ("!", False, username, "", "", "", False, True, now)

@@ -24,9 +24,10 @@ import sys
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import policy, transitions
+from accounts import transitions
 from bench import bench_accounts
 from bench.harness import Figure, explain, median_ms, timed
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.outbox.models import JobRun, UserNotice
@@ -104,7 +105,7 @@ def run(argv: list[str]) -> list[Figure]:
     print(explain(HAND_WRITTEN, {"on": on}), file=sys.stderr)
 
     texts = {
-        f"{kind}{age}": transitions._NOTICES[policy.tier_for_age(age)][index]
+        f"{kind}{age}": transitions._NOTICES[rules.ages.tier_for_age(age)][index]
         for age in transitions.TRANSITION_AGES
         for kind, index in (("s", 0), ("b", 1))
     }

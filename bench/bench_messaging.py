@@ -39,10 +39,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from accounts import policy
 from accounts.models import User
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
 from messaging.models import Connection, Message, Thread
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 
@@ -105,7 +105,7 @@ def prepared_statements() -> Iterator[None]:
 
 def _adult_birthdate(rng: random.Random) -> dt.date:
     # 25 or older: still adults on the earlier date the sends are measured at.
-    return policy.latest_birthdate_for_age(rng.randint(25, 60), clock.today()) - dt.timedelta(
+    return rules.ages.latest_birthdate_for_age(rng.randint(25, 60), clock.today()) - dt.timedelta(
         days=rng.randint(1, 360)
     )
 

@@ -24,7 +24,7 @@ moderators (and cross-checks the database). Claims are cleared before each measu
 numbers are repeatable on the cached data set.
 
 Data: 100,000 app users (each the subject of exactly one open case and nine decided ones, so the
-one-open-case-per-subject index holds), 1,000,000 cases with the priority of `priority.assess`,
+one-open-case-per-subject index holds), 1,000,000 cases with the priority of `rules.priority.assess`,
 3,000,000 reports (1 to 5 per case), built once with COPY (psycopg) and cached (`bench_dataset`).
 """
 
@@ -45,14 +45,13 @@ from django.db import connection, transaction
 from django.test import override_settings
 from tqdm import tqdm
 
-from accounts import policy as account_policy
 from accounts.models import User
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
-from moderation import priority
 from moderation.models import Case, Report
-from moderation.sor_schema import Category, SourceType
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
+from safety_portal.rules.sor_vocabulary import Category, SourceType
 
 PREFIX = "bench_mod_"
 USERS = 100_000
@@ -207,7 +206,7 @@ def build() -> None:
         with cursor.copy(f"COPY accounts_user ({', '.join(columns)}) FROM STDIN") as copy:
             for i in tqdm(range(USERS), desc="accounts_user (COPY)", unit=" rows", file=sys.stderr):
                 age = rng.choice([13, 14, 15, 16, 17, 19, 22, 25, 31, 38, 45])
-                born = account_policy.latest_birthdate_for_age(age, today) - dt.timedelta(
+                born = rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(
                     rng.randrange(365)
                 )
                 row = {**fixed, "username": f"{PREFIX}{i:06d}", "birthdate": born}
@@ -219,7 +218,7 @@ def build() -> None:
         users = cursor.fetchall()
         cursor.execute("SELECT coalesce(max(id), 0) FROM moderation_case")
         first_case = cursor.fetchone()[0] + 1
-    minor = {uid: account_policy.age_on(born, today) < 18 for uid, born in users}
+    minor = {uid: rules.ages.age_on(born, today) < 18 for uid, born in users}
     user_ids = [uid for uid, _ in users]
     plan: list[tuple[int, int, str, str, dt.datetime, int]] = []
     with raw.cursor() as cursor:
@@ -291,13 +290,13 @@ def _case_rows(
         for k in range(per_user):
             is_open = k == 0
             category = rng.choices(cats, weights)[0]
-            severity = priority.severity_of(category)
+            severity = rules.priority.severity_of(category)
             trusted = rng.random() < 0.02
             involved_minor = minor[uid] or rng.random() < 0.05
             reports = counts[case_id - first_id]
             opened = now - dt.timedelta(minutes=rng.randrange(60 * 24 * (3 if is_open else 400)))
-            result = priority.assess(
-                priority.Inputs(severity, involved_minor, trusted, reports), opened_at=opened
+            result = rules.priority.assess(
+                rules.priority.Inputs(severity, involved_minor, trusted, reports), opened_at=opened
             )
             status = "decided"
             if is_open:

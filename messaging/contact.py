@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, Value
 
-from accounts import policy
 from accounts.facts import facts_for
+from safety_portal import rules
 
 from .snapshot import ParticipantRow, participant_rows
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from .models import Thread
 
-Reason = policy.Reason
+Reason = rules.vocabulary.Reason
 THREAD_LOCKED = "thread_locked"
 
 
@@ -62,7 +62,7 @@ class ThreadView:
 
     kind: str
     members: tuple[Member, ...]  # in join order; the creator first
-    facts: Mapping[int, policy.UserFacts]
+    facts: Mapping[int, rules.capabilities.UserFacts]
     on: dt.date
 
     def member(self, user_id: int) -> Member | None:
@@ -132,7 +132,7 @@ def direct_decision(view: ThreadView, sender_id: int) -> Refusal | None:
         return _unavailable(sender_id)
     if other_facts is None:
         return _unavailable(other.user_id)
-    decision = policy.can_direct_message(
+    decision = rules.contact.can_direct_message(
         sender_facts,
         other_facts,
         are_friends=view.are_friends,
@@ -151,7 +151,7 @@ def membership_decision(view: ThreadView, member: Member) -> Refusal | None:
         adder, adder_is_friend = facts, True
     else:
         adder, adder_is_friend = view.facts.get(member.added_by_id), member.friend_of_adder
-    decision = policy.can_join_group(
+    decision = rules.contact.can_join_group(
         facts,
         added_by=adder,
         added_by_is_friend=adder_is_friend,
@@ -257,7 +257,7 @@ def member_of(row: ParticipantRow) -> Member:
 
 def gather_facts(
     users: Iterable[User], *, at: dt.datetime, on: dt.date
-) -> dict[int, policy.UserFacts]:
+) -> dict[int, rules.capabilities.UserFacts]:
     """`facts_for` of distinct users (three queries)."""
     distinct = {u.pk: u for u in users}
     return facts_for(distinct.values(), at=at, on=on)
@@ -347,7 +347,7 @@ def new_thread_view(
     creator_id: int,
     other_ids: Sequence[int],
     relations: Relations,
-    facts: Mapping[int, policy.UserFacts],
+    facts: Mapping[int, rules.capabilities.UserFacts],
     on: dt.date,
 ) -> ThreadView:
     """The view of a thread about to be started: the creator adds everyone else."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from accounts import policy
 from accounts.models import SafetySettings, User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import PolicyViolation
 from safety_portal.demo import DEMO_ACTOR, DemoContext
@@ -45,7 +45,7 @@ BOUNDARY_PEOPLE = [
 LOCKED_CHAT = ["why did you post that photo of me", "it was a joke", "take it down please"]
 
 
-def _people(tier: policy.Tier, today: object) -> list[User]:
+def _people(tier: rules.vocabulary.Tier, today: object) -> list[User]:
     """The people of a tier, by username. Not filtered by status: the moderation demo, which runs
     after this one, suspends some of them, and the cast must not shift on the next run."""
     return list(
@@ -89,9 +89,9 @@ def seed(ctx: DemoContext) -> None:
         ctx.say(f"messaging: already seeded ({Thread.objects.count()} threads); nothing to add.")
         _note_locked(ctx)
         return
-    adults = _people(policy.Tier.ADULT, today)
-    older = _people(policy.Tier.OLDER_TEEN, today)
-    young = _people(policy.Tier.YOUNG_TEEN, today)
+    adults = _people(rules.vocabulary.Tier.ADULT, today)
+    older = _people(rules.vocabulary.Tier.OLDER_TEEN, today)
+    young = _people(rules.vocabulary.Tier.YOUNG_TEEN, today)
     if len(adults) < 12 or len(older) < 4 or not young:
         ctx.say("messaging: not enough demo people for the messaging demo; run accounts first.")
         return

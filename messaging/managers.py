@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from accounts import policy
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import SystemActor, identify
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
@@ -150,7 +150,7 @@ class ConnectionManager(models.Manager.from_queryset(ConnectionQuerySet)):  # ty
             if existing is not None:
                 return existing  # nothing changes, so a block since then changes nothing either
             if Block.objects.between(follower, followee).exists():
-                raise PolicyViolation(policy.Reason.DM_BLOCKED)
+                raise PolicyViolation(rules.vocabulary.Reason.DM_BLOCKED)
             row = self.model(follower=follower, followee=followee, created_at=clock.now())
             try:
                 with transaction.atomic():
@@ -321,9 +321,9 @@ class ThreadManager(models.Manager.from_queryset(ThreadQuerySet)):  # type: igno
     ) -> Thread:
         """Start a direct thread (one other person) or a group (`kind="group"`, or 2+ others).
 
-        Direct: `policy.can_direct_message(creator -> other)`; there is one direct thread per pair,
+        Direct: `rules.contact.can_direct_message(creator -> other)`; there is one direct thread per pair,
         so starting it again returns it (refused with `thread_locked` while it is locked: a new
-        thread must not route round a lock). Group: every member passes `policy.can_join_group`,
+        thread must not route round a lock). Group: every member passes `rules.contact.can_join_group`,
         added by the creator (see `contact.py`). Refusals raise `PolicyViolation` and write a
         `RefusedContactAttempt`; bad input raises `DomainError` and writes nothing.
         """
@@ -479,7 +479,7 @@ class ThreadManager(models.Manager.from_queryset(ThreadQuerySet)):  # type: igno
     ) -> Thread:
         """`added_by` (a participant) adds `user` to a group thread.
 
-        POLICY.md §3: `policy.can_join_group(user, added_by=...)` (under 16 never; 16-17 only by
+        POLICY.md §3: `rules.contact.can_join_group(user, added_by=...)` (under 16 never; 16-17 only by
         a friend; no blocks with anyone in the thread; ...). The adder must still be allowed in the
         group themselves, and so must everyone else (otherwise the thread is locked and the add is
         refused with `thread_locked`).
@@ -782,7 +782,7 @@ class MessageManager(models.Manager.from_queryset(MessageQuerySet)):  # type: ig
         """Post `body` in `thread` as `sender` (POLICY.md §3).
 
         Refusals (`PolicyViolation`): `thread_locked`; in a direct thread the code of
-        `policy.can_direct_message(sender -> other)`; in a group the sender's own `can_join_group`
+        `rules.contact.can_direct_message(sender -> other)`; in a group the sender's own `can_join_group`
         code, or `thread_locked` when another member may no longer be in it. A refusal writes a
         `RefusedContactAttempt`, and locks the thread when the thread as a whole is now refused.
         Bad input (`DomainError`): empty or whitespace-only body, longer than `MAX_BODY_LENGTH`,

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from accounts import policy
 from accounts.signals import birthdate_changed, restrictions_tightened, status_changed
+from safety_portal import rules
 
 from .models import Thread
 
@@ -26,12 +26,12 @@ def lock_threads_when_account_is_not_active(
     """POLICY.md §3: a participant whose account is restricted, suspended, banned or under age
     review -> each of their threads is locked. The policy states this outright, so every thread is
     locked without asking about the others in it."""
-    if new_status == policy.AccountStatus.ACTIVE:
+    if new_status == rules.vocabulary.AccountStatus.ACTIVE:
         return
     reason = (
-        policy.Reason.UNDER_MINIMUM_AGE
-        if new_status == policy.AccountStatus.UNDER_AGE_REVIEW
-        else policy.Reason.ACCOUNT_RESTRICTED
+        rules.vocabulary.Reason.UNDER_MINIMUM_AGE
+        if new_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
+        else rules.vocabulary.Reason.ACCOUNT_RESTRICTED
     )
     Thread.objects.lock_all_for_user(
         user,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
-from accounts import policy
+from safety_portal import rules
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -104,7 +104,9 @@ def _columns_for(vendor: str) -> dict[str, _Columns]:
     return {
         "thread": _Columns(Thread, "t", ["id", "kind", "creator", "locked"]),
         "user": _Columns(User, "u", ["id", "birthdate", "country", "status"]),
-        "settings": _Columns(SafetySettings, "s", ["id", "user", *policy.SETTING_NAMES]),
+        "settings": _Columns(
+            SafetySettings, "s", ["id", "user", *rules.safety_settings.SETTING_NAMES]
+        ),
         "link": _Columns(
             GuardianLink,
             "g",
@@ -257,7 +259,7 @@ def participant_rows(thread_ids: Sequence[int]) -> list[ParticipantRow]:
 
 def send_snapshot(
     thread_id: int, *, at: dt.datetime
-) -> tuple[list[ParticipantRow], dict[int, policy.UserFacts]]:
+) -> tuple[list[ParticipantRow], dict[int, rules.capabilities.UserFacts]]:
     """One thread's participant rows and every participant's policy facts at `at`: one query.
 
     The facts equal `accounts.facts.facts_for(users, at=at, ...)` (see the module docstring).
@@ -271,7 +273,7 @@ def send_snapshot(
     cols = _columns()
     settings_cols, link_cols, restriction_cols = cols["settings"], cols["link"], cols["restriction"]
     a, b = len(settings_cols), len(settings_cols) + len(link_cols)
-    settings: dict[int, policy.SafetySettings] = {}
+    settings: dict[int, rules.safety_settings.SafetySettings] = {}
     links: dict[int, dict[int, Any]] = {}
     restrictions: dict[int, dict[int, tuple[str, str]]] = {}
     for user_id, raw in rest:
@@ -283,7 +285,7 @@ def send_snapshot(
         if r[0] is not None:
             kind, feature = restriction_cols.values(r)[1:]
             restrictions.setdefault(user_id, {})[r[0]] = (kind, feature)
-    facts: dict[int, policy.UserFacts] = {}
+    facts: dict[int, rules.capabilities.UserFacts] = {}
     for row in rows:
         user = row.user
         if user.birthdate is None or user.pk in facts:
@@ -292,7 +294,9 @@ def send_snapshot(
         active = None
         if found:
             active = ActiveRestrictions(
-                features=frozenset(policy.Feature(f) for kind, f in found if kind != "suspension"),
+                features=frozenset(
+                    rules.vocabulary.Feature(f) for kind, f in found if kind != "suspension"
+                ),
                 suspended=any(kind == "suspension" for kind, _ in found),
             )
         facts[user.pk] = assemble(

@@ -22,10 +22,10 @@ from accounts.models import User
 from safety_portal.core import clock
 from safety_portal.core.errors import PolicyViolation
 from safety_portal.demo import DEMO_ACTOR, DemoContext
+from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword, SourceType
 
 from . import risk_signals, services
 from .models import Case, CaseNote, Flag, Report, ReporterStanding, TrustedFlagger
-from .sor_schema import Category, CategoryKeyword, SourceType
 
 HOTLINE = "Safer Internet Hotline (demo)"
 MINORS = Category.PROTECTION_OF_MINORS.value

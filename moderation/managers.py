@@ -18,12 +18,12 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
-from accounts import policy as account_policy
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted
 
-from . import conf, events, policy, priority, sor_schema
+from . import conf, events
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -64,7 +64,7 @@ def require_perm(user: object, *perms: str, doing: str) -> None:
 
 @dataclass(frozen=True)
 class ActiveRestrictions:
-    features: frozenset[account_policy.Feature] = field(default_factory=frozenset)
+    features: frozenset[rules.vocabulary.Feature] = field(default_factory=frozenset)
     suspended: bool = False
 
 
@@ -76,14 +76,14 @@ class RestrictionQuerySet(models.QuerySet):
 
     def by_user(self, user_ids: Iterable[int], *, at: dt.datetime) -> dict[int, ActiveRestrictions]:
         """Active restrictions of many users in one query (messaging's constant-cost send)."""
-        found: dict[int, tuple[set[account_policy.Feature], bool]] = {}
+        found: dict[int, tuple[set[rules.vocabulary.Feature], bool]] = {}
         rows = self.active(at=at).filter(user_id__in=list(user_ids))
         for user_id, kind, feature in rows.values_list("user_id", "kind", "feature"):
             features, _ = found.setdefault(user_id, (set(), False))
             if kind == "suspension":
                 found[user_id] = (features, True)
             else:
-                features.add(account_policy.Feature(feature))
+                features.add(rules.vocabulary.Feature(feature))
         return {
             uid: ActiveRestrictions(frozenset(f), suspended)
             for uid, (f, suspended) in found.items()
@@ -243,7 +243,7 @@ class ReporterStandingManager(models.Manager):
                     standing.upheld = max(0, standing.upheld + step)
                 else:
                     standing.rejected = max(0, standing.rejected + step)
-                marked = policy.reporter_is_low_credibility(
+                marked = rules.decisions.reporter_is_low_credibility(
                     upheld=standing.upheld,
                     rejected=standing.rejected,
                     min_rejected=min_rejected,
@@ -361,14 +361,14 @@ def _resolve_messaging_subject(subject_type: str, pk: int) -> Subject:
 
 def _clean_classification(category: str, keywords: Iterable[str]) -> tuple[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if category in sor_schema.WITHDRAWN_CATEGORIES:
+    if category in rules.sor_vocabulary.WITHDRAWN_CATEGORIES:
         errors["category"] = [f"{category} was withdrawn on 1 July 2025."]
-    elif category not in {c.value for c in sor_schema.Category}:
+    elif category not in {c.value for c in rules.sor_vocabulary.Category}:
         errors["category"] = [f"{category!r} is not a DSA statement category."]
     clean: list[str] = []
-    allowed = {k.value for k in sor_schema.CategoryKeyword}
+    allowed = {k.value for k in rules.sor_vocabulary.CategoryKeyword}
     for word in keywords or ():
-        if word in sor_schema.WITHDRAWN_KEYWORDS:
+        if word in rules.sor_vocabulary.WITHDRAWN_KEYWORDS:
             errors.setdefault("keywords", []).append(f"{word} was withdrawn on 1 July 2025.")
         elif word not in allowed:
             errors.setdefault("keywords", []).append(f"{word!r} is not a DSA keyword.")
@@ -381,14 +381,14 @@ def _clean_classification(category: str, keywords: Iterable[str]) -> tuple[str, 
 
 def _age_signal_in(category: str, keywords: Iterable[str]) -> bool:
     return (
-        category == sor_schema.Category.PROTECTION_OF_MINORS
-        and sor_schema.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS in set(keywords)
+        category == rules.sor_vocabulary.Category.PROTECTION_OF_MINORS
+        and rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS in set(keywords)
     )
 
 
-def inputs_of(case: Case, *, overdue: bool = False) -> priority.Inputs:
-    return priority.Inputs(
-        severity=priority.Severity(case.severity),
+def inputs_of(case: Case, *, overdue: bool = False) -> rules.priority.Inputs:
+    return rules.priority.Inputs(
+        severity=rules.priority.Severity(case.severity),
         minor_involved=case.involves_minor,
         trusted_flagger=case.trusted_flagger,
         credible_reporters=case.reporter_count,
@@ -441,7 +441,7 @@ class ReportManager(models.Manager):
         named directly or found from the API client acting), an automated rule (`rule`, own
         initiative), an integration (an API client without a user), or nobody — allowed only for
         child sexual abuse (art. 16(2)(c)). The case's priority is re-assessed with
-        `priority.assess`; an age signal in the report ("may be under the minimum age":
+        `rules.priority.assess`; an age signal in the report ("may be under the minimum age":
         `suspected_under_age`, or category protection of minors with the keyword
         KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS) raises an age flag (POLICY.md §4) unless
         `raise_age_flag` is False (a flag being confirmed files its own report).
@@ -485,7 +485,7 @@ class ReportManager(models.Manager):
         subject = None if subject_type == "user" else resolve_subject(subject_type, pk)
         now = clock.now()
         today = clock.today()
-        severity = priority.severity_of(category, words)
+        severity = rules.priority.severity_of(category, words)
         reported = self._reported_by(kind, reporter, flagger, label)
         with transaction.atomic():
             case = Case.objects.locked_for_intake(
@@ -513,8 +513,8 @@ class ReportManager(models.Manager):
                 )
                 new_reporter = opened or not self._has_reported(case, reported)
             births = [*subject.involved.values(), reporter.birthdate if reporter else None]
-            minor = bool(set(words) & priority.CHILD_ABUSE_KEYWORDS) or any(
-                born is not None and account_policy.is_minor(born, today) for born in births
+            minor = bool(set(words) & rules.priority.CHILD_ABUSE_KEYWORDS) or any(
+                born is not None and rules.ages.is_minor(born, today) for born in births
             )
             report = self.create(
                 case=case,
@@ -546,7 +546,7 @@ class ReportManager(models.Manager):
             if new_reporter and not low_cred:
                 case.reporter_count += 1
             case.low_credibility = low_cred if opened else (case.low_credibility and low_cred)
-            assessment = priority.assess(
+            assessment = rules.priority.assess(
                 inputs_of(case),
                 opened_at=case.opened_at,
                 current_due_at=None if opened else case.due_at,
@@ -632,7 +632,7 @@ class ReportManager(models.Manager):
     ) -> tuple[str, str, TrustedFlagger | None, str]:
         from .models import TrustedFlagger
 
-        S = sor_schema.SourceType
+        S = rules.sor_vocabulary.SourceType
         if source_type is not None and source_type not in {s.value for s in S}:
             errors["source_type"] = [f"{source_type!r} is not a DSA source type."]
             return "", "", None, ""
@@ -654,7 +654,7 @@ class ReportManager(models.Manager):
             source_type is None and who.kind == "api_client"
         ):
             return "integration", S.OTHER_NOTIFICATION, None, who.label[:150]
-        if not policy.anonymous_report_allowed(category, set(keywords)):
+        if not rules.decisions.anonymous_report_allowed(category, set(keywords)):
             errors["reporter"] = [
                 "A report needs a reporter unless it concerns child sexual abuse "
                 "(DSA art. 16(2)(c))."
@@ -735,7 +735,7 @@ class CaseQuerySet(models.QuerySet):
                 "Unknown queue.",
                 fields={"queue": ["One of: " + ", ".join(Case.Queue.values) + "."]},
             ) from None
-        senior = moderator is not None and moderator.has_perm(policy.PERM_SENIOR_QUEUE)
+        senior = moderator is not None and moderator.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
         qs = self.open().unclaimed(at=at)
         if queue == Case.Queue.SENIOR:
             qs = qs.filter(status="escalated")
@@ -871,9 +871,9 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             "category": category,
             "severity": int(severity),
             "priority_score": int(severity),
-            "priority": int(priority.band_for(int(severity))),
+            "priority": int(rules.priority.band_for(int(severity))),
             "opened_at": now,
-            "due_at": now + priority.DUE_IN[priority.band_for(int(severity))],
+            "due_at": now + rules.priority.DUE_IN[rules.priority.band_for(int(severity))],
         }
         if subject.message_id is not None:
             fields["subject_message_id"] = subject.message_id
@@ -893,9 +893,9 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
         each lock a different row, so no case is handed to two of them (STYLE.md idea 6); an
         idle claim counts as unclaimed. Audited as `moderation.case.claimed`.
         """
-        require_perm(moderator, policy.PERM_CLAIM, doing="claim cases")
+        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
         if queue == "senior":
-            require_perm(moderator, policy.PERM_SENIOR_QUEUE, doing="take escalated cases")
+            require_perm(moderator, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases")
         with transaction.atomic():
             now = clock.now()
             _claims_need_not_wait_for_disk()
@@ -920,14 +920,16 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
 
     def claim(self, case: Case, *, moderator: User) -> Case:
         """Claim a chosen case; refused while someone else holds a live claim (take over instead)."""
-        require_perm(moderator, policy.PERM_CLAIM, doing="claim cases")
+        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
         with transaction.atomic():
             now = clock.now()
             _claims_need_not_wait_for_disk()
             locked = self.select_for_update().get(pk=case.pk)
             self.check_open(locked)
             if locked.status == "escalated":
-                require_perm(moderator, policy.PERM_SENIOR_QUEUE, doing="take escalated cases")
+                require_perm(
+                    moderator, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases"
+                )
             holder = locked.claimed_by_id
             live = holder is not None and locked.claim_expires_at > now
             if live and holder != moderator.pk:
@@ -957,7 +959,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
 
     def take_over(self, case: Case, *, moderator: User, reason: str) -> Case:
         """A senior moderator takes a case someone else holds (issue 4), audited with the reason."""
-        require_perm(moderator, policy.PERM_TAKE_OVER, doing="take over cases")
+        require_perm(moderator, rules.decisions.PERM_TAKE_OVER, doing="take over cases")
         if not reason.strip():
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
         with transaction.atomic():
@@ -986,7 +988,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
 
     def escalate(self, case: Case, *, actor: User, reason: str) -> Case:
         """Hand a case to the senior moderators' queue, releasing the claim, audited."""
-        require_perm(actor, policy.PERM_ESCALATE, doing="escalate cases")
+        require_perm(actor, rules.decisions.PERM_ESCALATE, doing="escalate cases")
         if not reason.strip():
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
         with transaction.atomic():
@@ -1037,7 +1039,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             )
             for case in rows:
                 before = (case.priority_score, case.priority)
-                assessment = priority.assess(
+                assessment = rules.priority.assess(
                     inputs_of(case, overdue=True),
                     opened_at=case.opened_at,
                     current_due_at=case.due_at,
@@ -1089,7 +1091,7 @@ class CaseNoteManager(models.Manager):
         """A note on the case timeline, audited; it keeps the author's claim alive."""
         from .models import Case
 
-        require_perm(author, policy.PERM_NOTE, doing="add notes")
+        require_perm(author, rules.decisions.PERM_NOTE, doing="add notes")
         body = body.strip()
         if not body or len(body) > NOTE_MAX:
             raise DomainError(
@@ -1117,7 +1119,7 @@ class DecisionQuerySet(models.QuerySet):
         return self.exclude(type="escalate")
 
     def restricting(self) -> DecisionQuerySet:
-        return self.filter(type__in=[t.value for t in policy.RESTRICTING])
+        return self.filter(type__in=[t.value for t in rules.decisions.RESTRICTING])
 
     def standing(self) -> DecisionQuerySet:
         return self.filter(overturned_at__isnull=True)
@@ -1360,7 +1362,7 @@ class FlagManager(models.Manager.from_queryset(FlagQuerySet)):  # type: ignore[m
     def _review(
         self, flag: Flag, *, reviewer: User, note: str, status: str, case: Case | None
     ) -> Flag:
-        require_perm(reviewer, policy.PERM_REVIEW_FLAG, doing="review flags")
+        require_perm(reviewer, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
         if not note.strip():
             raise DomainError("invalid", "A note is required.", fields={"note": ["required"]})
         with transaction.atomic():

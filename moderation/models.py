@@ -13,11 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts import policy as account_policy
 from accounts.choices import choices_of
+from safety_portal import rules
+from safety_portal.rules.grounds import GROUND_CHOICES
 
-from . import policy, sor_schema
-from .grounds import GROUND_CHOICES
 from .managers import (
     AppealManager,
     CaseManager,
@@ -33,9 +32,9 @@ from .managers import (
     TrustedFlaggerManager,
 )
 
-CATEGORY_CHOICES = choices_of(sor_schema.Category)
-SOURCE_CHOICES = choices_of(sor_schema.SourceType)
-DECISION_CHOICES = choices_of(policy.DecisionType)
+CATEGORY_CHOICES = choices_of(rules.sor_vocabulary.Category)
+SOURCE_CHOICES = choices_of(rules.sor_vocabulary.SourceType)
+DECISION_CHOICES = choices_of(rules.decisions.DecisionType)
 OPEN_STATUSES = ("open", "escalated")
 
 
@@ -358,7 +357,7 @@ class Report(models.Model):
                         reporter_kind="anonymous",
                         reporter__isnull=True,
                         trusted_flagger__isnull=True,
-                        category=sor_schema.Category.PROTECTION_OF_MINORS.value,
+                        category=rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
                     )
                     | Q(reporter_kind="trusted_flagger", trusted_flagger__isnull=False)
                     | (
@@ -413,7 +412,7 @@ class Decision(models.Model):
     explanation = models.TextField(blank=True, help_text="Shown to the user; no personal data.")
     facts = models.TextField(help_text="Facts relied on; published in the statement of reasons.")
     feature = models.CharField(
-        max_length=20, choices=choices_of(account_policy.Feature), blank=True
+        max_length=20, choices=choices_of(rules.vocabulary.Feature), blank=True
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -455,8 +454,8 @@ class Decision(models.Model):
         return f"{self.get_type_display()} on case {self.case_id}"
 
     @property
-    def decision_type(self) -> policy.DecisionType:
-        return policy.DecisionType(self.type)
+    def decision_type(self) -> rules.decisions.DecisionType:
+        return rules.decisions.DecisionType(self.type)
 
 
 class Strike(models.Model):
@@ -501,7 +500,7 @@ class Restriction(models.Model):
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     feature = models.CharField(
-        max_length=20, choices=choices_of(account_policy.Feature), blank=True
+        max_length=20, choices=choices_of(rules.vocabulary.Feature), blank=True
     )
     reason = models.TextField()
     starts_at = models.DateTimeField()
@@ -684,7 +683,7 @@ class Appeal(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     statement = models.TextField(help_text="The appellant's reasons.")
     evidence_method = models.CharField(
-        max_length=24, choices=choices_of(account_policy.AssuranceMethod), blank=True
+        max_length=24, choices=choices_of(rules.vocabulary.AssuranceMethod), blank=True
     )
     evidence_reference = models.CharField(
         max_length=200, blank=True, help_text="A reference to the age evidence, never the document."

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.template import engines
 
-from accounts import policy as account_policy
+from safety_portal import rules
 from safety_portal.core import clock
 
 if TYPE_CHECKING:
@@ -34,8 +34,8 @@ class Rendered:
 def tier_of(user: User) -> str:
     """The reader's tier today; staff (no birthdate) read the adult wording."""
     if user.birthdate is None:
-        return account_policy.Tier.ADULT.value
-    return account_policy.tier_on(user.birthdate, clock.today()).value
+        return rules.vocabulary.Tier.ADULT.value
+    return rules.ages.tier_on(user.birthdate, clock.today()).value
 
 
 def render(name: str, *, recipient: User, context: Mapping[str, Any]) -> Rendered:

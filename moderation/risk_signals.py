@@ -19,10 +19,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from accounts import policy as account_policy
+from safety_portal import rules
 from safety_portal.core import clock, outbox
 
-from . import conf, policy, sor_schema
+from . import conf
 
 TASK = "moderation.evaluate_contact_risk"
 RULE = "contact_risk"
@@ -45,7 +45,7 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
 
     user = User.objects.filter(pk=user_id).only("pk", "birthdate").first()
     today = clock.today()
-    if user is None or user.birthdate is None or account_policy.age_on(user.birthdate, today) < 18:
+    if user is None or user.birthdate is None or rules.ages.age_on(user.birthdate, today) < 18:
         return None
     since = at - conf.contact_risk_window()
     minors = User.objects.minors(on=today)
@@ -63,7 +63,7 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
         .values_list("user_id", flat=True)
     )
     distinct = reached | {r["recipient_id"] for r in refusals}
-    finding = policy.assess_contact_risk(
+    finding = rules.risk.assess_contact_risk(
         refusals_to_minors=len(refusals),
         distinct_minors=len(distinct),
         max_refusals=int(conf.value("MODERATION_CONTACT_RISK_REFUSALS")),
@@ -111,8 +111,8 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
                 actor=actor,
                 subject_type="user",
                 subject_id=user_id,
-                category=sor_schema.Category.PROTECTION_OF_MINORS,
-                keywords=[sor_schema.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS],
+                category=rules.sor_vocabulary.Category.PROTECTION_OF_MINORS,
+                keywords=[rules.sor_vocabulary.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS],
                 explanation="Automated contact-risk signal: " + "; ".join(finding.reasons) + ".",
                 rule=RULE,
                 evidence=evidence,
@@ -131,7 +131,7 @@ def queue_evaluation_on_refusal(sender: Any, instance: Any, created: bool, **kwa
         return
     today = clock.today()
     ages = {
-        pk: account_policy.age_on(born, today)
+        pk: rules.ages.age_on(born, today)
         for pk, born in User.objects.filter(
             pk__in=[instance.sender_id, instance.recipient_id], birthdate__isnull=False
         ).values_list("pk", "birthdate")

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
-from accounts import policy as account_policy
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.rules.decisions import DecisionType
+from safety_portal.rules.grounds import GROUNDS, MINIMUM_AGE_GROUND
 
-from . import conf, events, notices, policy, sor_schema, statements
-from .grounds import GROUNDS, MINIMUM_AGE_GROUND
+from . import conf, events, notices, statements
 from .managers import OPEN, require_perm
 from .models import (
     Appeal,
@@ -36,19 +37,18 @@ from .models import (
     Strike,
     SubjectType,
 )
-from .policy import DecisionType
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-FACTS_MAX = sor_schema.DECISION_FACTS_MAX
-EXPLANATION_MAX = sor_schema.INCOMPATIBLE_CONTENT_EXPLANATION_MAX
+FACTS_MAX = rules.sor_vocabulary.DECISION_FACTS_MAX
+EXPLANATION_MAX = rules.sor_vocabulary.INCOMPATIBLE_CONTENT_EXPLANATION_MAX
 SUBJECT_WORDS = {"user": "an account", "message": "a message", "thread": "a conversation"}
 FEATURE_WORDS = {
-    account_policy.Feature.DIRECT_MESSAGES: "direct messages",
-    account_policy.Feature.COMMENTS: "comments",
-    account_policy.Feature.LIVESTREAM: "going live",
-    account_policy.Feature.GIFTS: "gifts",
+    rules.vocabulary.Feature.DIRECT_MESSAGES: "direct messages",
+    rules.vocabulary.Feature.COMMENTS: "comments",
+    rules.vocabulary.Feature.LIVESTREAM: "going live",
+    rules.vocabulary.Feature.GIFTS: "gifts",
 }
 
 
@@ -119,7 +119,9 @@ def decide(
         raise DomainError(
             "invalid", "Unknown decision type.", fields={"decision_type": ["unknown"]}
         ) from None
-    require_perm(moderator, *policy.permissions_for(kind, days=days), doing=f"decide {kind.value}")
+    require_perm(
+        moderator, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
+    )
     if kind is DecisionType.ESCALATE:
         return _escalate(case, moderator=moderator, facts=facts, actor=actor)
     plan = _plan(
@@ -140,7 +142,9 @@ def decide(
         locked = Case.objects.select_for_update().get(pk=case.pk)
         Case.objects.check_open(locked)
         if locked.status == "escalated":
-            require_perm(moderator, policy.PERM_SENIOR_QUEUE, doing="decide escalated cases")
+            require_perm(
+                moderator, rules.decisions.PERM_SENIOR_QUEUE, doing="decide escalated cases"
+            )
         Case.objects.check_holder(locked, moderator)
         now = clock.now()
         decision = Decision.objects.create(
@@ -171,7 +175,7 @@ def decide(
             update_fields=["status", "decided_at", "claimed_by", "claimed_at", "claim_expires_at"]
         )
         statement = None
-        if kind in policy.RESTRICTING:
+        if kind in rules.decisions.RESTRICTING:
             statement = statements.create_for(decision, actor=actor, thread_locked=thread_locked)
         _notify_decision(decision, plan, reporter_ids=reporter_ids, actor=actor, at=now)
         audit.record(
@@ -264,15 +268,15 @@ def _plan(
         explanation = GROUNDS[ground].explanation
     if len(explanation) > EXPLANATION_MAX:
         errors["explanation"] = [f"At most {EXPLANATION_MAX} characters."]
-    if kind in policy.TIMED:
+    if kind in rules.decisions.TIMED:
         if days is None and kind is DecisionType.SUSPEND:
             errors["days"] = ["A suspension needs a duration (termination is the open-ended one)."]
-        elif days is not None and not 1 <= days <= policy.MAX_DAYS:
-            errors["days"] = [f"Between 1 and {policy.MAX_DAYS} days."]
+        elif days is not None and not 1 <= days <= rules.decisions.MAX_DAYS:
+            errors["days"] = [f"Between 1 and {rules.decisions.MAX_DAYS} days."]
     elif days is not None:
         errors["days"] = ["Only restrictions and suspensions have a duration."]
     if kind is DecisionType.RESTRICT_FEATURE:
-        if feature not in {f.value for f in account_policy.Feature}:
+        if feature not in {f.value for f in rules.vocabulary.Feature}:
             errors["feature"] = ["Choose the feature to restrict."]
     elif feature:
         errors["feature"] = ["Only a feature restriction names a feature."]
@@ -319,7 +323,7 @@ def _target(
             errors["target_user"] = ["The decision acts on the case's subject."]
         return case.subject_user
     if target_user is None:
-        if kind in policy.ON_ACCOUNT:
+        if kind in rules.decisions.ON_ACCOUNT:
             errors["target_user"] = ["Name the participant whose account the decision acts on."]
         return None
     from messaging.models import ThreadParticipant
@@ -397,7 +401,7 @@ def _check_no_personal_data(
         pk__in=_involved_people(case)
     ).values_list("username", "email", "external_id"):
         values.extend(v for v in (username, email, external_id) if v and len(v) >= 3)
-    for name in sor_schema.find_personal_data(texts, forbidden_values=values):
+    for name in rules.sor_schema.find_personal_data(texts, forbidden_values=values):
         errors[name] = [
             "Do not name people (usernames, e-mail addresses or ids): this text is published "
             "in the statement of reasons."
@@ -411,11 +415,11 @@ def _effect(decision: Decision, kind: str, **fields: Any) -> DecisionEffect:
 # How much each status shuts an account down: a decision never loosens the status it finds (a
 # suspension does not lift a ban or an age review).
 _STATUS_RANK = {
-    account_policy.AccountStatus.ACTIVE: 0,
-    account_policy.AccountStatus.RESTRICTED: 1,
-    account_policy.AccountStatus.SUSPENDED: 2,
-    account_policy.AccountStatus.UNDER_AGE_REVIEW: 3,
-    account_policy.AccountStatus.BANNED: 4,
+    rules.vocabulary.AccountStatus.ACTIVE: 0,
+    rules.vocabulary.AccountStatus.RESTRICTED: 1,
+    rules.vocabulary.AccountStatus.SUSPENDED: 2,
+    rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW: 3,
+    rules.vocabulary.AccountStatus.BANNED: 4,
 }
 
 
@@ -427,8 +431,8 @@ def _change_status(
     from accounts.models import User
 
     before_status = User.objects.filter(pk=user.pk).values_list("status", flat=True).get()
-    current = _STATUS_RANK[account_policy.AccountStatus(before_status)]
-    if current >= _STATUS_RANK[account_policy.AccountStatus(status)]:
+    current = _STATUS_RANK[rules.vocabulary.AccountStatus(before_status)]
+    if current >= _STATUS_RANK[rules.vocabulary.AccountStatus(status)]:
         return
     before_unlocked = _unlocked_thread_ids(user)
     User.objects.change_status(user, status, actor=actor, reason=reason)
@@ -472,7 +476,7 @@ def _apply_effects(decision: Decision, plan: _Plan, *, actor: object) -> bool:
             actor=actor,
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)
-        if plan.feature == account_policy.Feature.DIRECT_MESSAGES:
+        if plan.feature == rules.vocabulary.Feature.DIRECT_MESSAGES:
             from accounts.signals import restrictions_tightened
 
             before = _unlocked_thread_ids(target)
@@ -493,17 +497,17 @@ def _apply_effects(decision: Decision, plan: _Plan, *, actor: object) -> bool:
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)
         _change_status(
-            decision, target, account_policy.AccountStatus.SUSPENDED, actor=actor, reason=reason
+            decision, target, rules.vocabulary.AccountStatus.SUSPENDED, actor=actor, reason=reason
         )
     elif kind is DecisionType.TERMINATE:
         _change_status(
-            decision, target, account_policy.AccountStatus.BANNED, actor=actor, reason=reason
+            decision, target, rules.vocabulary.AccountStatus.BANNED, actor=actor, reason=reason
         )
     elif kind is DecisionType.REQUIRE_AGE_VERIFICATION:
         _change_status(
             decision,
             target,
-            account_policy.AccountStatus.UNDER_AGE_REVIEW,
+            rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW,
             actor=actor,
             reason=reason,
         )
@@ -548,12 +552,12 @@ def _remove_messages(decision: Decision, plan: _Plan, *, actor: object, reason: 
 
 def _strike(decision: Decision, plan: _Plan, *, actor: object) -> str | None:
     """Upheld violations add a strike; crossing the threshold proposes, never applies (issue 4)."""
-    if plan.kind not in policy.STRIKING or plan.target is None:
+    if plan.kind not in rules.decisions.STRIKING or plan.target is None:
         return None
     strike = Strike.objects.add(user=plan.target, decision=decision, actor=actor)
     _effect(decision, DecisionEffect.Kind.STRIKE, strike=strike, user=plan.target)
     active = Strike.objects.count_active(plan.target, at=strike.created_at)
-    proposal = policy.strike_proposal(active, threshold=conf.strike_threshold())
+    proposal = rules.decisions.strike_proposal(active, threshold=conf.strike_threshold())
     decision.strikes_after = active
     decision.escalation_proposed = proposal.value if proposal else ""
     decision.save(update_fields=["strikes_after", "escalation_proposed"])
@@ -578,7 +582,7 @@ def _notify_decision(
     from accounts.models import User
 
     kind = plan.kind
-    deadline = policy.appeal_deadline(kind, notified_at=at)
+    deadline = rules.decisions.appeal_deadline(kind, notified_at=at)
     target = _notice_recipient(plan)
     told_target = False
     if target is not None:
@@ -645,8 +649,8 @@ def _decision_notice_context(
         "feature_label": FEATURE_WORDS.get(plan.feature, plan.feature),
         "message_count": len(plan.messages),
         "thread_locked": thread_locked,
-        "appeal_deadline": _when(policy.appeal_deadline(kind, notified_at=notified_at)),
-        "is_strike": kind in policy.STRIKING,
+        "appeal_deadline": _when(rules.decisions.appeal_deadline(kind, notified_at=notified_at)),
+        "is_strike": kind in rules.decisions.STRIKING,
         "strike_days": conf.strike_ttl().days,
     }
 
@@ -690,7 +694,9 @@ def preview_decision_notice(
         raise DomainError(
             "invalid", "Unknown decision type.", fields={"decision_type": ["unknown"]}
         ) from None
-    require_perm(moderator, *policy.permissions_for(kind, days=days), doing=f"decide {kind.value}")
+    require_perm(
+        moderator, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
+    )
     if kind in {DecisionType.NO_VIOLATION, DecisionType.ESCALATE}:
         return None
     plan = _plan(
@@ -759,7 +765,7 @@ def file_appeal(
     appeal_kind = Appeal.Kind.DECISION
     if kind is DecisionType.REQUIRE_AGE_VERIFICATION:
         appeal_kind = Appeal.Kind.UNDER_AGE
-        methods = {m.value for m in account_policy.AssuranceMethod}
+        methods = {m.value for m in rules.vocabulary.AssuranceMethod}
         if evidence_method not in methods or evidence_method == "self_declared":
             errors["evidence_method"] = [
                 "Age evidence needs a method stronger than self-declaration."
@@ -777,7 +783,7 @@ def file_appeal(
     if not may:
         raise NotPermitted("not_permitted", "Only the person the decision concerns may appeal it.")
     now = clock.now()
-    deadline = decision.appeal_deadline or policy.appeal_deadline(
+    deadline = decision.appeal_deadline or rules.decisions.appeal_deadline(
         kind, notified_at=decision.notified_at or decision.decided_at
     )
     if now > deadline:
@@ -827,7 +833,7 @@ def decide_appeal(appeal: Appeal, *, reviewer: User, overturn: bool, note: str) 
     no-violation decision overturned on a reporter's appeal sends the case back to the senior
     queue. Audited; the appellant is told.
     """
-    require_perm(reviewer, policy.PERM_DECIDE_APPEAL, doing="decide appeals")
+    require_perm(reviewer, rules.decisions.PERM_DECIDE_APPEAL, doing="decide appeals")
     note = (note or "").strip()
     if not note:
         raise DomainError("invalid", "A note is required.", fields={"note": ["required"]})
@@ -992,12 +998,12 @@ def _reopen(decision: Decision, *, actor: User, reason: str) -> None:
 
 FLAG_CLASSIFICATION = {
     Flag.Kind.AGE: (
-        sor_schema.Category.PROTECTION_OF_MINORS.value,
-        [sor_schema.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value],
+        rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
+        [rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value],
     ),
     Flag.Kind.CONTACT_RISK: (
-        sor_schema.Category.PROTECTION_OF_MINORS.value,
-        [sor_schema.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS.value],
+        rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
+        [rules.sor_vocabulary.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS.value],
     ),
 }
 
@@ -1005,7 +1011,7 @@ FLAG_CLASSIFICATION = {
 def confirm_flag(flag: Flag, *, reviewer: User, note: str) -> Case:
     """Staff agree the flag needs a decision: it joins (or opens) the case on the account, with
     the flag's evidence; audited. The age is not changed (POLICY.md §4)."""
-    require_perm(reviewer, policy.PERM_REVIEW_FLAG, doing="review flags")
+    require_perm(reviewer, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
     with transaction.atomic():
         case = _case_for_flag(flag, actor=reviewer)
         Flag.objects.confirm(flag, reviewer=reviewer, note=note, case=case)
@@ -1017,7 +1023,10 @@ def request_age_verification(flag: Flag, *, reviewer: User, note: str) -> Decisi
     """From an age flag: pause the account for an age check (→ `under_age_review`), through the
     normal decision path, so it gets a statement, a notice and a 180-day appeal (POLICY.md §4)."""
     require_perm(
-        reviewer, policy.PERM_REVIEW_FLAG, policy.PERM_UNDER_AGE, doing="require age checks"
+        reviewer,
+        rules.decisions.PERM_REVIEW_FLAG,
+        rules.decisions.PERM_UNDER_AGE,
+        doing="require age checks",
     )
     if flag.kind != Flag.Kind.AGE:
         raise DomainError("invalid", "Only an age flag leads to an age check.")
@@ -1087,7 +1096,7 @@ def record_age_estimate(
         errors["user"] = ["Only app users have an age to check."]
     if errors:
         raise DomainError("invalid", "The age estimate is invalid.", fields=errors)
-    finding = policy.assess_age_estimate(
+    finding = rules.risk.assess_age_estimate(
         declared_birthdate=user.birthdate,
         country=str(user.country),
         on=clock.today(),
@@ -1147,14 +1156,14 @@ def end_elapsed_restrictions(*, actor: object, at: dt.datetime, batch: int = 500
             user = restriction.user
             if (
                 restriction.kind == Restriction.Kind.SUSPENSION
-                and user.status == account_policy.AccountStatus.SUSPENDED
+                and user.status == rules.vocabulary.AccountStatus.SUSPENDED
                 and not Restriction.objects.active(at=at)
                 .filter(user=user, kind=Restriction.Kind.SUSPENSION)
                 .exists()
             ):
                 User.objects.change_status(
                     user,
-                    account_policy.AccountStatus.ACTIVE,
+                    rules.vocabulary.AccountStatus.ACTIVE,
                     actor=actor,
                     reason="Suspension ended",
                 )
@@ -1186,7 +1195,7 @@ def escalate_overdue_cases(*, actor: object, at: dt.datetime) -> int:
             return 0
         seniors = list(
             User.objects.with_perm(
-                policy.PERM_SENIOR_QUEUE,
+                rules.decisions.PERM_SENIOR_QUEUE,
                 include_superusers=False,
                 backend="django.contrib.auth.backends.ModelBackend",
             )

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from safety_portal import rules
 from safety_portal.core import audit, clock
-
-from . import sor_schema as sor
-from .grounds import GROUNDS, Ground
-from .policy import RESTRICTING, DecisionType
+from safety_portal.rules.decisions import RESTRICTING, DecisionType
+from safety_portal.rules.grounds import GROUNDS, Ground
 
 if TYPE_CHECKING:
     from .models import Decision, StatementOfReasons
@@ -30,10 +29,10 @@ if TYPE_CHECKING:
 ACCOUNT_CONTENT = "User account and its activity"
 # Which notice we count as the source when a case gathered several (art. 22 first).
 SOURCE_RANK = (
-    sor.SourceType.TRUSTED_FLAGGER,
-    sor.SourceType.ARTICLE_16,
-    sor.SourceType.OTHER_NOTIFICATION,
-    sor.SourceType.VOLUNTARY,
+    rules.sor_vocabulary.SourceType.TRUSTED_FLAGGER,
+    rules.sor_vocabulary.SourceType.ARTICLE_16,
+    rules.sor_vocabulary.SourceType.OTHER_NOTIFICATION,
+    rules.sor_vocabulary.SourceType.VOLUNTARY,
 )
 
 
@@ -68,7 +67,7 @@ def build(facts: StatementFacts) -> dict[str, Any]:
         raise ValueError(f"{facts.decision_type} restricts nothing and has no statement")
     ends = facts.ends_on.isoformat() if facts.ends_on else None
     statement: dict[str, Any] = {"decision_ground": facts.ground.kind.value}
-    if facts.ground.kind is sor.DecisionGround.ILLEGAL_CONTENT:
+    if facts.ground.kind is rules.sor_vocabulary.DecisionGround.ILLEGAL_CONTENT:
         statement["illegal_content_legal_ground"] = facts.ground.reference
         statement["illegal_content_explanation"] = facts.explanation
     else:
@@ -77,55 +76,68 @@ def build(facts: StatementFacts) -> dict[str, Any]:
 
     kind = facts.decision_type
     if kind is DecisionType.REMOVE_MESSAGES:
-        visibility = [sor.DecisionVisibility.CONTENT_REMOVED.value]
+        visibility = [rules.sor_vocabulary.DecisionVisibility.CONTENT_REMOVED.value]
         if facts.thread_locked:
-            visibility.append(sor.DecisionVisibility.CONTENT_INTERACTION_RESTRICTED.value)
+            visibility.append(
+                rules.sor_vocabulary.DecisionVisibility.CONTENT_INTERACTION_RESTRICTED.value
+            )
         statement["decision_visibility"] = visibility
     elif kind is DecisionType.RESTRICT_FEATURE:
-        statement["decision_provision"] = sor.DecisionProvision.PARTIAL_SUSPENSION.value
+        statement["decision_provision"] = (
+            rules.sor_vocabulary.DecisionProvision.PARTIAL_SUSPENSION.value
+        )
         if ends:
             statement["end_date_service_restriction"] = ends
     elif kind is DecisionType.SUSPEND:
-        statement["decision_account"] = sor.DecisionAccount.SUSPENDED.value
+        statement["decision_account"] = rules.sor_vocabulary.DecisionAccount.SUSPENDED.value
         statement["end_date_account_restriction"] = ends
     elif kind is DecisionType.TERMINATE:
-        statement["decision_account"] = sor.DecisionAccount.TERMINATED.value
+        statement["decision_account"] = rules.sor_vocabulary.DecisionAccount.TERMINATED.value
     elif kind is DecisionType.REQUIRE_AGE_VERIFICATION:
         # Paused until the holder's age is confirmed: a suspension without an end date.
-        statement["decision_account"] = sor.DecisionAccount.SUSPENDED.value
-    statement["account_type"] = sor.AccountType.PRIVATE.value
+        statement["decision_account"] = rules.sor_vocabulary.DecisionAccount.SUSPENDED.value
+    statement["account_type"] = rules.sor_vocabulary.AccountType.PRIVATE.value
 
     if facts.content_is_message:
-        statement["content_type"] = [sor.ContentType.TEXT.value]
+        statement["content_type"] = [rules.sor_vocabulary.ContentType.TEXT.value]
     else:
-        statement["content_type"] = [sor.ContentType.OTHER.value]
+        statement["content_type"] = [rules.sor_vocabulary.ContentType.OTHER.value]
         statement["content_type_other"] = ACCOUNT_CONTENT
 
     keywords = list(facts.keywords)
     category = facts.category
     if kind is DecisionType.REQUIRE_AGE_VERIFICATION:
-        category = sor.Category.PROTECTION_OF_MINORS.value
-        if sor.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value not in keywords:
-            keywords.append(sor.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value)
+        category = rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value
+        if (
+            rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value
+            not in keywords
+        ):
+            keywords.append(
+                rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value
+            )
     statement["category"] = category
-    keywords = sorted(k for k in set(keywords) if k != sor.CategoryKeyword.OTHER)
+    keywords = sorted(k for k in set(keywords) if k != rules.sor_vocabulary.CategoryKeyword.OTHER)
     if keywords:
         statement["category_specification"] = keywords
 
     statement["decision_facts"] = facts.facts
-    statement["territorial_scope"] = sorted(sor.EU_EEA_COUNTRIES)
-    statement["content_date"] = max(facts.content_date, sor.CONTENT_DATE_MIN).isoformat()
+    statement["territorial_scope"] = sorted(rules.sor_vocabulary.EU_EEA_COUNTRIES)
+    statement["content_date"] = max(
+        facts.content_date, rules.sor_vocabulary.CONTENT_DATE_MIN
+    ).isoformat()
     statement["application_date"] = facts.application_date.isoformat()
     statement["source_type"] = facts.source_type
-    if facts.source_type != sor.SourceType.VOLUNTARY and facts.source_identity:
-        statement["source_identity"] = facts.source_identity[: sor.SOURCE_IDENTITY_MAX]
+    if facts.source_type != rules.sor_vocabulary.SourceType.VOLUNTARY and facts.source_identity:
+        statement["source_identity"] = facts.source_identity[
+            : rules.sor_vocabulary.SOURCE_IDENTITY_MAX
+        ]
     statement["automated_detection"] = (
-        sor.AutomatedDetection.YES.value
+        rules.sor_vocabulary.AutomatedDetection.YES.value
         if facts.automated_detection
-        else sor.AutomatedDetection.NO.value
+        else rules.sor_vocabulary.AutomatedDetection.NO.value
     )
     # Every decision here is taken by a person (the queue), whatever detected the content.
-    statement["automated_decision"] = sor.AutomatedDecision.NOT_AUTOMATED.value
+    statement["automated_decision"] = rules.sor_vocabulary.AutomatedDecision.NOT_AUTOMATED.value
     statement["puid"] = facts.puid
     return statement
 
@@ -147,7 +159,9 @@ def facts_of(decision: Decision, *, thread_locked: bool = False) -> StatementFac
             "source_type", "reporter_kind", "reporter_label", "trusted_flagger__name", "created_at"
         )
     )
-    sources = {r["source_type"] for r in reports} or {sor.SourceType.VOLUNTARY.value}
+    sources = {r["source_type"] for r in reports} or {
+        rules.sor_vocabulary.SourceType.VOLUNTARY.value
+    }
     source = next(s.value for s in SOURCE_RANK if s.value in sources)
     identity = ""
     for row in reports:
@@ -219,7 +233,7 @@ def create_for(
     from .models import StatementOfReasons
 
     payload = build(facts_of(decision, thread_locked=thread_locked))
-    errors = sor.validate_statement(payload)
+    errors = rules.sor_schema.validate_statement(payload)
     if errors:
         # Our builder produced something the Commission would refuse: a bug, never user input.
         raise ValueError(f"statement for decision {decision.pk} is invalid: {errors}")
@@ -250,14 +264,16 @@ def parse_since(value: str) -> dt.datetime:
     return moment
 
 
-def batches(since: dt.datetime, *, size: int = sor.BATCH_MAX_STATEMENTS) -> Any:
+def batches(since: dt.datetime, *, size: int = rules.sor_vocabulary.BATCH_MAX_STATEMENTS) -> Any:
     """Stored statements created at or after `since`, as `{"statements": [...]}` batches of at
     most 100 (the Commission's multiple-statement limit), in creation order, read by keyset so
     memory stays flat however many there are."""
     from .models import StatementOfReasons
 
-    if not 1 <= size <= sor.BATCH_MAX_STATEMENTS:
-        raise ValueError(f"a batch holds 1 to {sor.BATCH_MAX_STATEMENTS} statements")
+    if not 1 <= size <= rules.sor_vocabulary.BATCH_MAX_STATEMENTS:
+        raise ValueError(
+            f"a batch holds 1 to {rules.sor_vocabulary.BATCH_MAX_STATEMENTS} statements"
+        )
     last: tuple[dt.datetime, int] | None = None
     base = StatementOfReasons.objects.since(since)
     while True:

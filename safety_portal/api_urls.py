@@ -44,5 +44,5 @@ urlpatterns = [
         name="api-schema",
     ),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^.*$", not_found),
+    re_path(r"^[\s\S]*$", not_found),  # any character, newlines included
 ]

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from accounts import jurisdictions, policy
-from accounts.policy import AssuranceMethod, BirthdateChange, InvalidBirthdate, Reason, Tier
+from safety_portal import rules
+from safety_portal.rules.ages import InvalidBirthdate
+from safety_portal.rules.birthdates import BirthdateChange
+from safety_portal.rules.vocabulary import AssuranceMethod, Reason, Tier
 
 FAST = settings(max_examples=300, deadline=None)
 
@@ -37,7 +39,7 @@ def reference_age(born: dt.date, on: dt.date) -> int:
 @example((dt.date(2000, 1, 1), dt.date(2000, 12, 31)))
 def test_age_matches_the_naive_reference(pair: tuple[dt.date, dt.date]) -> None:
     born, on = pair
-    assert policy.age_on(born, on) == reference_age(born, on)
+    assert rules.ages.age_on(born, on) == reference_age(born, on)
 
 
 @FAST
@@ -45,49 +47,49 @@ def test_age_matches_the_naive_reference(pair: tuple[dt.date, dt.date]) -> None:
 def test_a_year_is_added_on_the_birthday_itself_and_not_the_day_before(
     born: dt.date, n: int
 ) -> None:
-    birthday = policy.nth_birthday(born, n)
-    assert policy.age_on(born, birthday) == n
-    assert policy.age_on(born, birthday - dt.timedelta(days=1)) == n - 1
+    birthday = rules.ages.nth_birthday(born, n)
+    assert rules.ages.age_on(born, birthday) == n
+    assert rules.ages.age_on(born, birthday - dt.timedelta(days=1)) == n - 1
 
 
 def test_someone_born_today_is_zero() -> None:
-    assert policy.age_on(dt.date(2024, 5, 1), dt.date(2024, 5, 1)) == 0
+    assert rules.ages.age_on(dt.date(2024, 5, 1), dt.date(2024, 5, 1)) == 0
 
 
 def test_leap_day_baby_turns_older_on_1_march_in_a_non_leap_year() -> None:
-    assert policy.age_on(LEAP_DAY_2008, dt.date(2025, 2, 28)) == 16
-    assert policy.age_on(LEAP_DAY_2008, dt.date(2025, 3, 1)) == 17
-    assert policy.nth_birthday(LEAP_DAY_2008, 17) == dt.date(2025, 3, 1)
+    assert rules.ages.age_on(LEAP_DAY_2008, dt.date(2025, 2, 28)) == 16
+    assert rules.ages.age_on(LEAP_DAY_2008, dt.date(2025, 3, 1)) == 17
+    assert rules.ages.nth_birthday(LEAP_DAY_2008, 17) == dt.date(2025, 3, 1)
 
 
 def test_leap_day_baby_turns_older_on_29_february_in_a_leap_year() -> None:
-    assert policy.age_on(LEAP_DAY_2008, dt.date(2024, 2, 28)) == 15
-    assert policy.age_on(LEAP_DAY_2008, dt.date(2024, 2, 29)) == 16
-    assert policy.nth_birthday(LEAP_DAY_2008, 16) == dt.date(2024, 2, 29)
+    assert rules.ages.age_on(LEAP_DAY_2008, dt.date(2024, 2, 28)) == 15
+    assert rules.ages.age_on(LEAP_DAY_2008, dt.date(2024, 2, 29)) == 16
+    assert rules.ages.nth_birthday(LEAP_DAY_2008, 16) == dt.date(2024, 2, 29)
 
 
 def test_leap_day_baby_is_not_eighteen_on_28_february_of_a_non_leap_year() -> None:
     # The protection lasts the extra day (POLICY.md §1: the later date).
-    assert policy.is_minor(dt.date(2008, 2, 29), dt.date(2026, 2, 28))
-    assert not policy.is_minor(dt.date(2008, 2, 29), dt.date(2026, 3, 1))
+    assert rules.ages.is_minor(dt.date(2008, 2, 29), dt.date(2026, 2, 28))
+    assert not rules.ages.is_minor(dt.date(2008, 2, 29), dt.date(2026, 3, 1))
 
 
 def test_new_years_eve_baby_is_a_year_older_on_31_december_not_the_day_before() -> None:
     born = dt.date(2009, 12, 31)
-    assert policy.age_on(born, dt.date(2025, 12, 30)) == 15
-    assert policy.age_on(born, dt.date(2025, 12, 31)) == 16
-    assert policy.age_on(born, dt.date(2026, 1, 1)) == 16
+    assert rules.ages.age_on(born, dt.date(2025, 12, 30)) == 15
+    assert rules.ages.age_on(born, dt.date(2025, 12, 31)) == 16
+    assert rules.ages.age_on(born, dt.date(2026, 1, 1)) == 16
 
 
 def test_new_years_day_baby_is_a_year_older_on_1_january_not_31_december() -> None:
     born = dt.date(2010, 1, 1)
-    assert policy.age_on(born, dt.date(2025, 12, 31)) == 15
-    assert policy.age_on(born, dt.date(2026, 1, 1)) == 16
+    assert rules.ages.age_on(born, dt.date(2025, 12, 31)) == 15
+    assert rules.ages.age_on(born, dt.date(2026, 1, 1)) == 16
 
 
 def test_age_of_someone_not_yet_born_is_an_invalid_birthdate() -> None:
     with pytest.raises(InvalidBirthdate) as error:
-        policy.age_on(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
+        rules.ages.age_on(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
     assert error.value.code == "future"
 
 
@@ -104,11 +106,11 @@ def test_age_of_someone_not_yet_born_is_an_invalid_birthdate() -> None:
 def test_cutoff_selects_exactly_the_people_at_least_that_old(
     age: int, on: dt.date, born: dt.date
 ) -> None:
-    cutoff = policy.latest_birthdate_for_age(age, on)
+    cutoff = rules.ages.latest_birthdate_for_age(age, on)
     if born > on:  # not yet born: younger than every age, and after every cut-off
         assert born > cutoff
         return
-    assert (born <= cutoff) == (policy.age_on(born, on) >= age)
+    assert (born <= cutoff) == (rules.ages.age_on(born, on) >= age)
 
 
 @settings(max_examples=500, deadline=None)
@@ -117,11 +119,11 @@ def test_cutoff_selects_exactly_the_people_at_least_that_old(
 @example(17, dt.date(2025, 2, 28))
 @example(16, dt.date(2025, 3, 1))
 def test_cutoff_is_the_boundary_day_itself(age: int, on: dt.date) -> None:
-    cutoff = policy.latest_birthdate_for_age(age, on)
-    assert policy.age_on(cutoff, on) >= age
+    cutoff = rules.ages.latest_birthdate_for_age(age, on)
+    assert rules.ages.age_on(cutoff, on) >= age
     day_after = cutoff + dt.timedelta(days=1)
     if day_after <= on:
-        assert policy.age_on(day_after, on) < age
+        assert rules.ages.age_on(day_after, on) < age
 
 
 def test_cutoff_agrees_with_age_on_for_every_day_around_leap_days_and_new_year() -> None:
@@ -135,7 +137,7 @@ def test_cutoff_agrees_with_age_on_for_every_day_around_leap_days_and_new_year()
         days += [new_year + dt.timedelta(days=i) for i in range(-3, 3)]
     for on in days:
         for age in range(21):
-            cutoff = policy.latest_birthdate_for_age(age, on)
+            cutoff = rules.ages.latest_birthdate_for_age(age, on)
             for delta in range(-3, 4):
                 born = cutoff + dt.timedelta(days=delta)
                 if born > on:
@@ -144,13 +146,13 @@ def test_cutoff_agrees_with_age_on_for_every_day_around_leap_days_and_new_year()
 
 
 def test_cutoff_on_29_february_for_a_non_leap_birth_year_is_28_february() -> None:
-    assert policy.latest_birthdate_for_age(18, dt.date(2024, 2, 29)) == dt.date(2006, 2, 28)
-    assert policy.latest_birthdate_for_age(16, dt.date(2024, 2, 29)) == dt.date(2008, 2, 29)
+    assert rules.ages.latest_birthdate_for_age(18, dt.date(2024, 2, 29)) == dt.date(2006, 2, 28)
+    assert rules.ages.latest_birthdate_for_age(16, dt.date(2024, 2, 29)) == dt.date(2008, 2, 29)
 
 
 def test_cutoff_rejects_a_negative_age() -> None:
     with pytest.raises(ValueError, match="age"):
-        policy.latest_birthdate_for_age(-1, dt.date(2024, 1, 1))
+        rules.ages.latest_birthdate_for_age(-1, dt.date(2024, 1, 1))
 
 
 # --- tiers -----------------------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def test_cutoff_rejects_a_negative_age() -> None:
     ],
 )
 def test_tier_boundaries_are_13_16_and_18(age: int, tier: Tier) -> None:
-    assert policy.tier_for_age(age) is tier
+    assert rules.ages.tier_for_age(age) is tier
 
 
 @FAST
@@ -187,8 +189,8 @@ def test_tier_on_and_is_minor_follow_the_reference_age(pair: tuple[dt.date, dt.d
         if age < 18
         else Tier.ADULT
     )
-    assert policy.tier_on(born, on) is expected
-    assert policy.is_minor(born, on) == (age < 18)
+    assert rules.ages.tier_on(born, on) is expected
+    assert rules.ages.is_minor(born, on) == (age < 18)
 
 
 def test_tiers_order_by_age_not_alphabetically() -> None:
@@ -201,19 +203,19 @@ def test_tiers_order_by_age_not_alphabetically() -> None:
 
 def test_a_future_birthdate_is_invalid() -> None:
     with pytest.raises(InvalidBirthdate) as error:
-        policy.validate_birthdate(dt.date(2026, 6, 2), on=dt.date(2026, 6, 1))
+        rules.ages.validate_birthdate(dt.date(2026, 6, 2), on=dt.date(2026, 6, 1))
     assert error.value.code == "future"
 
 
 def test_a_birthdate_before_1900_is_invalid() -> None:
     with pytest.raises(InvalidBirthdate) as error:
-        policy.validate_birthdate(dt.date(1899, 12, 31), on=dt.date(2026, 6, 1))
+        rules.ages.validate_birthdate(dt.date(1899, 12, 31), on=dt.date(2026, 6, 1))
     assert error.value.code == "before_1900"
 
 
 def test_1_january_1900_and_today_are_valid_birthdates() -> None:
-    policy.validate_birthdate(dt.date(1900, 1, 1), on=dt.date(2026, 6, 1))
-    policy.validate_birthdate(dt.date(2026, 6, 1), on=dt.date(2026, 6, 1))
+    rules.ages.validate_birthdate(dt.date(1900, 1, 1), on=dt.date(2026, 6, 1))
+    rules.ages.validate_birthdate(dt.date(2026, 6, 1), on=dt.date(2026, 6, 1))
 
 
 def test_invalid_birthdate_is_a_value_error() -> None:
@@ -227,24 +229,24 @@ ON = dt.date(2026, 6, 1)
 
 
 def test_thirteen_year_old_in_britain_is_old_enough_for_an_account() -> None:
-    assert not policy.is_below_minimum_age(dt.date(2013, 6, 1), "GB", ON)
-    assert policy.is_below_minimum_age(dt.date(2013, 6, 2), "GB", ON)
+    assert not rules.ages.is_below_minimum_age(dt.date(2013, 6, 1), "GB", ON)
+    assert rules.ages.is_below_minimum_age(dt.date(2013, 6, 2), "GB", ON)
 
 
 def test_fifteen_year_old_in_australia_is_below_the_minimum_age() -> None:
-    assert policy.is_below_minimum_age(dt.date(2010, 6, 2), "AU", ON)
-    assert not policy.is_below_minimum_age(dt.date(2010, 6, 1), "AU", ON)
+    assert rules.ages.is_below_minimum_age(dt.date(2010, 6, 2), "AU", ON)
+    assert not rules.ages.is_below_minimum_age(dt.date(2010, 6, 1), "AU", ON)
 
 
 def test_lower_case_country_codes_get_their_own_rules_not_the_default() -> None:
-    assert jurisdictions.minimum_age("au") == 16
-    assert jurisdictions.gift_minimum_age("kr") == 19
+    assert rules.jurisdictions.minimum_age("au") == 16
+    assert rules.jurisdictions.gift_minimum_age("kr") == 19
 
 
 @pytest.mark.parametrize("code", ["", "A", "GBR", "G1", "É1"])
 def test_country_codes_must_be_two_letters(code: str) -> None:
     with pytest.raises(ValueError, match="alpha-2"):
-        jurisdictions.minimum_age(code)
+        rules.jurisdictions.minimum_age(code)
 
 
 @pytest.mark.parametrize(
@@ -255,35 +257,38 @@ def test_country_codes_must_be_two_letters(code: str) -> None:
     ],
 )
 def test_digital_consent_age_by_country(country: str, age: int | None) -> None:
-    assert jurisdictions.digital_consent_age(country) == age
+    assert rules.jurisdictions.digital_consent_age(country) == age
 
 
 def test_every_eu_eea_country_has_a_digital_consent_age_and_it_is_13_to_16() -> None:
-    assert len(jurisdictions.EU_EEA_COUNTRIES) == 30
-    for country in jurisdictions.EU_EEA_COUNTRIES:
-        age = jurisdictions.digital_consent_age(country)
+    assert len(rules.jurisdictions.EU_EEA_COUNTRIES) == 30
+    for country in rules.jurisdictions.EU_EEA_COUNTRIES:
+        age = rules.jurisdictions.digital_consent_age(country)
         assert age is not None
         assert 13 <= age <= 16
 
 
 def test_an_eu_country_missing_from_the_overrides_would_get_16() -> None:
-    rule = jurisdictions.DIGITAL_CONSENT_AGE
+    rule = rules.jurisdictions.DIGITAL_CONSENT_AGE
     assert rule.default == 16
-    assert rule.default_scope == jurisdictions.EU_EEA_COUNTRIES
+    assert rule.default_scope == rules.jurisdictions.EU_EEA_COUNTRIES
 
 
 def test_the_only_listed_consent_age_outside_the_eu_eea_is_britain() -> None:
-    outside = set(jurisdictions.DIGITAL_CONSENT_AGE_OVERRIDES) - jurisdictions.EU_EEA_COUNTRIES
+    outside = (
+        set(rules.jurisdictions.DIGITAL_CONSENT_AGE_OVERRIDES)
+        - rules.jurisdictions.EU_EEA_COUNTRIES
+    )
     assert outside == {"GB"}
 
 
 def test_gift_age_is_18_and_19_in_korea() -> None:
-    assert jurisdictions.gift_minimum_age("GB") == 18
-    assert jurisdictions.gift_minimum_age("KR") == 19
+    assert rules.jurisdictions.gift_minimum_age("GB") == 18
+    assert rules.jurisdictions.gift_minimum_age("KR") == 19
 
 
 def test_every_jurisdiction_rule_names_its_source() -> None:
-    for rule in jurisdictions.RULES:
+    for rule in rules.jurisdictions.RULES:
         assert rule.source.strip(), rule.name
         assert set(rule.overrides) <= {c.upper() for c in rule.overrides}
 
@@ -291,10 +296,10 @@ def test_every_jurisdiction_rule_names_its_source() -> None:
 def test_every_minimum_age_is_at_most_16_so_under_16_covers_everyone_below_it() -> None:
     # can_direct_message relies on this for its reason precedence (POLICY.md §3).
     every_minimum = [
-        jurisdictions.DEFAULT_MINIMUM_AGE,
-        *jurisdictions.MINIMUM_AGE_OVERRIDES.values(),
+        rules.jurisdictions.DEFAULT_MINIMUM_AGE,
+        *rules.jurisdictions.MINIMUM_AGE_OVERRIDES.values(),
     ]
-    assert max(every_minimum) <= policy.DM_MINIMUM_AGE
+    assert max(every_minimum) <= rules.ages.DM_MINIMUM_AGE
 
 
 # --- birthdate changes (POLICY.md §4) ---------------------------------------------------------------
@@ -303,7 +308,7 @@ OLD = dt.date(2009, 5, 5)
 
 
 def test_a_change_that_makes_the_user_younger_takes_effect_at_once() -> None:
-    kind, decision = policy.classify_birthdate_change(
+    kind, decision = rules.birthdates.classify_birthdate_change(
         OLD, dt.date(2011, 5, 5), method=AssuranceMethod.SELF_DECLARED
     )
     assert kind is BirthdateChange.YOUNGER
@@ -311,7 +316,7 @@ def test_a_change_that_makes_the_user_younger_takes_effect_at_once() -> None:
 
 
 def test_a_self_declared_change_that_makes_the_user_older_is_refused_as_too_weak() -> None:
-    kind, decision = policy.classify_birthdate_change(
+    kind, decision = rules.birthdates.classify_birthdate_change(
         OLD, dt.date(2007, 5, 5), method=AssuranceMethod.SELF_DECLARED
     )
     assert kind is BirthdateChange.OLDER
@@ -330,13 +335,17 @@ def test_a_self_declared_change_that_makes_the_user_older_is_refused_as_too_weak
 def test_a_change_that_makes_the_user_older_with_stronger_assurance_may_go_to_review(
     method: AssuranceMethod,
 ) -> None:
-    kind, decision = policy.classify_birthdate_change(OLD, dt.date(2007, 5, 5), method=method)
+    kind, decision = rules.birthdates.classify_birthdate_change(
+        OLD, dt.date(2007, 5, 5), method=method
+    )
     assert kind is BirthdateChange.OLDER
     assert decision.allowed
 
 
 def test_the_same_birthdate_is_refused_as_unchanged() -> None:
-    kind, decision = policy.classify_birthdate_change(OLD, OLD, method=AssuranceMethod.ID_DOCUMENT)
+    kind, decision = rules.birthdates.classify_birthdate_change(
+        OLD, OLD, method=AssuranceMethod.ID_DOCUMENT
+    )
     assert kind is BirthdateChange.UNCHANGED
     assert decision.reason is Reason.BIRTHDATE_UNCHANGED
 
@@ -346,7 +355,7 @@ def test_the_same_birthdate_is_refused_as_unchanged() -> None:
 def test_birthdate_change_direction_and_decision_follow_the_dates(
     old: dt.date, new: dt.date, method: AssuranceMethod
 ) -> None:
-    kind, decision = policy.classify_birthdate_change(old, new, method=method)
+    kind, decision = rules.birthdates.classify_birthdate_change(old, new, method=method)
     if new > old:
         assert (kind, decision.allowed) == (BirthdateChange.YOUNGER, True)
     elif new < old:
@@ -357,9 +366,9 @@ def test_birthdate_change_direction_and_decision_follow_the_dates(
 
 
 def test_a_decision_carries_a_reason_exactly_when_it_refuses() -> None:
-    assert policy.Decision.allow() == policy.Decision(allowed=True)
-    assert policy.Decision.refuse(Reason.DM_BLOCKED).reason is Reason.DM_BLOCKED
+    assert rules.vocabulary.Decision.allow() == rules.vocabulary.Decision(allowed=True)
+    assert rules.vocabulary.Decision.refuse(Reason.DM_BLOCKED).reason is Reason.DM_BLOCKED
     with pytest.raises(ValueError, match="reason"):
-        policy.Decision(allowed=False)
+        rules.vocabulary.Decision(allowed=False)
     with pytest.raises(ValueError, match="reason"):
-        policy.Decision(allowed=True, reason=Reason.DM_BLOCKED)
+        rules.vocabulary.Decision(allowed=True, reason=Reason.DM_BLOCKED)

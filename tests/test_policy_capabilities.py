@@ -10,18 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accounts import policy
-from accounts.policy import (
-    AccountStatus,
-    Audience,
-    Capability,
-    Feature,
-    GuardianLimits,
-    Reason,
-    SafetySettings,
-    Tier,
-    UserFacts,
-)
+from safety_portal import rules
+from safety_portal.rules.capabilities import Capability, UserFacts
+from safety_portal.rules.guardianship import GuardianLimits
+from safety_portal.rules.safety_settings import SafetySettings
+from safety_portal.rules.vocabulary import AccountStatus, Audience, Feature, Reason, Tier
 
 ON = dt.date(2026, 6, 1)
 NOBODY, FRIENDS, EVERYONE = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
@@ -38,18 +31,18 @@ def person(age: int, country: str = "GB", **kwargs: object) -> UserFacts:
 
 
 def caps(facts: UserFacts, on: dt.date = ON) -> dict[str, Capability]:
-    return policy.capabilities(facts, on=on)
+    return rules.capabilities.capabilities(facts, on=on)
 
 
 def with_settings(tier: Tier, **changes: object) -> SafetySettings:
-    return dataclasses.replace(policy.default_settings(tier), **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(rules.safety_settings.default_settings(tier), **changes)  # type: ignore[arg-type]
 
 
 # --- defaults and ceilings ------------------------------------------------------------------------
 
 
 def test_young_teen_defaults_are_private_with_messages_duets_and_downloads_off() -> None:
-    assert policy.default_settings(Tier.YOUNG_TEEN) == SafetySettings(
+    assert rules.safety_settings.default_settings(Tier.YOUNG_TEEN) == SafetySettings(
         dm_setting=NOBODY,
         private_account=True,
         comment_setting=FRIENDS,
@@ -60,7 +53,7 @@ def test_young_teen_defaults_are_private_with_messages_duets_and_downloads_off()
 
 
 def test_older_teen_defaults_are_private_with_messages_off_and_duets_for_friends() -> None:
-    assert policy.default_settings(Tier.OLDER_TEEN) == SafetySettings(
+    assert rules.safety_settings.default_settings(Tier.OLDER_TEEN) == SafetySettings(
         dm_setting=NOBODY,
         private_account=True,
         comment_setting=EVERYONE,
@@ -71,7 +64,7 @@ def test_older_teen_defaults_are_private_with_messages_off_and_duets_for_friends
 
 
 def test_adult_defaults_are_public_with_messages_from_friends_and_suggestions_on() -> None:
-    adult = policy.default_settings(Tier.ADULT)
+    adult = rules.safety_settings.default_settings(Tier.ADULT)
     assert (adult.dm_setting, adult.private_account, adult.suggest_account) == (
         FRIENDS,
         False,
@@ -81,9 +74,11 @@ def test_adult_defaults_are_public_with_messages_from_friends_and_suggestions_on
 
 @pytest.mark.parametrize("tier", list(Tier))
 def test_every_default_is_allowed_for_its_tier(tier: Tier) -> None:
-    defaults = policy.default_settings(tier)
-    for name in policy.SETTING_NAMES:
-        assert policy.check_setting(tier, name, getattr(defaults, name)) is None, name
+    defaults = rules.safety_settings.default_settings(tier)
+    for name in rules.safety_settings.SETTING_NAMES:
+        assert rules.safety_settings.check_setting(tier, name, getattr(defaults, name)) is None, (
+            name
+        )
 
 
 @pytest.mark.parametrize(
@@ -100,7 +95,7 @@ def test_every_default_is_allowed_for_its_tier(tier: Tier) -> None:
 def test_loosening_beyond_the_tier_is_refused_with_a_reason(
     tier: Tier, name: str, value: object, reason: Reason
 ) -> None:
-    assert policy.check_setting(tier, name, value) is reason
+    assert rules.safety_settings.check_setting(tier, name, value) is reason
 
 
 @pytest.mark.parametrize(
@@ -115,21 +110,21 @@ def test_loosening_beyond_the_tier_is_refused_with_a_reason(
     ],
 )
 def test_choices_within_the_tier_are_allowed(tier: Tier, name: str, value: object) -> None:
-    assert policy.check_setting(tier, name, value) is None
+    assert rules.safety_settings.check_setting(tier, name, value) is None
 
 
 def test_setting_values_may_be_plain_strings_from_the_database() -> None:
-    assert policy.check_setting(Tier.OLDER_TEEN, "dm_setting", "friends") is None
+    assert rules.safety_settings.check_setting(Tier.OLDER_TEEN, "dm_setting", "friends") is None
     assert SafetySettings("nobody", True, "friends", "nobody", False, False).dm_setting is NOBODY  # type: ignore[arg-type]
 
 
 def test_unknown_setting_names_and_values_are_bad_input() -> None:
     with pytest.raises(ValueError, match="unknown setting"):
-        policy.check_setting(Tier.ADULT, "dm", NOBODY)
+        rules.safety_settings.check_setting(Tier.ADULT, "dm", NOBODY)
     with pytest.raises(ValueError, match="strangers"):
-        policy.check_setting(Tier.ADULT, "dm_setting", "strangers")
+        rules.safety_settings.check_setting(Tier.ADULT, "dm_setting", "strangers")
     with pytest.raises(TypeError):
-        policy.check_setting(Tier.ADULT, "download_setting", "yes")
+        rules.safety_settings.check_setting(Tier.ADULT, "download_setting", "yes")
 
 
 def openness(name: str, value: object) -> int:
@@ -142,25 +137,28 @@ def openness(name: str, value: object) -> int:
 setting_values: dict[str, list[object]] = {
     name: ([NOBODY, FRIENDS, EVERYONE] if name.endswith("_setting") and name != "download_setting"
            else [False, True])
-    for name in policy.SETTING_NAMES
+    for name in rules.safety_settings.SETTING_NAMES
 }  # fmt: skip
 
 
 @st.composite
 def safety_settings(draw: st.DrawFn) -> SafetySettings:
     return SafetySettings(
-        **{name: draw(st.sampled_from(setting_values[name])) for name in policy.SETTING_NAMES}
+        **{
+            name: draw(st.sampled_from(setting_values[name]))
+            for name in rules.safety_settings.SETTING_NAMES
+        }
     )  # type: ignore[arg-type]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(list(Tier)), st.sampled_from(policy.SETTING_NAMES), st.data())
+@given(st.sampled_from(list(Tier)), st.sampled_from(rules.safety_settings.SETTING_NAMES), st.data())
 def test_tightening_a_setting_is_always_allowed(tier: Tier, name: str, data: st.DataObject) -> None:
     value = data.draw(st.sampled_from(setting_values[name]))
-    if policy.check_setting(tier, name, value) is None:
+    if rules.safety_settings.check_setting(tier, name, value) is None:
         for stricter in setting_values[name]:
             if openness(name, stricter) <= openness(name, value):
-                assert policy.check_setting(tier, name, stricter) is None
+                assert rules.safety_settings.check_setting(tier, name, stricter) is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -168,18 +166,20 @@ def test_tightening_a_setting_is_always_allowed(tier: Tier, name: str, data: st.
 def test_clamping_never_loosens_and_keeps_every_allowed_value(
     own: SafetySettings, tier: Tier
 ) -> None:
-    clamped = policy.clamp_settings(own, tier)
-    for name in policy.SETTING_NAMES:
+    clamped = rules.safety_settings.clamp_settings(own, tier)
+    for name in rules.safety_settings.SETTING_NAMES:
         mine, effective = getattr(own, name), getattr(clamped, name)
         assert openness(name, effective) <= openness(name, mine)
-        assert policy.check_setting(tier, name, effective) is None
-        if policy.check_setting(tier, name, mine) is None:
+        assert rules.safety_settings.check_setting(tier, name, effective) is None
+        if rules.safety_settings.check_setting(tier, name, mine) is None:
             assert effective == mine
-    assert policy.clamp_settings(clamped, tier) == clamped
+    assert rules.safety_settings.clamp_settings(clamped, tier) == clamped
 
 
 def test_adult_settings_clamp_to_the_older_teen_ceiling_when_a_younger_age_is_found() -> None:
-    clamped = policy.clamp_settings(policy.default_settings(Tier.ADULT), Tier.YOUNG_TEEN)
+    clamped = rules.safety_settings.clamp_settings(
+        rules.safety_settings.default_settings(Tier.ADULT), Tier.YOUNG_TEEN
+    )
     assert (clamped.dm_setting, clamped.comment_setting, clamped.duet_setting) == (
         NOBODY,
         FRIENDS,
@@ -212,7 +212,7 @@ T = dt.time
     ],
 )
 def test_a_guardian_may_tighten(tier: Tier, limits: GuardianLimits) -> None:
-    assert policy.check_guardian_limits(tier, limits) is None
+    assert rules.guardianship.check_guardian_limits(tier, limits) is None
 
 
 @pytest.mark.parametrize(
@@ -225,7 +225,7 @@ def test_a_guardian_may_tighten(tier: Tier, limits: GuardianLimits) -> None:
     ],
 )
 def test_a_guardian_may_not_loosen(tier: Tier, limits: GuardianLimits) -> None:
-    assert policy.check_guardian_limits(tier, limits) is Reason.GUARDIAN_LOOSENS
+    assert rules.guardianship.check_guardian_limits(tier, limits) is Reason.GUARDIAN_LOOSENS
 
 
 def test_guardian_limits_reject_negative_screen_time_and_time_zones() -> None:
@@ -237,11 +237,11 @@ def test_guardian_limits_reject_negative_screen_time_and_time_zones() -> None:
 
 def test_quiet_hours_wrap_past_midnight() -> None:
     window = (T(21), T(8))
-    assert policy.is_within_quiet_hours(window, T(23, 30))
-    assert policy.is_within_quiet_hours(window, T(7, 59))
-    assert not policy.is_within_quiet_hours(window, T(8))
-    assert not policy.is_within_quiet_hours(window, T(12))
-    assert not policy.is_within_quiet_hours(None, T(23))
+    assert rules.guardianship.is_within_quiet_hours(window, T(23, 30))
+    assert rules.guardianship.is_within_quiet_hours(window, T(7, 59))
+    assert not rules.guardianship.is_within_quiet_hours(window, T(8))
+    assert not rules.guardianship.is_within_quiet_hours(window, T(12))
+    assert not rules.guardianship.is_within_quiet_hours(None, T(23))
 
 
 times = st.builds(T, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
@@ -252,7 +252,11 @@ def minutes_in(window: tuple[dt.time, dt.time] | None) -> set[int]:
     """Brute force: the minutes of the day a window covers."""
     if window is None:
         return set()
-    return {m for m in range(24 * 60) if policy.is_within_quiet_hours(window, T(m // 60, m % 60))}
+    return {
+        m
+        for m in range(24 * 60)
+        if rules.guardianship.is_within_quiet_hours(window, T(m // 60, m % 60))
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -275,9 +279,11 @@ def test_effective_quiet_hours_cover_the_tier_and_any_guardian_window_touching_i
     )
     if touching:
         assert guardian_minutes <= covered
-    assert policy.quiet_hours_cover(effective, tier_window)  # type: ignore[arg-type]
+    assert rules.guardianship.quiet_hours_cover(effective, tier_window)  # type: ignore[arg-type]
     # The cover test agrees with brute force.
-    assert policy.quiet_hours_cover(guardian, tier_window) == (tier_minutes <= guardian_minutes)
+    assert rules.guardianship.quiet_hours_cover(guardian, tier_window) == (
+        tier_minutes <= guardian_minutes
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -291,15 +297,15 @@ def test_a_guardian_never_loosens_any_capability(
     age: int, dm_off: bool, minutes: int | None, quiet: tuple[dt.time, dt.time] | None
 ) -> None:
     """Whatever a guardian stores, even limits the manager would refuse, nothing opens up."""
-    plain = caps(person(age, settings=with_settings(policy.tier_for_age(age))))
+    plain = caps(person(age, settings=with_settings(rules.ages.tier_for_age(age))))
     guarded = caps(
         person(
             age,
-            settings=with_settings(policy.tier_for_age(age)),
+            settings=with_settings(rules.ages.tier_for_age(age)),
             guardian_limits=GuardianLimits(dm_off, minutes, quiet),
         )
     )
-    for name in policy.CAPABILITY_NAMES:
+    for name in rules.capabilities.CAPABILITY_NAMES:
         assert no_looser(guarded[name], plain[name]), name
 
 
@@ -332,7 +338,7 @@ def test_a_guardian_asking_for_more_screen_time_still_gets_the_tier_default() ->
 def test_every_capability_is_answered_for_every_age_including_children() -> None:
     for age in range(0, 25):
         result = caps(person(age))
-        assert tuple(result) == policy.CAPABILITY_NAMES
+        assert tuple(result) == rules.capabilities.CAPABILITY_NAMES
         for name, cap in result.items():
             assert cap.name == name
             assert cap.allowed or cap.reason is not None
@@ -472,7 +478,7 @@ def no_looser(stricter: Capability, looser: Capability) -> bool:
         key = "private_account" if name == "private_account" else "download_setting"
         return openness(key, a) <= openness(key, b)
     if name == "quiet_hours":
-        return policy.quiet_hours_cover(a, b)  # type: ignore[arg-type]
+        return rules.guardianship.quiet_hours_cover(a, b)  # type: ignore[arg-type]
     if name == "daily_screen_time_limit":
         return b is None or (a is not None and a <= b)  # type: ignore[operator]
     return a == b
@@ -493,7 +499,7 @@ guardian_windows = st.one_of(
 def user_facts(draw: st.DrawFn) -> tuple[UserFacts, dt.date]:
     on = draw(st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)))
     age = draw(st.sampled_from([10, 12, 13, 14, 15, 16, 17, 18, 19, 25]))
-    birthdate = policy.latest_birthdate_for_age(age, on) - dt.timedelta(
+    birthdate = rules.ages.latest_birthdate_for_age(age, on) - dt.timedelta(
         days=draw(st.sampled_from([0, 1, 180, 364]))
     )
     limits = draw(
@@ -526,8 +532,10 @@ def tighten_status(facts: UserFacts, data: st.DataObject, on: dt.date) -> UserFa
 
 
 def tighten_setting(facts: UserFacts, data: st.DataObject, on: dt.date) -> UserFacts:
-    current = facts.settings or policy.default_settings(policy.tier_on(facts.birthdate, on))
-    name = data.draw(st.sampled_from(policy.SETTING_NAMES))
+    current = facts.settings or rules.safety_settings.default_settings(
+        rules.ages.tier_on(facts.birthdate, on)
+    )
+    name = data.draw(st.sampled_from(rules.safety_settings.SETTING_NAMES))
     value = getattr(current, name)
     options = [v for v in setting_values[name] if openness(name, v) <= openness(name, value)]
     return dataclasses.replace(
@@ -548,7 +556,7 @@ def tighten_guardian(facts: UserFacts, data: st.DataObject, on: dt.date) -> User
     else:
         wider = data.draw(guardian_windows)
         old = limits.quiet_hours
-        if old is not None and not policy.quiet_hours_cover(wider, old):
+        if old is not None and not rules.guardianship.quiet_hours_cover(wider, old):
             start = min(old[0], wider[0])  # both evening starts: the earlier one
             end = max(old[1], wider[1])  # both morning ends: the later one
             wider = (T(0), T(0)) if (T(0), T(0)) in (old, wider) else (start, end)
@@ -588,9 +596,9 @@ def test_capabilities_never_loosen_when_any_one_input_is_made_stricter(
     data: st.DataObject,
 ) -> None:
     facts, on = facts_on
-    before = policy.capabilities(facts, on=on)
-    after = policy.capabilities(tighten(facts, data, on), on=on)
-    for name in policy.CAPABILITY_NAMES:
+    before = rules.capabilities.capabilities(facts, on=on)
+    after = rules.capabilities.capabilities(tighten(facts, data, on), on=on)
+    for name in rules.capabilities.CAPABILITY_NAMES:
         assert no_looser(after[name], before[name]), (name, before[name], after[name])
 
 
@@ -600,8 +608,8 @@ def test_capabilities_are_total_and_every_refusal_has_a_reason(
     facts_on: tuple[UserFacts, dt.date],
 ) -> None:
     facts, on = facts_on
-    result = policy.capabilities(facts, on=on)
-    assert tuple(result) == policy.CAPABILITY_NAMES
+    result = rules.capabilities.capabilities(facts, on=on)
+    assert tuple(result) == rules.capabilities.CAPABILITY_NAMES
     assert all(cap.allowed or cap.reason is not None for cap in result.values())
-    if policy.is_below_minimum_age(facts.birthdate, facts.country, on):
+    if rules.ages.is_below_minimum_age(facts.birthdate, facts.country, on):
         assert not any(cap.allowed for cap in result.values())

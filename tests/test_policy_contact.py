@@ -12,18 +12,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from accounts import policy
-from accounts.policy import (
-    AccountStatus,
-    Audience,
-    Decision,
-    Feature,
-    GuardianLimits,
-    Reason,
-    SafetySettings,
-    Tier,
-    UserFacts,
-)
+from safety_portal import rules
+from safety_portal.rules.capabilities import UserFacts
+from safety_portal.rules.guardianship import GuardianLimits
+from safety_portal.rules.safety_settings import SafetySettings
+from safety_portal.rules.vocabulary import AccountStatus, Audience, Decision, Feature, Reason, Tier
 
 ON = dt.date(2026, 6, 1)
 NOBODY, FRIENDS, EVERYONE = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
@@ -40,7 +33,9 @@ def person(
     """Someone of `age`; `dm` sets their own DM setting on top of the tier defaults."""
     own = None
     if dm is not None:
-        own = dataclasses.replace(policy.default_settings(policy.tier_for_age(age)), dm_setting=dm)
+        own = dataclasses.replace(
+            rules.safety_settings.default_settings(rules.ages.tier_for_age(age)), dm_setting=dm
+        )
     return UserFacts(birthdate=born(age), country=country, settings=own, **kwargs)  # type: ignore[arg-type]
 
 
@@ -52,7 +47,9 @@ def dm(
     blocked: bool = False,
     on: dt.date = ON,
 ) -> Decision:
-    return policy.can_direct_message(sender, recipient, are_friends=friends, blocked=blocked, on=on)
+    return rules.contact.can_direct_message(
+        sender, recipient, are_friends=friends, blocked=blocked, on=on
+    )
 
 
 def refused(decision: Decision) -> Reason | None:
@@ -99,7 +96,9 @@ def test_adult_cannot_message_a_seventeen_year_old_friend_whose_setting_is_nobod
 
 
 def test_a_minors_everyone_setting_stored_before_a_correction_still_means_friends_only() -> None:
-    adult_settings = dataclasses.replace(policy.default_settings(Tier.ADULT), dm_setting=EVERYONE)
+    adult_settings = dataclasses.replace(
+        rules.safety_settings.default_settings(Tier.ADULT), dm_setting=EVERYONE
+    )
     minor = UserFacts(birthdate=born(17), country="GB", settings=adult_settings)
     assert refused(dm(person(30), minor, friends=False)) is Reason.DM_NOT_FRIENDS
     assert dm(person(30), minor, friends=True).allowed
@@ -191,7 +190,9 @@ def test_messages_open_on_the_sixteenth_birthday_and_not_the_day_before() -> Non
     teen = UserFacts(
         birthdate=birthday_16,
         country="GB",
-        settings=dataclasses.replace(policy.default_settings(Tier.OLDER_TEEN), dm_setting=FRIENDS),
+        settings=dataclasses.replace(
+            rules.safety_settings.default_settings(Tier.OLDER_TEEN), dm_setting=FRIENDS
+        ),
     )
     friend = person(17, FRIENDS)
     assert refused(dm(teen, friend, on=dt.date(2026, 3, 13))) is Reason.DM_SENDER_UNDER_16
@@ -202,7 +203,9 @@ def test_leap_day_teen_can_be_messaged_from_1_march_in_a_non_leap_year() -> None
     teen = UserFacts(
         birthdate=dt.date(2008, 2, 29),
         country="GB",
-        settings=dataclasses.replace(policy.default_settings(Tier.OLDER_TEEN), dm_setting=FRIENDS),
+        settings=dataclasses.replace(
+            rules.safety_settings.default_settings(Tier.OLDER_TEEN), dm_setting=FRIENDS
+        ),
     )
     adult = person(30)
     # 16 on 1 March 2024? No: 2024 is a leap year, the birthday is 29 February 2024.
@@ -287,7 +290,7 @@ def boundary_person(draw: st.DrawFn, on: dt.date) -> UserFacts:
     """Someone whose birthday is exactly on, just before or just after a boundary age."""
     age = draw(st.sampled_from(BOUNDARY_AGES))
     offset = draw(st.sampled_from([-1, 0, 1, 200]))
-    birthdate = policy.latest_birthdate_for_age(age, on) + dt.timedelta(days=offset)
+    birthdate = rules.ages.latest_birthdate_for_age(age, on) + dt.timedelta(days=offset)
     own = draw(
         st.one_of(
             st.none(),
@@ -343,7 +346,7 @@ def test_direct_messages_match_the_contact_rule_around_13_16_and_18(
         and reference_side_allows(sender, s_age, sending=True, friends=friends)
         and reference_side_allows(recipient, r_age, sending=False, friends=friends)
     )
-    decision = policy.can_direct_message(
+    decision = rules.contact.can_direct_message(
         sender, recipient, are_friends=friends, blocked=blocked, on=on
     )
     assert decision.allowed == expected
@@ -354,8 +357,10 @@ def test_direct_messages_match_the_contact_rule_around_13_16_and_18(
             assert friends
             assert reference_effective_dm(recipient, r_age) is FRIENDS
         # What the decision allows, each side's capabilities allow too: one rule, one place.
-        assert policy.capabilities(sender, on=on)["direct_messages"].allowed
-        assert policy.capabilities(recipient, on=on)["direct_messages"].value is not NOBODY
+        assert rules.capabilities.capabilities(sender, on=on)["direct_messages"].allowed
+        assert (
+            rules.capabilities.capabilities(recipient, on=on)["direct_messages"].value is not NOBODY
+        )
     else:
         assert decision.reason is not None
 
@@ -367,7 +372,7 @@ def test_a_block_refuses_both_directions(
 ) -> None:
     a, b, friends, _, on = case
     for sender, recipient in ((a, b), (b, a)):
-        decision = policy.can_direct_message(
+        decision = rules.contact.can_direct_message(
             sender, recipient, are_friends=friends, blocked=True, on=on
         )
         assert decision.reason is Reason.DM_BLOCKED
@@ -387,10 +392,10 @@ def test_no_one_under_16_ever_sends_or_receives(
 ) -> None:
     a, b, friends, _, on = case
     for sender, recipient in ((a, b), (b, a)):
-        decision = policy.can_direct_message(
+        decision = rules.contact.can_direct_message(
             sender, recipient, are_friends=friends, blocked=False, on=on
         )
-        if min(policy.age_on(a.birthdate, on), policy.age_on(b.birthdate, on)) < 16:
+        if min(rules.ages.age_on(a.birthdate, on), rules.ages.age_on(b.birthdate, on)) < 16:
             assert not decision.allowed
 
 
@@ -405,7 +410,7 @@ def join(
     blocked: bool = False,
     on: dt.date = ON,
 ) -> Decision:
-    return policy.can_join_group(
+    return rules.contact.can_join_group(
         member,
         added_by=added_by,
         added_by_is_friend=friend,
@@ -482,7 +487,7 @@ def test_group_membership_matches_the_rule_around_13_16_and_18(
         and adder_ok
         and reference_side_allows(member, m_age, sending=False, friends=friend and with_adder)
     )
-    decision = policy.can_join_group(
+    decision = rules.contact.can_join_group(
         member,
         added_by=adder if with_adder else None,
         added_by_is_friend=friend,

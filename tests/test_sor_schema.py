@@ -14,7 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.sor_schema import (
+from safety_portal.rules.sor_schema import (
+    SchemaError,
+    find_personal_data,
+    validate_batch,
+    validate_statement,
+)
+from safety_portal.rules.sor_vocabulary import (
     BATCH_MAX_STATEMENTS,
     CONTENT_LANGUAGES,
     EU_EEA_COUNTRIES,
@@ -36,11 +42,7 @@ from moderation.sor_schema import (
     DecisionProvision,
     DecisionVisibility,
     IncompatibleContentIllegal,
-    SchemaError,
     SourceType,
-    find_personal_data,
-    validate_batch,
-    validate_statement,
 )
 
 # --- Realistic statements -------------------------------------------------------------------

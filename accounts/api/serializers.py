@@ -7,11 +7,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts import policy
 from accounts.choices import METHOD_CHOICES, STATUS_CHOICES, TIER_CHOICES
 from accounts.models import BirthdateChangeRequest, User
+from safety_portal import rules
 
-AUDIENCES = [a.value for a in policy.Audience]
+AUDIENCES = [a.value for a in rules.vocabulary.Audience]
 MAX_ID = 2**63 - 1
 
 
@@ -64,7 +64,9 @@ class CapabilitiesSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=TIER_CHOICES)
     capabilities = serializers.DictField(
         child=CapabilitySerializer(),
-        help_text="Every capability of POLICY.md §3: " + ", ".join(policy.CAPABILITY_NAMES) + ".",
+        help_text="Every capability of POLICY.md §3: "
+        + ", ".join(rules.capabilities.CAPABILITY_NAMES)
+        + ".",
     )
 
 

@@ -10,9 +10,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import policy
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.api.pagination import ApiCursorPagination
 from safety_portal.core.api.schema import api_doc
@@ -118,7 +118,7 @@ class CapabilitiesView(ApiView):
     def get(self, request: Request, pk: int) -> Response:
         user = app_user_or_404(pk)
         now, today = clock.now(), clock.today()
-        caps = policy.capabilities(facts_of(user, at=now, on=today), on=today)
+        caps = rules.capabilities.capabilities(facts_of(user, at=now, on=today), on=today)
         return Response(
             {
                 "age": user.age(today),
@@ -157,14 +157,16 @@ class SettingsView(ApiView):
         values = request.data
         if not isinstance(values, dict):
             raise DomainError("invalid", "Send a JSON object of settings.")
-        unknown = sorted(set(values) - set(policy.SETTING_NAMES))
+        unknown = sorted(set(values) - set(rules.safety_settings.SETTING_NAMES))
         if unknown:  # checked here too so that no key can collide with the manager's keywords
             raise DomainError(
                 "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
             )
         SafetySettings.objects.change(user, actor=self.client, **values)
         current = SafetySettings.objects.get(user=user)
-        return Response({name: getattr(current, name) for name in policy.SETTING_NAMES})
+        return Response(
+            {name: getattr(current, name) for name in rules.safety_settings.SETTING_NAMES}
+        )
 
 
 class BirthdateChangeRequestView(ApiView):

@@ -7,17 +7,17 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.api.serializers import MAX_ID, user_id_field
-from accounts.policy import Feature
-from moderation import sor_schema
-from moderation.grounds import GROUND_CHOICES
 from moderation.managers import EXPLANATION_MAX as REPORT_EXPLANATION_MAX
 from moderation.models import Case, Decision, SubjectType
-from moderation.policy import MAX_DAYS, DecisionType
 from moderation.services import EXPLANATION_MAX, FACTS_MAX
+from safety_portal import rules
+from safety_portal.rules.decisions import MAX_DAYS, DecisionType
+from safety_portal.rules.grounds import GROUND_CHOICES
+from safety_portal.rules.vocabulary import Feature
 
-CATEGORIES = [c.value for c in sor_schema.Category]
-KEYWORDS = [k.value for k in sor_schema.CategoryKeyword]
-SOURCE_TYPES = [s.value for s in sor_schema.SourceType]
+CATEGORIES = [c.value for c in rules.sor_vocabulary.Category]
+KEYWORDS = [k.value for k in rules.sor_vocabulary.CategoryKeyword]
+SOURCE_TYPES = [s.value for s in rules.sor_vocabulary.SourceType]
 DECISION_TYPES = [d.value for d in DecisionType]
 
 

@@ -15,8 +15,8 @@ import datetime as dt
 
 from django.db import transaction
 
-from accounts import policy
 from accounts.models import COUNTRY_CODES, User
+from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.api.models import AgeGateAttempt, ApiClient
 from safety_portal.core.errors import PolicyViolation
@@ -31,8 +31,8 @@ def _would_pass(birthdate: dt.date, country: str, today: dt.date) -> bool | None
     if country.upper() not in COUNTRY_CODES:
         return None
     try:
-        policy.validate_birthdate(birthdate, on=today)
-        return not policy.is_below_minimum_age(birthdate, country, today)
+        rules.ages.validate_birthdate(birthdate, on=today)
+        return not rules.ages.is_below_minimum_age(birthdate, country, today)
     except ValueError:  # InvalidBirthdate, or a malformed country code
         return None
 
@@ -93,7 +93,7 @@ def sign_up(
             _flag_earlier_refusals(user, client=client, external_id=external_id)
         return user
     except PolicyViolation as exc:
-        if exc.code == policy.Reason.UNDER_MINIMUM_AGE:
+        if exc.code == rules.vocabulary.Reason.UNDER_MINIMUM_AGE:
             _record(
                 client=client,
                 external_id=external_id,

@@ -18,10 +18,10 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 
-from moderation import policy
 from moderation.models import Appeal, Case, Decision, Report
-from moderation.priority import Band
+from safety_portal import rules
 from safety_portal.core import clock
+from safety_portal.rules.priority import Band
 
 from . import charts
 from .presentation import DECISION_LABELS, band_label
@@ -42,7 +42,7 @@ class BandRow:
 def queue_by_band(*, at: dt.datetime, user: Any) -> list[BandRow]:
     """Unclaimed open cases per priority band, with overdue counts and the next due time."""
     qs = Case.objects.open().unclaimed(at=at)
-    if not user.has_perm(policy.PERM_SENIOR_QUEUE):
+    if not user.has_perm(rules.decisions.PERM_SENIOR_QUEUE):
         qs = qs.filter(status="open")
     rows = {
         r["priority"]: r
@@ -159,7 +159,7 @@ def _charts(today: dt.date, data: dict[str, Any]) -> dict[str, Any]:
         days,
         [charts.Series("Reports", [data["reports"].get(k, 0) for k in keys], "s1")],
     )
-    kinds = [t for t in policy.DecisionType if t.value in data["decisions"]]
+    kinds = [t for t in rules.decisions.DecisionType if t.value in data["decisions"]]
     decisions = charts.bars(
         "Decisions per day, by type",
         days,

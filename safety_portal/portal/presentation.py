@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from accounts import policy as account_policy
-from moderation import policy
-from moderation.priority import Band
+from safety_portal import rules
+from safety_portal.rules.priority import Band
 
 BAND_LABELS = {
     Band.URGENT: "P1 urgent",
@@ -22,10 +21,10 @@ BAND_LABELS = {
     Band.LOW: "P4 low",
 }
 TIER_LABELS = {
-    account_policy.Tier.CHILD: "Under 13",
-    account_policy.Tier.YOUNG_TEEN: "13\u201315",  # en dash, as a reader writes a range
-    account_policy.Tier.OLDER_TEEN: "16\u201317",
-    account_policy.Tier.ADULT: "Adult",
+    rules.vocabulary.Tier.CHILD: "Under 13",
+    rules.vocabulary.Tier.YOUNG_TEEN: "13\u201315",  # en dash, as a reader writes a range
+    rules.vocabulary.Tier.OLDER_TEEN: "16\u201317",
+    rules.vocabulary.Tier.ADULT: "Adult",
 }
 
 
@@ -48,25 +47,25 @@ def age_of(user: Any, *, on: dt.date) -> AgeView | None:
     """Tier and age in years; never the birthdate itself (issue 5, moderator role)."""
     if user is None or user.birthdate is None or user.birthdate > on:
         return None
-    years = account_policy.age_on(user.birthdate, on)
-    tier = account_policy.tier_for_age(years)
+    years = rules.ages.age_on(user.birthdate, on)
+    tier = rules.ages.tier_for_age(years)
     return AgeView(
         tier=tier.value,
         label=TIER_LABELS[tier],
         years=years,
-        minor=years < account_policy.ADULT_AGE,
+        minor=years < rules.ages.ADULT_AGE,
     )
 
 
 DECISION_LABELS = {
-    policy.DecisionType.NO_VIOLATION: "No violation",
-    policy.DecisionType.WARN: "Warn",
-    policy.DecisionType.REMOVE_MESSAGES: "Remove message(s)",
-    policy.DecisionType.RESTRICT_FEATURE: "Restrict a feature",
-    policy.DecisionType.SUSPEND: "Suspend the account",
-    policy.DecisionType.TERMINATE: "Terminate the account",
-    policy.DecisionType.REQUIRE_AGE_VERIFICATION: "Require age verification",
-    policy.DecisionType.ESCALATE: "Escalate to senior moderators",
+    rules.decisions.DecisionType.NO_VIOLATION: "No violation",
+    rules.decisions.DecisionType.WARN: "Warn",
+    rules.decisions.DecisionType.REMOVE_MESSAGES: "Remove message(s)",
+    rules.decisions.DecisionType.RESTRICT_FEATURE: "Restrict a feature",
+    rules.decisions.DecisionType.SUSPEND: "Suspend the account",
+    rules.decisions.DecisionType.TERMINATE: "Terminate the account",
+    rules.decisions.DecisionType.REQUIRE_AGE_VERIFICATION: "Require age verification",
+    rules.decisions.DecisionType.ESCALATE: "Escalate to senior moderators",
 }
 
 
@@ -74,8 +73,8 @@ def decision_type_choices(user: Any) -> list[tuple[str, str]]:
     """Decision types this person may take in at least one form (the service checks the rest:
     a moderator may suspend, but for 30 days at most)."""
     out = []
-    for kind in policy.DecisionType:
-        needed = policy.permissions_for(kind, days=1)
+    for kind in rules.decisions.DecisionType:
+        needed = rules.decisions.permissions_for(kind, days=1)
         if all(user.has_perm(p) for p in needed):
             out.append((kind.value, DECISION_LABELS[kind]))
     return out

@@ -1,7 +1,7 @@
 """SQL age queries agree with the Python policy on every boundary (POLICY.md §1, §2).
 
 `User.objects.minors/adults/in_tier/turning/below_minimum_age` answer in SQL with birthdate ranges;
-`policy.age_on/tier_on/nth_birthday/is_below_minimum_age` answer in Python. A population with
+`rules.ages.age_on/tier_on/nth_birthday/is_below_minimum_age` answer in Python. A population with
 birthdates on, just before and just after every cut-off of every reference date (and on 28/29
 February, 1 March, 31 December and 1 January of many years), in a country with the default minimum
 age and in Australia, must get the same answer from both for every reference date.
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts import policy
 from accounts.managers import UserQuerySet
 from accounts.models import User
+from safety_portal import rules
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def boundary_birthdates() -> list[dt.date]:
     dates: set[dt.date] = set()
     for on in REFERENCE_DATES:
         for age in THRESHOLD_AGES:
-            cutoff = policy.latest_birthdate_for_age(age, on)
+            cutoff = rules.ages.latest_birthdate_for_age(age, on)
             dates.update(cutoff + dt.timedelta(days=d) for d in (-1, 0, 1))
     for year in range(2004, 2017):
         dates.update(dt.date(year, m, d) for m, d in ((1, 1), (2, 27), (2, 28), (3, 1), (12, 31)))
@@ -90,7 +90,7 @@ Rule = Callable[[Person, dt.date], bool]
 
 
 def _age(p: Person, on: dt.date) -> int:
-    return policy.age_on(p.birthdate, on)
+    return rules.ages.age_on(p.birthdate, on)
 
 
 CASES: dict[str, tuple[Query, Rule]] = {
@@ -99,20 +99,20 @@ CASES: dict[str, tuple[Query, Rule]] = {
     **{
         f"in_tier({tier.value})": (
             lambda qs, on, tier=tier: qs.in_tier(tier, on=on),
-            lambda p, on, tier=tier: policy.tier_on(p.birthdate, on) is tier,
+            lambda p, on, tier=tier: rules.ages.tier_on(p.birthdate, on) is tier,
         )
-        for tier in policy.Tier
+        for tier in rules.vocabulary.Tier
     },
     **{
         f"turning({age})": (
             lambda qs, on, age=age: qs.turning(age, on=on),
-            lambda p, on, age=age: policy.nth_birthday(p.birthdate, age) == on,
+            lambda p, on, age=age: rules.ages.nth_birthday(p.birthdate, age) == on,
         )
         for age in TURNING_AGES
     },
     "below_minimum_age": (
         lambda qs, on: qs.below_minimum_age(on=on),
-        lambda p, on: policy.is_below_minimum_age(p.birthdate, p.country, on),
+        lambda p, on: rules.ages.is_below_minimum_age(p.birthdate, p.country, on),
     ),
 }
 

@@ -16,10 +16,10 @@ from django.db import transaction
 
 from accounts import managers
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
-from accounts.policy import GuardianLimits
 from accounts.signals import status_changed
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
+from safety_portal.rules.guardianship import GuardianLimits
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
 
 pytestmark = pytest.mark.django_db

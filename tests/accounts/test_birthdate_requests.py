@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, User
-from accounts.policy import AccountStatus, AssuranceMethod, Reason
+from safety_portal import rules
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.rules.vocabulary import AccountStatus, AssuranceMethod, Reason
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_a_self_declared_younger_birthdate_is_enough(adult: User, today: dt.date
     request = submit(adult, birthdate_for_age(17), actor=adult, method="self_declared")
 
     assert request.status == "applied"
-    assert adult.tier(today) is policy.Tier.OLDER_TEEN
+    assert adult.tier(today) is rules.vocabulary.Tier.OLDER_TEEN
 
 
 def test_dropping_below_the_minimum_age_moves_the_account_to_under_age_review(

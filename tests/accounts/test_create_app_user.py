@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from accounts import policy
 from accounts.models import SafetySettings, User
+from safety_portal import rules
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError, PolicyViolation
 from tests.factories.accounts import birthdate_for_age
@@ -29,21 +29,21 @@ def nothing_written() -> tuple[int, int, int]:
 @pytest.mark.parametrize(
     ("age", "tier"),
     [
-        (13, policy.Tier.YOUNG_TEEN),
-        (15, policy.Tier.YOUNG_TEEN),
-        (16, policy.Tier.OLDER_TEEN),
-        (17, policy.Tier.OLDER_TEEN),
-        (18, policy.Tier.ADULT),
-        (52, policy.Tier.ADULT),
+        (13, rules.vocabulary.Tier.YOUNG_TEEN),
+        (15, rules.vocabulary.Tier.YOUNG_TEEN),
+        (16, rules.vocabulary.Tier.OLDER_TEEN),
+        (17, rules.vocabulary.Tier.OLDER_TEEN),
+        (18, rules.vocabulary.Tier.ADULT),
+        (52, rules.vocabulary.Tier.ADULT),
     ],
 )
 def test_a_new_user_gets_the_safety_defaults_of_their_tier(
-    system: object, today: dt.date, age: int, tier: policy.Tier
+    system: object, today: dt.date, age: int, tier: rules.vocabulary.Tier
 ) -> None:
     user = create(system, birthdate=birthdate_for_age(age))
 
     assert user.tier(today) is tier
-    assert user.safety_settings.as_policy() == policy.default_settings(tier)
+    assert user.safety_settings.as_policy() == rules.safety_settings.default_settings(tier)
 
 
 def test_teen_defaults_are_private_with_dms_off_and_no_suggestions(system: object) -> None:
@@ -126,12 +126,12 @@ def test_a_twelve_year_old_is_refused_with_the_minimum_age_reason(
     with pytest.raises(PolicyViolation) as refused:
         create(system, birthdate=years_ago(today, 13, days=-1))  # turns 13 tomorrow
 
-    assert refused.value.code == policy.Reason.UNDER_MINIMUM_AGE
+    assert refused.value.code == rules.vocabulary.Reason.UNDER_MINIMUM_AGE
     assert nothing_written() == before
 
 
 def test_a_user_whose_thirteenth_birthday_is_today_may_join(system: object, today: dt.date) -> None:
-    user = create(system, birthdate=policy.latest_birthdate_for_age(13, today))
+    user = create(system, birthdate=rules.ages.latest_birthdate_for_age(13, today))
 
     assert user.age(today) == 13
 
@@ -143,7 +143,7 @@ def test_a_fifteen_year_old_in_australia_is_refused(system: object) -> None:
     with pytest.raises(PolicyViolation) as refused:
         create(system, birthdate=birthdate_for_age(15), country="AU")
 
-    assert refused.value.code == policy.Reason.UNDER_MINIMUM_AGE
+    assert refused.value.code == rules.vocabulary.Reason.UNDER_MINIMUM_AGE
     assert nothing_written() == before
 
 

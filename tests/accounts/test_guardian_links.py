@@ -8,13 +8,14 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts import policy
 from accounts.facts import facts_for, strictest_limits
 from accounts.models import GuardianLink, User
-from accounts.policy import GuardianLimits, Reason
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import Conflict, NotPermitted, PolicyViolation
+from safety_portal.rules.guardianship import GuardianLimits
+from safety_portal.rules.vocabulary import Reason
 from tests.factories.accounts import AppUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +187,7 @@ def test_guardian_limits_show_in_the_teens_capabilities(adult: User, older_teen:
     today = clock.today()
 
     facts = facts_for([older_teen], at=clock.now(), on=today)[older_teen.pk]
-    caps = policy.capabilities(facts, on=today)
+    caps = rules.capabilities.capabilities(facts, on=today)
 
     assert caps["direct_messages"].reason is Reason.GUARDIAN_RESTRICTED
     assert caps["daily_screen_time_limit"].value == 30

@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from accounts import policy
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
-from accounts.policy import Audience, Reason, Tier
 from accounts.signals import restrictions_tightened
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError, PolicyViolation
+from safety_portal.rules.vocabulary import Audience, Reason, Tier
 from tests.factories.accounts import birthdate_for_age
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def stored(user: User) -> dict[str, object]:
     row = SafetySettings.objects.get(user=user)
-    return {name: getattr(row, name) for name in policy.SETTING_NAMES}
+    return {name: getattr(row, name) for name in rules.safety_settings.SETTING_NAMES}
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_t
     BirthdateChangeRequest.objects.submit(
         user=user,
         new_birthdate=birthdate_for_age(14),
-        method=policy.AssuranceMethod.GUARDIAN_VOUCH,
+        method=rules.vocabulary.AssuranceMethod.GUARDIAN_VOUCH,
         evidence_reference="ticket:991",
         reason="Parent says the account holder is 14.",
         actor=system,
@@ -196,14 +196,14 @@ def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_t
     assert len(audit_entries("accounts.settings.changed")) == 1  # only the user's own change
     today = clock.today()
     assert user.tier(today) is Tier.YOUNG_TEEN
-    effective = policy.clamp_settings(
+    effective = rules.safety_settings.clamp_settings(
         SafetySettings.objects.get(user=user).as_policy(), user.tier(today)
     )
     assert effective.dm_setting is Audience.NOBODY
     assert effective.duet_setting is Audience.NOBODY
     assert effective.download_setting is False
 
-    caps = policy.capabilities(facts_of(user, at=clock.now(), on=today), on=today)
+    caps = rules.capabilities.capabilities(facts_of(user, at=clock.now(), on=today), on=today)
     assert caps["direct_messages"].allowed is False
     assert caps["direct_messages"].reason is Reason.TIER_NOT_ELIGIBLE
     assert (caps["duet_stitch"].allowed, caps["duet_stitch"].value) == (False, Audience.NOBODY)

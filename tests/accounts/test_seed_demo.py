@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 
@@ -65,7 +65,7 @@ def test_the_demo_has_every_tier_many_countries_and_the_boundary_people() -> Non
 
     assert app_users.count() >= 200
     assert app_users.values("country").distinct().count() >= 8
-    for tier in policy.Tier:
+    for tier in rules.vocabulary.Tier:
         assert app_users.in_tier(tier, on=today).exists(), tier
 
     maya = User.objects.get(username="maya_sweet16")
@@ -83,7 +83,7 @@ def test_the_demo_has_every_tier_many_countries_and_the_boundary_people() -> Non
     assert (link.guardian.username, link.teen.username) == ("parent_ana", "teo_ana")
     assert link.dm_off is True
     tom = User.objects.get(username="tom_age_corrected")
-    assert tom.status == policy.AccountStatus.UNDER_AGE_REVIEW
+    assert tom.status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
     assert tom in User.objects.below_minimum_age(on=today)
 
     senior = User.objects.get(username="senior")

@@ -194,6 +194,12 @@ def test_an_unknown_api_path_is_a_json_404(full):
     _error(full.get("/api/v2/users/"), 404, "not_found")
 
 
+def test_an_api_path_with_a_newline_is_a_json_404_not_a_server_error(full):
+    # schemathesis found it: `.` in the catch-all route did not match a newline, so the request
+    # fell through to the HTML 404 page.
+    _error(full.post("/api/v1/cases/7%3F%0Ax/decisions/", {}), 404, "not_found")
+
+
 def test_an_unsupported_method_is_a_json_405(full):
     _error(full.http.put(USERS, {}, format="json"), 405, "method_not_allowed")
 

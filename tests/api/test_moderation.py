@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from moderation import sor_schema
 from moderation.models import Case, Decision, Flag, Report
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.api import idempotency
 from safety_portal.core.api.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
@@ -395,7 +395,7 @@ def test_statements_of_reasons_validate_against_the_transparency_schema(make_cal
     body = reader.get(STATEMENTS).json()
     assert len(body["statements"]) == 1
     assert body["next"] is None
-    assert sor_schema.validate_batch({"statements": body["statements"]}) == []
+    assert rules.sor_schema.validate_batch({"statements": body["statements"]}) == []
     tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
     assert reader.get(STATEMENTS, {"since": tomorrow}).json()["statements"] == []
     assert reader.get(STATEMENTS, {"since": "yesterday"}).status_code == 400

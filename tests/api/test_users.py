@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.api.models import AgeGateAttempt
 from safety_portal.core.audit.models import AuditEntry
@@ -196,7 +196,7 @@ def test_capabilities_list_every_row_of_the_policy_with_reasons(make_caller):
     assert body["age"] == 14
     assert body["tier"] == "young_teen"
     caps = body["capabilities"]
-    assert set(caps) == set(policy.CAPABILITY_NAMES)
+    assert set(caps) == set(rules.capabilities.CAPABILITY_NAMES)
     assert caps["direct_messages"] == {
         "allowed": False,
         "value": "nobody",

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from accounts import policy
+from safety_portal import rules
 from safety_portal.core import audit
 from safety_portal.core.audit import chain
 from safety_portal.core.audit.actors import SystemActor
@@ -22,7 +22,7 @@ ACTOR = SystemActor("tests.redaction")
 
 
 def born(age: int, *, days_after_birthday: int = 30) -> dt.date:
-    return policy.latest_birthdate_for_age(age, ON) - dt.timedelta(days=days_after_birthday)
+    return rules.ages.latest_birthdate_for_age(age, ON) - dt.timedelta(days=days_after_birthday)
 
 
 def test_secrets_are_redacted_wherever_they_sit() -> None:
@@ -57,7 +57,7 @@ def test_an_adults_birthdate_is_kept() -> None:
 
 
 def test_the_eighteenth_birthday_is_the_boundary() -> None:
-    today_eighteen = policy.latest_birthdate_for_age(18, ON)
+    today_eighteen = rules.ages.latest_birthdate_for_age(18, ON)
     tomorrow_eighteen = today_eighteen + dt.timedelta(days=1)
 
     assert redact({"birthdate": today_eighteen}, on=ON) == {"birthdate": today_eighteen.isoformat()}
@@ -88,7 +88,7 @@ def test_a_minors_birthdate_nested_under_a_birthdate_key_or_as_text_is_redacted(
 
 def test_values_get_one_exact_json_form() -> None:
     assert redact(
-        {"score": 0.1, "big": 1e100, "tier": policy.Tier.ADULT, "tags": {"b", "a"}}, on=ON
+        {"score": 0.1, "big": 1e100, "tier": rules.vocabulary.Tier.ADULT, "tags": {"b", "a"}}, on=ON
     ) == {"score": "0.1", "big": "1e+100", "tier": "adult", "tags": ["a", "b"]}
 
 

@@ -7,8 +7,8 @@ import random
 
 import factory
 
-from accounts import policy
 from accounts.models import User
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 
@@ -21,7 +21,7 @@ def birthdate_for_age(
 ) -> dt.date:
     """A birthdate that makes someone exactly `age` on `on`, `days_after_birthday` past it."""
     on = on or clock.today()
-    return policy.latest_birthdate_for_age(age, on) - dt.timedelta(days=days_after_birthday)
+    return rules.ages.latest_birthdate_for_age(age, on) - dt.timedelta(days=days_after_birthday)
 
 
 class AppUserFactory(factory.django.DjangoModelFactory):

@@ -12,7 +12,7 @@ from typing import Any
 from accounts.models import User
 from moderation import services
 from moderation.models import Case, Decision, Report, TrustedFlagger
-from moderation.sor_schema import Category, CategoryKeyword
+from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword
 from tests.factories.accounts import FACTORY_ACTOR, StaffFactory
 
 HARASSMENT = Category.CYBER_VIOLENCE.value

@@ -8,9 +8,10 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts import policy, transitions
+from accounts import transitions
 from accounts.models import SafetySettings, User
 from accounts.tasks import birthday_transitions
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.outbox.models import JobRun, UserNotice
@@ -21,7 +22,7 @@ SUMMARY = "accounts.birthday_transitions.completed"
 
 def born_turning(age: int, on: dt.date) -> dt.date:
     """The birthdate of someone whose `age`-th birthday is `on`."""
-    return policy.latest_birthdate_for_age(age, on)
+    return rules.ages.latest_birthdate_for_age(age, on)
 
 
 def summaries() -> list[AuditEntry]:

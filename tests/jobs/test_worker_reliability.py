@@ -24,11 +24,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from accounts import policy
 from accounts.roles import Role
 from messaging.models import Message
 from moderation import services
 from moderation.models import Case, Decision, Report
+from safety_portal import rules
 from safety_portal.celery import app as celery_app
 from safety_portal.core import outbox
 from safety_portal.core.api.models import ApiClient, WebhookDelivery, WebhookEndpoint
@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def born_turning(age: int, on: dt.date) -> dt.date:
-    return policy.latest_birthdate_for_age(age, on)
+    return rules.ages.latest_birthdate_for_age(age, on)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def test_a_broker_outage_loses_no_follow_up_work_and_each_piece_runs_once(
 
 
 def _warn_ground() -> str:
-    from moderation.grounds import GROUNDS
+    from safety_portal.rules.grounds import GROUNDS
 
     return next(iter(GROUNDS))
 

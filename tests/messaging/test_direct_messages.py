@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from accounts import policy
 from accounts.models import GuardianLink, User
 from messaging.models import Message, RefusedContactAttempt, Thread
 from moderation.models import Restriction
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR
@@ -25,7 +25,7 @@ from tests.factories.messaging import (
 
 pytestmark = pytest.mark.django_db
 
-R = policy.Reason
+R = rules.vocabulary.Reason
 
 
 def restrict_direct_messages(user: User) -> Restriction:
@@ -34,7 +34,7 @@ def restrict_direct_messages(user: User) -> Restriction:
     return Restriction.objects.create(
         user=user,
         kind=Restriction.Kind.FEATURE,
-        feature=policy.Feature.DIRECT_MESSAGES,
+        feature=rules.vocabulary.Feature.DIRECT_MESSAGES,
         reason="test: DM restriction",
         starts_at=now - dt.timedelta(minutes=1),
         ends_at=now + dt.timedelta(days=7),
@@ -165,7 +165,9 @@ def test_a_guardian_who_turned_direct_messages_off_stops_the_teen_sending() -> N
     befriend(teen, friend)
     link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
     link = GuardianLink.objects.consent(link, by=teen)
-    GuardianLink.objects.set_limits(link, by=parent, limits=policy.GuardianLimits(dm_off=True))
+    GuardianLink.objects.set_limits(
+        link, by=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
+    )
     assert refused_start(teen, friend) == R.GUARDIAN_RESTRICTED
     assert refused_start(friend, teen) == R.DM_RECIPIENT_SETTING
 

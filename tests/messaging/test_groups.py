@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import policy
 from messaging.limits import MAX_GROUP_PARTICIPANTS
 from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
+from safety_portal import rules
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import (
     befriend,
@@ -21,7 +21,7 @@ from tests.factories.messaging import (
 
 pytestmark = pytest.mark.django_db
 
-R = policy.Reason
+R = rules.vocabulary.Reason
 
 
 def refused_group(creator, members) -> str:

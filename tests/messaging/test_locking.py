@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 from messaging.models import Connection, Message, Thread
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import Conflict, DomainError, PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR, StaffFactory
@@ -24,7 +24,7 @@ from tests.factories.messaging import (
 
 pytestmark = pytest.mark.django_db
 
-R = policy.Reason
+R = rules.vocabulary.Reason
 Source = Thread.LockSource
 
 
@@ -42,11 +42,11 @@ def assert_locked(thread: Thread, reason: str, source: str) -> Thread:
 
 def correct_birthdate(user: User, *, to_age: int) -> None:
     """A younger correction: applied at once (POLICY.md §4)."""
-    new = policy.latest_birthdate_for_age(to_age, clock.today()) - dt.timedelta(days=40)
+    new = rules.ages.latest_birthdate_for_age(to_age, clock.today()) - dt.timedelta(days=40)
     BirthdateChangeRequest.objects.submit(
         user=user,
         new_birthdate=new,
-        method=policy.AssuranceMethod.GUARDIAN_VOUCH,
+        method=rules.vocabulary.AssuranceMethod.GUARDIAN_VOUCH,
         evidence_reference="ticket:1",
         reason="Parent wrote in with the right year.",
         actor=FACTORY_ACTOR,
@@ -180,7 +180,9 @@ def test_a_guardian_turning_dms_off_locks_the_teens_threads() -> None:
     thread = direct_thread(teen, adult)
     link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=teen)
     link = GuardianLink.objects.consent(link, by=parent)
-    GuardianLink.objects.set_limits(link, by=parent, limits=policy.GuardianLimits(dm_off=True))
+    GuardianLink.objects.set_limits(
+        link, by=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
+    )
     assert_locked(thread, R.GUARDIAN_RESTRICTED, Source.RESTRICTIONS)
 
 

@@ -27,17 +27,17 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 from messaging.models import Block, Connection, Message, Thread
 from moderation.models import Restriction
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory
 
 pytestmark = pytest.mark.django_db
 
-R = policy.Reason
+R = rules.vocabulary.Reason
 # (age, days from the birthday): -1 turned that age yesterday, 0 today, +1 turns it tomorrow.
 # Weighted towards people who may message at all, so that refusals are the exception they are.
 AGES = [(25, -40), (40, -40), (18, -1), (18, 0), (18, 1), (16, -1), (16, 0), (16, 1), (17, -40)]
@@ -78,7 +78,7 @@ class World:
     blocks: set[tuple[int, int]] = field(default_factory=set)
     threads: list[ThreadModel] = field(default_factory=list)
     allowed_messages: set[int] = field(default_factory=set)
-    _facts: dict[int, policy.UserFacts] = field(default_factory=dict)
+    _facts: dict[int, rules.capabilities.UserFacts] = field(default_factory=dict)
 
     # -- facts ------------------------------------------------------------------------------------
 
@@ -86,20 +86,24 @@ class World:
         """After a change: facts are rebuilt from the people (and their stored settings)."""
         self._facts.clear()
 
-    def facts(self, i: int) -> policy.UserFacts:
+    def facts(self, i: int) -> rules.capabilities.UserFacts:
         if i not in self._facts:
             self._facts[i] = self._build_facts(i)
         return self._facts[i]
 
-    def _build_facts(self, i: int) -> policy.UserFacts:
+    def _build_facts(self, i: int) -> rules.capabilities.UserFacts:
         p = self.people[i]
-        status = policy.AccountStatus(p.status)
+        status = rules.vocabulary.AccountStatus(p.status)
         features = set()
         if p.dm_restricted or p.status == "restricted":
-            features.add(policy.Feature.DIRECT_MESSAGES)
+            features.add(rules.vocabulary.Feature.DIRECT_MESSAGES)
         stored = SafetySettings.objects.get(user=p.user).as_policy()
-        limits = None if p.guardian_dm_off is None else policy.GuardianLimits(p.guardian_dm_off)
-        return policy.UserFacts(
+        limits = (
+            None
+            if p.guardian_dm_off is None
+            else rules.guardianship.GuardianLimits(p.guardian_dm_off)
+        )
+        return rules.capabilities.UserFacts(
             birthdate=p.birthdate,
             country=p.country,
             status=status,
@@ -117,7 +121,7 @@ class World:
     # -- the rules, asked the way POLICY.md §3 states them ------------------------------------------
 
     def dm(self, sender: int, recipient: int) -> str | None:
-        decision = policy.can_direct_message(
+        decision = rules.contact.can_direct_message(
             self.facts(sender),
             self.facts(recipient),
             are_friends=self.friends(sender, recipient),
@@ -128,7 +132,7 @@ class World:
 
     def membership(self, member: int, added_by: int, everyone: list[int]) -> str | None:
         own = member == added_by
-        decision = policy.can_join_group(
+        decision = rules.contact.can_join_group(
             self.facts(member),
             added_by=self.facts(added_by),
             added_by_is_friend=own or self.friends(member, added_by),
@@ -189,29 +193,31 @@ class World:
 
 def add_person(world: World, data: st.DataObject) -> None:
     base, offset = data.draw(st.sampled_from(AGES), label="age")
-    born = policy.latest_birthdate_for_age(base, world.today) + dt.timedelta(days=offset)
+    born = rules.ages.latest_birthdate_for_age(base, world.today) + dt.timedelta(days=offset)
     country = data.draw(st.sampled_from(COUNTRIES), label="country")
-    if policy.is_below_minimum_age(born, country, world.today):
+    if rules.ages.is_below_minimum_age(born, country, world.today):
         country = "GB"
-    if policy.is_below_minimum_age(born, country, world.today):
+    if rules.ages.is_below_minimum_age(born, country, world.today):
         return  # nobody this young holds an account (POLICY.md §2)
     user = AppUserFactory(username=f"prop{next(_names):06d}", birthdate=born, country=country)
     person = Person(user, born, country)
-    tier = policy.tier_on(born, world.today)
-    allowed = {policy.Tier.OLDER_TEEN: 2, policy.Tier.ADULT: 3}.get(tier, 1)
+    tier = rules.ages.tier_on(born, world.today)
+    allowed = {rules.vocabulary.Tier.OLDER_TEEN: 2, rules.vocabulary.Tier.ADULT: 3}.get(tier, 1)
     dm = DM_VALUES[min(data.draw(st.sampled_from(DM_DRAW), label="dm"), allowed - 1)]
     SafetySettings.objects.change(user, actor=FACTORY_ACTOR, dm_setting=dm)
-    if tier < policy.Tier.ADULT and data.draw(st.integers(0, 4), label="guardian") == 2:
+    if tier < rules.vocabulary.Tier.ADULT and data.draw(st.integers(0, 4), label="guardian") == 2:
         guardian = AppUserFactory(
             username=f"prop{next(_names):06d}",
-            birthdate=policy.latest_birthdate_for_age(40, world.today),
+            birthdate=rules.ages.latest_birthdate_for_age(40, world.today),
             country=country,
         )
         link = GuardianLink.objects.propose(guardian=guardian, teen=user, proposed_by=guardian)
         link = GuardianLink.objects.consent(link, by=user)
         dm_off = data.draw(st.booleans(), label="guardian dm off")
         if dm_off:
-            GuardianLink.objects.set_limits(link, by=guardian, limits=policy.GuardianLimits(True))
+            GuardianLink.objects.set_limits(
+                link, by=guardian, limits=rules.guardianship.GuardianLimits(True)
+            )
         person.guardian_dm_off = dm_off
     # Hypothesis favours the ends of a range, so the rare cases sit in the middle (about 1 in 10).
     status = "active"
@@ -226,7 +232,7 @@ def add_person(world: World, data: st.DataObject) -> None:
         Restriction.objects.create(
             user=user,
             kind="suspension" if suspension else "feature",
-            feature="" if suspension else policy.Feature.DIRECT_MESSAGES,
+            feature="" if suspension else rules.vocabulary.Feature.DIRECT_MESSAGES,
             reason="property test",
             starts_at=now - dt.timedelta(hours=1),
             ends_at=now + dt.timedelta(days=3),
@@ -374,23 +380,23 @@ def apply_event(world: World, data: st.DataObject) -> None:
         world.people[a].status = "banned"
     elif event_name == "younger":
         person = world.people[a]
-        age = policy.age_on(person.birthdate, world.today)
+        age = rules.ages.age_on(person.birthdate, world.today)
         if age < 14 or BirthdateChangeRequest.objects.filter(user=ua, status="pending").exists():
             return
         target = 17 if age >= 18 else 15
-        new = policy.latest_birthdate_for_age(target, world.today) + dt.timedelta(days=20)
+        new = rules.ages.latest_birthdate_for_age(target, world.today) + dt.timedelta(days=20)
         if new <= person.birthdate:
             return
         BirthdateChangeRequest.objects.submit(
             user=ua,
             new_birthdate=new,
-            method=policy.AssuranceMethod.GUARDIAN_VOUCH,
+            method=rules.vocabulary.AssuranceMethod.GUARDIAN_VOUCH,
             evidence_reference="",
             reason="property test",
             actor=FACTORY_ACTOR,
         )
         person.birthdate = new
-        if policy.is_below_minimum_age(new, person.country, world.today):
+        if rules.ages.is_below_minimum_age(new, person.country, world.today):
             person.status = "under_age_review"
     locked_before = sum(t.locked for t in world.threads)
     world.forget()

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import policy
 from messaging.limits import MAX_GROUP_PARTICIPANTS
 from messaging.models import Message
 from moderation.models import Restriction
+from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.messaging import (
     befriend,
@@ -42,7 +42,7 @@ def give_a_long_history(user, *, partners: int = 12, messages_each: int = 10) ->
     Restriction.objects.create(
         user=user,
         kind=Restriction.Kind.FEATURE,
-        feature=policy.Feature.DIRECT_MESSAGES,
+        feature=rules.vocabulary.Feature.DIRECT_MESSAGES,
         reason="an old, ended restriction",
         starts_at=now - dt.timedelta(days=30),
         ends_at=now - dt.timedelta(days=20),

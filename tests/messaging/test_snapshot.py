@@ -15,12 +15,12 @@ import datetime as dt
 import pytest
 from django.db import models, transaction
 
-from accounts import policy
 from accounts.facts import facts_for
 from accounts.models import GuardianLink, User
 from messaging.models import ThreadParticipant
 from messaging.snapshot import participant_rows, send_snapshot
 from moderation.models import Restriction
+from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import befriend, block, follow, group_thread, person
@@ -42,7 +42,9 @@ def restriction(user: User, kind: str, feature: str = "", **times: dt.datetime |
     )
 
 
-def guardian(teen: User, *, limits: policy.GuardianLimits | None, consent: bool = False) -> None:
+def guardian(
+    teen: User, *, limits: rules.guardianship.GuardianLimits | None, consent: bool = False
+) -> None:
     parent = person(45, country=teen.country.code)
     link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
     link = GuardianLink.objects.consent(link, by=teen)
@@ -50,7 +52,7 @@ def guardian(teen: User, *, limits: policy.GuardianLimits | None, consent: bool 
         GuardianLink.objects.set_limits(
             link,
             by=parent,
-            limits=limits or policy.GuardianLimits(),
+            limits=limits or rules.guardianship.GuardianLimits(),
             consents_to_personalisation=consent,
         )
 
@@ -58,7 +60,7 @@ def guardian(teen: User, *, limits: policy.GuardianLimits | None, consent: bool 
 @pytest.fixture
 def cast() -> list[User]:
     now = clock.now()
-    DM, COMMENTS = policy.Feature.DIRECT_MESSAGES, policy.Feature.COMMENTS
+    DM, COMMENTS = rules.vocabulary.Feature.DIRECT_MESSAGES, rules.vocabulary.Feature.COMMENTS
     people = {
         "adult": person(30),
         "open_adult": person(52, dm="everyone", country="KR"),
@@ -73,12 +75,12 @@ def cast() -> list[User]:
     }
     guardian(
         people["teen_two_guardians"],
-        limits=policy.GuardianLimits(False, 45, (dt.time(21, 0), dt.time(8, 0))),
+        limits=rules.guardianship.GuardianLimits(False, 45, (dt.time(21, 0), dt.time(8, 0))),
         consent=True,
     )
     guardian(
         people["teen_two_guardians"],
-        limits=policy.GuardianLimits(True, None, (dt.time(22, 0), dt.time(9, 0))),
+        limits=rules.guardianship.GuardianLimits(True, None, (dt.time(22, 0), dt.time(9, 0))),
     )
     teen = people["teen_links_not_active"]
     parent = person(41, country="DE")

@@ -13,9 +13,9 @@ from accounts.models import User
 from messaging.models import Message, Thread
 from moderation import services
 from moderation.models import Appeal, Case, Notice, Restriction, Strike
-from moderation.policy import add_months
 from safety_portal.core import clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted
+from safety_portal.rules.decisions import add_months
 from tests.factories.messaging import befriend, block, direct_thread, person, send
 from tests.factories.moderation import decided, report_message, report_user
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 import time_machine
 
-from accounts import policy
 from accounts.facts import facts_of
 from accounts.models import User
 from messaging.models import Message, Thread
 from moderation import services
 from moderation.models import Case, Decision, DecisionEffect, Notice, Report, Restriction, Strike
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import befriend, direct_thread, person, send
@@ -88,7 +88,7 @@ def test_a_dm_restriction_refuses_sending_and_ends_by_itself(moderator: User) ->
     decided(case, moderator, "restrict_feature", feature="direct_messages", days=7)
     now = clock.now()
     facts = facts_of(a, at=now, on=clock.today())
-    assert policy.Feature.DIRECT_MESSAGES in facts.restricted_features
+    assert rules.vocabulary.Feature.DIRECT_MESSAGES in facts.restricted_features
     with pytest.raises(PolicyViolation) as caught:
         Thread.objects.start(creator=a, participants=[person(35, dm="friends")], actor=a)
     assert caught.value.code in {"feature_restricted", "dm_not_friends"}
@@ -118,7 +118,7 @@ def test_a_suspension_sets_the_status_and_ends_by_itself(moderator: User) -> Non
     with pytest.raises(PolicyViolation):
         send(a, thread, "hello?")
     later = decision.ends_at + dt.timedelta(seconds=1)
-    assert facts_of(a, at=later, on=later.date()).status is policy.AccountStatus.ACTIVE
+    assert facts_of(a, at=later, on=later.date()).status is rules.vocabulary.AccountStatus.ACTIVE
 
 
 def test_a_moderator_decides_up_to_thirty_days_and_a_senior_beyond(

@@ -10,8 +10,8 @@ import pytest
 from django.core.management.color import no_style
 
 from moderation.models import Appeal, Case, Decision, Flag, Report, StatementOfReasons
-from moderation.sor_schema import validate_statement
 from safety_portal.demo import DemoContext
+from safety_portal.rules.sor_schema import validate_statement
 
 pytestmark = pytest.mark.django_db
 

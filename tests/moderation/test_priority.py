@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation import priority
-from moderation.priority import Band, Inputs, Severity, assess, severity_of
-from moderation.sor_schema import Category, CategoryKeyword
+from safety_portal import rules
+from safety_portal.rules.priority import Band, Inputs, Severity, assess, severity_of
+from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword
 
 OPENED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -64,7 +64,7 @@ def test_many_reporters_raise_the_priority_once_not_per_reporter() -> None:
     three = score(severity=Severity.MEDIUM, credible_reporters=3)
     flood = score(severity=Severity.MEDIUM, credible_reporters=5000)
     assert one == two
-    assert three == flood == one + priority.MANY_REPORTERS_BONUS
+    assert three == flood == one + rules.priority.MANY_REPORTERS_BONUS
 
 
 def test_reports_only_from_marked_reporters_rank_lower_but_still_rank() -> None:

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 
 from moderation.models import Case, Report
-from moderation.sor_schema import Category, CategoryKeyword, SourceType
 from safety_portal.core.audit.actors import ActorIdentity, SystemActor
 from safety_portal.core.errors import DomainError
+from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword, SourceType
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import (
     CSAM,

@@ -14,15 +14,10 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from moderation import statements
 from moderation.models import Case, Decision, StatementOfReasons
-from moderation.sor_schema import (
-    PUID_PATTERN,
-    SourceType,
-    find_personal_data,
-    validate_batch,
-    validate_statement,
-)
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import ActorIdentity, SystemActor
+from safety_portal.rules.sor_schema import find_personal_data, validate_batch, validate_statement
+from safety_portal.rules.sor_vocabulary import PUID_PATTERN, SourceType
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import (
     CSAM,

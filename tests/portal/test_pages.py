@@ -9,11 +9,11 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from accounts import policy as account_policy
 from accounts.models import BirthdateChangeRequest
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Appeal, Case, Decision, Flag, Restriction
+from safety_portal import rules
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 
@@ -237,7 +237,7 @@ def test_a_senior_approves_an_older_birthdate_request(day: Day, as_role) -> None
     request = BirthdateChangeRequest.objects.submit(
         user=teen,
         new_birthdate=teen.birthdate - dt.timedelta(days=365 * 3),
-        method=account_policy.AssuranceMethod.ID_DOCUMENT,
+        method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
         evidence_reference="idv:1",
         reason="Typed the wrong year.",
         actor=ACTOR,

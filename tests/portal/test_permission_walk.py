@@ -17,11 +17,11 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts import policy as account_policy
 from accounts.models import BirthdateChangeRequest, GuardianLink
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Case, Flag
+from safety_portal import rules
 from safety_portal.core.api.models import ApiClient
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
@@ -187,7 +187,7 @@ def world() -> dict[str, object]:
     request = BirthdateChangeRequest.objects.submit(
         user=teen,
         new_birthdate=teen.birthdate - dt.timedelta(days=365 * 3),
-        method=account_policy.AssuranceMethod.ID_DOCUMENT,
+        method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
         evidence_reference="idv:walk",
         reason="Typed the wrong year.",
         actor=ACTOR,

@@ -16,11 +16,11 @@ import pytest
 import time_machine
 from playwright.sync_api import Page, expect
 
-from accounts import policy as account_policy
 from accounts.models import BirthdateChangeRequest
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Case, Flag, Report
+from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
 
@@ -132,7 +132,7 @@ def _signals(day: Day) -> None:
     BirthdateChangeRequest.objects.submit(
         user=teen,
         new_birthdate=birthdate_for_age(18),
-        method=account_policy.AssuranceMethod.ID_DOCUMENT,
+        method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
         evidence_reference="idv-vendor:check/8f2c61",
         reason="Typed the wrong year at sign-up; ID check submitted.",
         actor=ACTOR,

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from moderation import statements
 from moderation.models import StatementOfReasons
-from moderation.sor_schema import BATCH_MAX_STATEMENTS
+from safety_portal.rules.sor_vocabulary import BATCH_MAX_STATEMENTS
 
 
 class Command(BaseCommand):

@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from moderation import policy, services
+from moderation import services
 from moderation.models import Appeal
+from safety_portal import rules
 from safety_portal.core.errors import DomainError
 
 from ..access import staff_view
@@ -39,7 +40,7 @@ class AppealDecisionForm(forms.Form):
 
 
 @require_GET
-@staff_view(policy.PERM_DECIDE_APPEAL)
+@staff_view(rules.decisions.PERM_DECIDE_APPEAL)
 def appeal_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "pending")
     base = Appeal.objects.select_related(
@@ -60,7 +61,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(policy.PERM_DECIDE_APPEAL)
+@staff_view(rules.decisions.PERM_DECIDE_APPEAL)
 def appeal_detail(request: HttpRequest, appeal_id: int) -> HttpResponse:
     appeal = get_object_or_404(
         Appeal.objects.select_related(

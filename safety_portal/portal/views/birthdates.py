@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
 
-from accounts import policy
 from accounts.models import BirthdateChangeRequest
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError
 
@@ -42,13 +42,13 @@ class DecisionForm(forms.Form):
 
 def _ages(req: BirthdateChangeRequest) -> dict[str, Any]:
     today = clock.today()
-    old_age = policy.age_on(req.old_birthdate, today)
-    new_age = policy.age_on(req.new_birthdate, today)
+    old_age = rules.ages.age_on(req.old_birthdate, today)
+    new_age = rules.ages.age_on(req.new_birthdate, today)
     return {
         "old_age": old_age,
         "new_age": new_age,
-        "old_tier": TIER_LABELS[policy.tier_for_age(old_age)],
-        "new_tier": TIER_LABELS[policy.tier_for_age(new_age)],
+        "old_tier": TIER_LABELS[rules.ages.tier_for_age(old_age)],
+        "new_tier": TIER_LABELS[rules.ages.tier_for_age(new_age)],
     }
 
 

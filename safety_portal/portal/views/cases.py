@@ -21,15 +21,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import policy as account_policy
 from messaging.models import Message
 from messaging.services import read_messages_for_staff
-from moderation import policy, services
-from moderation.grounds import GROUND_CHOICES
+from moderation import services
 from moderation.models import Case, CaseNote, Decision, Report, Restriction, Strike
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
+from safety_portal.rules.grounds import GROUND_CHOICES
 
 from .. import notice_preview
 from .. import rows as row_html
@@ -145,7 +145,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     queues = [
         (value, label)
         for value, label in Case.Queue.choices
-        if value != Case.Queue.SENIOR or request.user.has_perm(policy.PERM_SENIOR_QUEUE)
+        if value != Case.Queue.SENIOR or request.user.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
     ]
     return page(
         request,
@@ -160,7 +160,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page_no": page_no,
             "next_url": f"?{_with(base, page=page_no + 1)}" if more and page_no < MAX_PAGES else "",
             "prev_url": f"?{_with(base, page=page_no - 1)}" if page_no > 1 else "",
-            "can_claim": request.user.has_perm(policy.PERM_CLAIM),
+            "can_claim": request.user.has_perm(rules.decisions.PERM_CLAIM),
             "now": now,
         },
         nav="queue",
@@ -168,7 +168,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_view("moderation.view_case", policy.PERM_CLAIM)
+@staff_view("moderation.view_case", rules.decisions.PERM_CLAIM)
 def claim_next(request: HttpRequest) -> HttpResponse:
     queue = request.POST.get("queue", Case.Queue.ALL)
     if queue not in Case.Queue.values:
@@ -197,16 +197,16 @@ class DecisionForm(forms.Form):
     days = forms.IntegerField(
         required=False,
         min_value=1,
-        max_value=policy.MAX_DAYS,
+        max_value=rules.decisions.MAX_DAYS,
         label="Duration (days)",
-        help_text=f"Moderators up to {policy.MODERATOR_MAX_DAYS} days; longer needs a senior.",
+        help_text=f"Moderators up to {rules.decisions.MODERATOR_MAX_DAYS} days; longer needs a senior.",
     )
     feature = forms.ChoiceField(
         required=False,
         label="Feature",
         choices=[
             ("", "—"),
-            *[(f.value, f.value.replace("_", " ")) for f in account_policy.Feature],
+            *[(f.value, f.value.replace("_", " ")) for f in rules.vocabulary.Feature],
         ],
     )
     ground = forms.ChoiceField(
@@ -241,10 +241,14 @@ class DecisionForm(forms.Form):
 SHOW_FOR = {
     "days": "restrict_feature suspend",
     "feature": "restrict_feature",
-    "ground": " ".join(t.value for t in policy.RESTRICTING | {policy.DecisionType.WARN}),
-    "explanation": " ".join(t.value for t in policy.RESTRICTING | {policy.DecisionType.WARN}),
+    "ground": " ".join(
+        t.value for t in rules.decisions.RESTRICTING | {rules.decisions.DecisionType.WARN}
+    ),
+    "explanation": " ".join(
+        t.value for t in rules.decisions.RESTRICTING | {rules.decisions.DecisionType.WARN}
+    ),
     "remove_reported_message": "remove_messages",
-    "lock_thread": " ".join(t.value for t in policy.RESTRICTING),
+    "lock_thread": " ".join(t.value for t in rules.decisions.RESTRICTING),
 }
 
 
@@ -300,8 +304,8 @@ def workspace_context(
         and case.claim_expires_at > now
     )
     is_open = case.status in ("open", "escalated")
-    may_decide = user.has_perm(policy.PERM_DECIDE) and (
-        case.status != "escalated" or user.has_perm(policy.PERM_SENIOR_QUEUE)
+    may_decide = user.has_perm(rules.decisions.PERM_DECIDE) and (
+        case.status != "escalated" or user.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
     )
     ctx: dict[str, Any] = {
         "case": case,
@@ -311,13 +315,15 @@ def workspace_context(
         "is_open": is_open,
         "holder_is_me": holder_is_me,
         "held_by_other": held_by_other,
-        "can_claim": is_open and user.has_perm(policy.PERM_CLAIM) and not held_by_other,
-        "can_take_over": is_open and held_by_other and user.has_perm(policy.PERM_TAKE_OVER),
+        "can_claim": is_open and user.has_perm(rules.decisions.PERM_CLAIM) and not held_by_other,
+        "can_take_over": is_open
+        and held_by_other
+        and user.has_perm(rules.decisions.PERM_TAKE_OVER),
         "can_escalate": is_open
         and holder_is_me
         and case.status == "open"
-        and user.has_perm(policy.PERM_ESCALATE),
-        "can_note": is_open and user.has_perm(policy.PERM_NOTE),
+        and user.has_perm(rules.decisions.PERM_ESCALATE),
+        "can_note": is_open and user.has_perm(rules.decisions.PERM_NOTE),
         "can_read_bodies": user.has_perm("messaging.read_message_body"),
         "show_decision_form": is_open and holder_is_me and may_decide,
         "may_decide": may_decide,
@@ -410,7 +416,7 @@ def _act(request: HttpRequest, case: Case, action: Any, success: str) -> HttpRes
 
 
 @require_POST
-@staff_view("moderation.view_case", policy.PERM_CLAIM)
+@staff_view("moderation.view_case", rules.decisions.PERM_CLAIM)
 def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(case_id)
     return _act(
@@ -436,7 +442,7 @@ def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view("moderation.view_case", policy.PERM_TAKE_OVER)
+@staff_view("moderation.view_case", rules.decisions.PERM_TAKE_OVER)
 def case_take_over(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(case_id)
     return _act(
@@ -450,7 +456,7 @@ def case_take_over(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view("moderation.view_case", policy.PERM_ESCALATE)
+@staff_view("moderation.view_case", rules.decisions.PERM_ESCALATE)
 def case_escalate(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(case_id)
     return _act(
@@ -464,7 +470,7 @@ def case_escalate(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view("moderation.view_case", policy.PERM_NOTE)
+@staff_view("moderation.view_case", rules.decisions.PERM_NOTE)
 def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(case_id)
     return _act(
@@ -476,7 +482,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@staff_view("moderation.view_case", policy.PERM_DECIDE)
+@staff_view("moderation.view_case", rules.decisions.PERM_DECIDE)
 def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     """Validate the form's shape, preview the notice, or decide through the service."""
     case = _case_or_404(case_id)
@@ -517,7 +523,7 @@ def _decision_arguments(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     kind = data["decision_type"]
     message_ids: list[int] = []
     wants_removal = (
-        data.get("remove_reported_message") or kind == policy.DecisionType.REMOVE_MESSAGES
+        data.get("remove_reported_message") or kind == rules.decisions.DecisionType.REMOVE_MESSAGES
     )
     if wants_removal and case.subject_message_id is not None:
         message_ids = [case.subject_message_id]
@@ -526,9 +532,9 @@ def _decision_arguments(case: Case, data: dict[str, Any]) -> dict[str, Any]:
         "facts": data.get("facts", ""),
         "ground": data.get("ground") or "",
         "explanation": data.get("explanation") or "",
-        "days": data.get("days") if kind in {t.value for t in policy.TIMED} else None,
+        "days": data.get("days") if kind in {t.value for t in rules.decisions.TIMED} else None,
         "feature": (data.get("feature") or "")
-        if kind == policy.DecisionType.RESTRICT_FEATURE
+        if kind == rules.decisions.DecisionType.RESTRICT_FEATURE
         else "",
         "message_ids": message_ids,
         "lock_thread": bool(data.get("lock_thread")),

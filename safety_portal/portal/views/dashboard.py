@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from accounts.models import BirthdateChangeRequest
-from moderation import policy
 from moderation.models import Appeal, Case, Flag
+from safety_portal import rules
 from safety_portal.core import clock
 
 from .. import metrics
@@ -62,9 +62,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             bands=bands,
             waiting=sum(b.waiting for b in bands),
             overdue=sum(b.overdue for b in bands),
-            can_claim=user.has_perm(policy.PERM_CLAIM),
+            can_claim=user.has_perm(rules.decisions.PERM_CLAIM),
         )
-    if user.has_perm(policy.PERM_DECIDE_APPEAL):
+    if user.has_perm(rules.decisions.PERM_DECIDE_APPEAL):
         ctx["appeals"] = list(
             Appeal.objects.decidable_by(user).select_related("decision", "appellant")[:5]
         )

@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from moderation import policy, services
+from moderation import services
 from moderation.models import Flag
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError
 
@@ -87,11 +88,11 @@ def _flag_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
         "flag": flag,
         "age": age_of(flag.user, on=clock.today()) if user.has_perm("accounts.view_age") else None,
         "signals": [_signal_row(s) for s in reversed(flag.signals)],
-        "can_review": flag.status == "open" and user.has_perm(policy.PERM_REVIEW_FLAG),
+        "can_review": flag.status == "open" and user.has_perm(rules.decisions.PERM_REVIEW_FLAG),
         "can_require_age_check": flag.status == "open"
         and flag.kind == Flag.Kind.AGE
-        and user.has_perm(policy.PERM_REVIEW_FLAG)
-        and user.has_perm(policy.PERM_UNDER_AGE),
+        and user.has_perm(rules.decisions.PERM_REVIEW_FLAG)
+        and user.has_perm(rules.decisions.PERM_UNDER_AGE),
     }
 
 
@@ -103,7 +104,7 @@ def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view("moderation.view_flag", policy.PERM_REVIEW_FLAG)
+@staff_view("moderation.view_flag", rules.decisions.PERM_REVIEW_FLAG)
 def flag_review(request: HttpRequest, flag_id: int) -> HttpResponse:
     flag = get_object_or_404(Flag.objects.select_related("user"), pk=flag_id)
     action = request.POST.get("action", "")

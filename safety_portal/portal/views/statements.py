@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from moderation import sor_schema, statements
+from moderation import statements
 from moderation.models import StatementOfReasons
+from safety_portal import rules
 
 from ..access import staff_view
 from ..pages import page
@@ -32,7 +33,10 @@ class StatementFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     category = forms.ChoiceField(
         required=False,
-        choices=[("", "Any category"), *[(c.value, c.value) for c in sor_schema.Category]],
+        choices=[
+            ("", "Any category"),
+            *[(c.value, c.value) for c in rules.sor_vocabulary.Category],
+        ],
     )
 
 

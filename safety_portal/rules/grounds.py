@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .sor_schema import (
+from safety_portal.rules.sor_vocabulary import (
     ILLEGAL_CONTENT_EXPLANATION_MAX,
     ILLEGAL_CONTENT_LEGAL_GROUND_MAX,
     DecisionGround,

@@ -1,18 +1,12 @@
-"""The moderation rules of POLICY.md §4 and §6, as pure functions.
-
-No ORM, no request, no clock: times and numbers are arguments. The managers and services ask these
-functions before they write; the portal and the API never re-implement them.
+"""Moderation decisions (POLICY.md §4, §6): their types, who may take them, how long a
+restriction may run, appeal windows (DSA art. 20) and strikes. Times and numbers are arguments.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
-
-from accounts import jurisdictions
-from accounts import policy as account_policy
 
 from .priority import CHILD_ABUSE_KEYWORDS
 from .sor_schema import Category
@@ -156,59 +150,3 @@ def reporter_is_low_credibility(
     """
     decided = upheld + rejected
     return rejected >= min_rejected and decided > 0 and rejected / decided >= ratio
-
-
-@dataclass(frozen=True)
-class AgeEstimateFinding:
-    raises_flag: bool
-    why: str
-
-
-def assess_age_estimate(
-    *,
-    declared_birthdate: dt.date,
-    country: str,
-    on: dt.date,
-    estimated_age: float,
-    confidence: float,
-    min_confidence: float,
-    margin_years: float,
-) -> AgeEstimateFinding:
-    """Does an integration's age estimate warrant a flag for staff review (POLICY.md §4)?
-
-    It does when the estimator is confident enough and the estimate is either below the
-    country's minimum age or at least ``margin_years`` below the declared age while falling into a
-    younger tier. The flag is for a person to look at; it never changes the age.
-    """
-    if confidence < min_confidence:
-        return AgeEstimateFinding(False, "confidence below threshold")
-    declared_age = account_policy.age_on(declared_birthdate, on)
-    minimum = jurisdictions.minimum_age(country)
-    if estimated_age < minimum <= declared_age:
-        return AgeEstimateFinding(True, f"estimate below the minimum age of {minimum}")
-    estimated_tier = account_policy.tier_for_age(max(0, int(estimated_age)))
-    declared_tier = account_policy.tier_for_age(declared_age)
-    if declared_age - estimated_age >= margin_years and estimated_tier < declared_tier:
-        return AgeEstimateFinding(
-            True, f"estimate in a younger tier ({estimated_tier.value}, declared {declared_tier})"
-        )
-    return AgeEstimateFinding(False, "estimate consistent with the declared age")
-
-
-@dataclass(frozen=True)
-class ContactRiskFinding:
-    triggered: bool
-    reasons: tuple[str, ...]
-
-
-def assess_contact_risk(
-    *, refusals_to_minors: int, distinct_minors: int, max_refusals: int, max_distinct: int
-) -> ContactRiskFinding:
-    """An adult repeatedly refused when messaging minors, or reaching for many distinct minors in
-    a short window, gets an automated report for grooming review (issue 4, POLICY.md §3)."""
-    reasons = []
-    if refusals_to_minors >= max_refusals:
-        reasons.append(f"{refusals_to_minors} refused direct messages to minors")
-    if distinct_minors >= max_distinct:
-        reasons.append(f"attempts to reach {distinct_minors} distinct minors")
-    return ContactRiskFinding(bool(reasons), tuple(reasons))

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from types import MappingProxyType
 
-from .sor_schema import Category, CategoryKeyword
+from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword
 
 
 class Severity(IntEnum):

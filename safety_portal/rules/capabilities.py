@@ -1,0 +1,383 @@
+"""Capabilities (POLICY.md §3): the effective value of every row of the table, with the reason code
+when something is refused. The most restrictive of tier, jurisdiction, guardian, moderation
+restriction and the user's own setting wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from . import jurisdictions
+from .ages import age_on, tier_for_age
+from .guardianship import (
+    _TIER_QUIET_HOURS,
+    _TIER_SCREEN_TIME_MINUTES,
+    GuardianLimits,
+    QuietHours,
+    _min_minutes,
+    _quiet_hours_union,
+)
+from .safety_settings import _CEILINGS, _STRICTEST, SafetySettings, clamp_settings, default_settings
+from .vocabulary import AccountStatus, Audience, Feature, Reason, Tier
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """Everything the policy needs to know about one person, gathered by the caller.
+
+    `settings` None means the tier defaults. `restricted_features` are the moderation restrictions
+    in force on the date the question is asked.
+    """
+
+    birthdate: date
+    country: str
+    status: AccountStatus = AccountStatus.ACTIVE
+    settings: SafetySettings | None = None
+    guardian_limits: GuardianLimits | None = None
+    guardian_consent: bool = False
+    restricted_features: frozenset[Feature] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "country", jurisdictions.normalise_country(self.country))
+        object.__setattr__(self, "status", AccountStatus(self.status))
+        features: Iterable[Feature | str] = self.restricted_features
+        object.__setattr__(self, "restricted_features", frozenset(Feature(f) for f in features))
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One row of the POLICY.md §3 table for one person on one date.
+
+    `allowed` says whether the person may use it; `value` is the effective setting or limit where
+    the row has one; `reason` is set whenever something is refused, or limited below what the
+    person asked for (a stored setting above the tier ceiling, a guardian's restriction).
+    """
+
+    name: str
+    allowed: bool
+    value: object | None = None
+    reason: Reason | None = None
+
+    def __post_init__(self) -> None:
+        if not self.allowed and self.reason is None:
+            raise ValueError(f"capability {self.name!r} is refused without a reason")
+
+
+CAPABILITY_NAMES: Final[tuple[str, ...]] = (
+    "hold_account",
+    "direct_messages",
+    "group_threads",
+    "private_account",
+    "comments",
+    "duet_stitch",
+    "downloads",
+    "recommendation_feed",
+    "suggest_account",
+    "livestream",
+    "gifts",
+    "personalised_ads",
+    "personalisation",
+    "quiet_hours",
+    "daily_screen_time_limit",
+)
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """Facts turned into what every rule reads: age, tier and effective values."""
+
+    facts: UserFacts
+    age: int
+    tier: Tier
+    below_minimum_age: bool
+    requested: SafetySettings  # own settings, or the tier defaults
+    clamped: SafetySettings  # capped by the tier ceiling
+    guardian_dm_off: bool
+    consent_required: bool  # below the digital-consent age without a guardian's consent
+
+    @property
+    def dm_audience(self) -> Audience:
+        """Who may message this person: tier ceiling, guardian and own setting (POLICY.md §3)."""
+        if self.guardian_dm_off:
+            return Audience.NOBODY
+        return self.clamped.dm_setting
+
+    def restricts(self, feature: Feature) -> bool:
+        return feature in self.facts.restricted_features
+
+
+def _resolve(facts: UserFacts, on: date) -> _Resolved:
+    age = age_on(facts.birthdate, on)
+    tier = tier_for_age(age)
+    requested = facts.settings if facts.settings is not None else default_settings(tier)
+    consent_age = jurisdictions.digital_consent_age(facts.country)
+    return _Resolved(
+        facts=facts,
+        age=age,
+        tier=tier,
+        below_minimum_age=age < jurisdictions.minimum_age(facts.country),
+        requested=requested,
+        clamped=clamp_settings(requested, tier),
+        guardian_dm_off=facts.guardian_limits is not None and facts.guardian_limits.dm_off,
+        consent_required=(
+            consent_age is not None and age < consent_age and not facts.guardian_consent
+        ),
+    )
+
+
+def _lockdown_reason(r: _Resolved) -> Reason | None:
+    """Why nothing interactive is allowed at all, if that is the case (POLICY.md §3, §4).
+
+    Below the country's minimum age, or already in under_age_review: UNDER_MINIMUM_AGE (the
+    account goes to under_age_review). Suspended or banned: ACCOUNT_RESTRICTED. The age reason wins
+    because it is what the account's notice and appeal are about.
+    """
+    status = r.facts.status
+    if r.below_minimum_age or status is AccountStatus.UNDER_AGE_REVIEW:
+        return Reason.UNDER_MINIMUM_AGE
+    if status in (AccountStatus.SUSPENDED, AccountStatus.BANNED):
+        return Reason.ACCOUNT_RESTRICTED
+    return None
+
+
+def _cap_hold_account(r: _Resolved) -> Capability:
+    """POLICY.md §3 row 1. `value` is the status the account should be in."""
+    status = r.facts.status
+    if r.below_minimum_age:
+        target = status if status is AccountStatus.BANNED else AccountStatus.UNDER_AGE_REVIEW
+        return Capability("hold_account", False, target, Reason.UNDER_MINIMUM_AGE)
+    reason = _lockdown_reason(r)
+    if reason is not None:
+        return Capability("hold_account", False, status, reason)
+    return Capability("hold_account", True, status)
+
+
+def _messaging_refusal(r: _Resolved) -> Reason | None:
+    """Refusals shared by direct messages and group threads, in precedence order (POLICY.md §3)."""
+    if r.tier < Tier.OLDER_TEEN:
+        return Reason.TIER_NOT_ELIGIBLE
+    if r.facts.status is AccountStatus.RESTRICTED:
+        return Reason.ACCOUNT_RESTRICTED
+    if r.restricts(Feature.DIRECT_MESSAGES):
+        return Reason.FEATURE_RESTRICTED
+    if r.guardian_dm_off:
+        return Reason.GUARDIAN_RESTRICTED
+    return None
+
+
+def _ceiling_reason(r: _Resolved, name: str) -> Reason | None:
+    """SETTING_ABOVE_TIER_CEILING when the stored setting is looser than the tier allows."""
+    if getattr(r.clamped, name) != getattr(r.requested, name):
+        return Reason.SETTING_ABOVE_TIER_CEILING
+    return None
+
+
+def _cap_direct_messages(r: _Resolved) -> Capability:
+    """POLICY.md §3 "send or receive direct messages".
+
+    `allowed`: the person may take part in DMs at all. `value`: who may message them (their
+    effective DM audience; NOBODY whenever they cannot receive). A 16-17-year-old whose own
+    effective setting is nobody neither sends nor receives (DM_SENDER_SETTING); an adult with
+    "nobody" may still write to others within the other side's rules.
+    """
+    refusal = _messaging_refusal(r)
+    if refusal is not None:
+        return Capability("direct_messages", False, Audience.NOBODY, refusal)
+    audience = r.dm_audience
+    if r.tier is Tier.OLDER_TEEN and audience is Audience.NOBODY:
+        return Capability("direct_messages", False, Audience.NOBODY, Reason.DM_SENDER_SETTING)
+    return Capability("direct_messages", True, audience, _ceiling_reason(r, "dm_setting"))
+
+
+def _cap_group_threads(r: _Resolved) -> Capability:
+    """POLICY.md §3 "be added to a group thread"; `value` is who may add them (= DM audience).
+
+    Being added to a group is being reachable by its members, so the same audience that may
+    message a person may add them: 16-17 only by a friend, and nobody if their DM setting says so.
+    """
+    refusal = _messaging_refusal(r)
+    if refusal is not None:
+        return Capability("group_threads", False, Audience.NOBODY, refusal)
+    audience = r.dm_audience
+    if audience is Audience.NOBODY:
+        return Capability("group_threads", False, Audience.NOBODY, Reason.DM_RECIPIENT_SETTING)
+    return Capability("group_threads", True, audience, _ceiling_reason(r, "dm_setting"))
+
+
+def _setting_capability(
+    r: _Resolved, cap: str, setting: str, feature: Feature | None = None
+) -> Capability:
+    """A row that opens something to others: refused when moderation or the tier keeps it shut."""
+    strictest = getattr(_STRICTEST, setting)
+    if feature is not None and r.restricts(feature):
+        return Capability(cap, False, strictest, Reason.FEATURE_RESTRICTED)
+    if getattr(_CEILINGS[r.tier], setting) == strictest:
+        return Capability(cap, False, strictest, Reason.TIER_NOT_ELIGIBLE)
+    return Capability(cap, True, getattr(r.clamped, setting), _ceiling_reason(r, setting))
+
+
+def _cap_private_account(r: _Resolved) -> Capability:
+    """POLICY.md §3 "account private by default": a default for teens, not a lock.
+
+    Being private is the protective value, so the row is always allowed; `value` is True when the
+    account is private.
+    """
+    value = r.clamped.private_account
+    return Capability("private_account", True, value, _ceiling_reason(r, "private_account"))
+
+
+def _cap_comments(r: _Resolved) -> Capability:
+    """POLICY.md §3 "who may comment on their videos"; a comments restriction closes them."""
+    return _setting_capability(r, "comments", "comment_setting", Feature.COMMENTS)
+
+
+def _cap_duet_stitch(r: _Resolved) -> Capability:
+    """POLICY.md §3 "duet / stitch": off and locked for 13-15."""
+    return _setting_capability(r, "duet_stitch", "duet_setting")
+
+
+def _cap_downloads(r: _Resolved) -> Capability:
+    """POLICY.md §3 "others may download their videos": off and locked for 13-15."""
+    return _setting_capability(r, "downloads", "download_setting")
+
+
+def _cap_recommendation_feed(r: _Resolved) -> Capability:
+    """POLICY.md §3 "eligible for the recommendation feed": 16 and over."""
+    if r.tier < Tier.OLDER_TEEN:
+        return Capability("recommendation_feed", False, None, Reason.TIER_NOT_ELIGIBLE)
+    return Capability("recommendation_feed", True)
+
+
+def _cap_suggest_account(r: _Resolved) -> Capability:
+    """POLICY.md §3 "account suggested to others" and §5: a consent-based feature.
+
+    Below the country's digital-consent age it stays off until a linked guardian consents.
+    """
+    if r.consent_required:
+        return Capability("suggest_account", False, False, Reason.GUARDIAN_CONSENT_REQUIRED)
+    return _setting_capability(r, "suggest_account", "suggest_account")
+
+
+def _cap_livestream(r: _Resolved) -> Capability:
+    """POLICY.md §3 "host a livestream": adults only; a moderator can restrict it."""
+    if r.tier < Tier.ADULT:
+        return Capability("livestream", False, None, Reason.TIER_NOT_ELIGIBLE)
+    if r.restricts(Feature.LIVESTREAM):
+        return Capability("livestream", False, None, Reason.FEATURE_RESTRICTED)
+    return Capability("livestream", True)
+
+
+def _cap_gifts(r: _Resolved) -> Capability:
+    """POLICY.md §2/§3 virtual gifts: 18, KR 19; a moderator can restrict them."""
+    if r.age < jurisdictions.gift_minimum_age(r.facts.country):
+        return Capability("gifts", False, None, Reason.BELOW_GIFT_AGE)
+    if r.restricts(Feature.GIFTS):
+        return Capability("gifts", False, None, Reason.FEATURE_RESTRICTED)
+    return Capability("gifts", True)
+
+
+def _cap_personalised_ads(r: _Resolved) -> Capability:
+    """POLICY.md §2: personalised advertising is off for every minor (DSA art. 28(2))."""
+    if r.age < jurisdictions.personalised_ads_minimum_age(r.facts.country):
+        return Capability("personalised_ads", False, None, Reason.TIER_NOT_ELIGIBLE)
+    return Capability("personalised_ads", True)
+
+
+def _cap_personalisation(r: _Resolved) -> Capability:
+    """POLICY.md §5: consent-based personalisation needs a guardian below the consent age."""
+    if r.consent_required:
+        return Capability("personalisation", False, None, Reason.GUARDIAN_CONSENT_REQUIRED)
+    return Capability("personalisation", True)
+
+
+def _quiet_hours_value(r: _Resolved) -> QuietHours | None:
+    limits = r.facts.guardian_limits
+    return _quiet_hours_union(
+        _TIER_QUIET_HOURS[r.tier], limits.quiet_hours if limits is not None else None
+    )
+
+
+def _screen_time_value(r: _Resolved) -> int | None:
+    limits = r.facts.guardian_limits
+    return _min_minutes(
+        _TIER_SCREEN_TIME_MINUTES[r.tier],
+        limits.daily_screen_time_minutes if limits is not None else None,
+    )
+
+
+def _cap_quiet_hours(r: _Resolved) -> Capability:
+    """POLICY.md §3/§5: the tier's window, widened (never narrowed) by a guardian."""
+    value = _quiet_hours_value(r)
+    reason = Reason.GUARDIAN_RESTRICTED if value != _TIER_QUIET_HOURS[r.tier] else None
+    return Capability("quiet_hours", True, value, reason)
+
+
+def _cap_daily_screen_time_limit(r: _Resolved) -> Capability:
+    """POLICY.md §3/§5: the tier's default, shortened (never lengthened) by a guardian."""
+    value = _screen_time_value(r)
+    reason = Reason.GUARDIAN_RESTRICTED if value != _TIER_SCREEN_TIME_MINUTES[r.tier] else None
+    return Capability("daily_screen_time_limit", True, value, reason)
+
+
+_ROWS: Final[dict[str, Callable[[_Resolved], Capability]]] = {
+    "hold_account": _cap_hold_account,
+    "direct_messages": _cap_direct_messages,
+    "group_threads": _cap_group_threads,
+    "private_account": _cap_private_account,
+    "comments": _cap_comments,
+    "duet_stitch": _cap_duet_stitch,
+    "downloads": _cap_downloads,
+    "recommendation_feed": _cap_recommendation_feed,
+    "suggest_account": _cap_suggest_account,
+    "livestream": _cap_livestream,
+    "gifts": _cap_gifts,
+    "personalised_ads": _cap_personalised_ads,
+    "personalisation": _cap_personalisation,
+    "quiet_hours": _cap_quiet_hours,
+    "daily_screen_time_limit": _cap_daily_screen_time_limit,
+}
+assert tuple(_ROWS) == CAPABILITY_NAMES
+
+# The value a row shows when everything is refused: the strictest one it can take.
+_LOCKED_VALUES: Final[dict[str, object | None]] = {
+    "direct_messages": Audience.NOBODY,
+    "group_threads": Audience.NOBODY,
+    "private_account": True,
+    "comments": Audience.NOBODY,
+    "duet_stitch": Audience.NOBODY,
+    "downloads": False,
+    "suggest_account": False,
+}
+# Protections (not permissions) keep showing their effective value under lock-down.
+_PROTECTIONS: Final = frozenset({"quiet_hours", "daily_screen_time_limit"})
+
+
+def capabilities(facts: UserFacts, *, on: date) -> dict[str, Capability]:
+    """What the person may do on `on`, and why not: one Capability per CAPABILITY_NAMES entry.
+
+    POLICY.md §3: the effective value of each row is the most restrictive of the tier ceiling, the
+    jurisdiction (§2: minimum age, gift age, digital-consent age), a guardian's restriction (§5), an
+    active moderation restriction, and the person's own setting. Precedence of reasons within a row
+    follows that list, after the account-wide lock-down:
+
+    - below the country's minimum age, or status under_age_review: hold_account refused
+      (value = the status the account should move to), every other row refused, UNDER_MINIMUM_AGE;
+    - status suspended or banned: everything refused, ACCOUNT_RESTRICTED;
+    - status restricted: direct messages and group threads refused, ACCOUNT_RESTRICTED.
+
+    Quiet hours and the screen-time limit are protections, not permissions: under lock-down they are
+    reported refused with their (still effective) values.
+    """
+    r = _resolve(facts, on)
+    lockdown = _lockdown_reason(r)
+    result: dict[str, Capability] = {}
+    for name, row in _ROWS.items():
+        cap = row(r)
+        if lockdown is not None and name != "hold_account":
+            value = _LOCKED_VALUES.get(name, cap.value if name in _PROTECTIONS else None)
+            cap = Capability(name, False, value, lockdown)
+        result[name] = cap
+    return result

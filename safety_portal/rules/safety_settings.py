@@ -1,0 +1,149 @@
+"""Safety settings and their tier ceilings (POLICY.md §3): the values each tier may hold, its
+defaults, and which of two values is the stricter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from .vocabulary import Audience, Reason, Tier
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """A user's own choices for the POLICY.md §3 settings.
+
+    Strings that are valid Audience values are accepted and stored as Audience members, because the
+    database hands back plain strings. Booleans must be real booleans.
+    """
+
+    dm_setting: Audience
+    private_account: bool
+    comment_setting: Audience
+    duet_setting: Audience
+    download_setting: bool
+    suggest_account: bool
+
+    def __post_init__(self) -> None:
+        for name in SETTING_NAMES:
+            object.__setattr__(self, name, _coerce_setting(name, getattr(self, name)))
+
+
+SETTING_NAMES: Final[tuple[str, ...]] = (
+    "dm_setting",
+    "private_account",
+    "comment_setting",
+    "duet_setting",
+    "download_setting",
+    "suggest_account",
+)
+_AUDIENCE_SETTINGS: Final = frozenset({"dm_setting", "comment_setting", "duet_setting"})
+# For these booleans True is the strict value; for the others False is.
+_TRUE_IS_STRICT: Final = frozenset({"private_account"})
+
+
+def _coerce_setting(name: str, value: object) -> Audience | bool:
+    if name in _AUDIENCE_SETTINGS:
+        if isinstance(value, str):
+            return Audience(value)  # ValueError for anything but nobody/friends/everyone
+        raise TypeError(f"{name} must be an Audience, not {type(value).__name__}")
+    if name in SETTING_NAMES:
+        if isinstance(value, bool):
+            return value
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    raise ValueError(f"unknown setting {name!r}; expected one of {', '.join(SETTING_NAMES)}")
+
+
+def _openness(name: str, value: Audience | bool) -> int:
+    """How much a setting value lets in: 0 is the strictest value of that setting."""
+    if isinstance(value, Audience):
+        return value.rank
+    return int(value != (name in _TRUE_IS_STRICT))
+
+
+def _stricter(name: str, a: Audience | bool, b: Audience | bool) -> Audience | bool:
+    return a if _openness(name, a) <= _openness(name, b) else b
+
+
+_N, _F, _E = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
+
+# The loosest value each tier may choose (POLICY.md §3). A ceiling equal to the strictest value
+# means the setting is locked for the tier. A child has no account (it goes to under_age_review), so
+# every setting is locked at its strictest.
+_CEILINGS: Final[dict[Tier, SafetySettings]] = {
+    Tier.CHILD: SafetySettings(_N, True, _N, _N, False, False),
+    # 13-15: DMs nobody only; comments friends at most; duet/stitch and downloads off and locked.
+    # "Private by default" and "suggestions off by default" are defaults, not locks.
+    Tier.YOUNG_TEEN: SafetySettings(_N, False, _F, _N, False, True),
+    # 16-17: DMs nobody or friends; everything else may be opened.
+    Tier.OLDER_TEEN: SafetySettings(_F, False, _E, _E, True, True),
+    Tier.ADULT: SafetySettings(_E, False, _E, _E, True, True),
+}
+_STRICTEST: Final = _CEILINGS[Tier.CHILD]
+
+_DEFAULTS: Final[dict[Tier, SafetySettings]] = {
+    Tier.CHILD: _STRICTEST,
+    Tier.YOUNG_TEEN: SafetySettings(
+        dm_setting=_N,
+        private_account=True,
+        comment_setting=_F,
+        duet_setting=_N,
+        download_setting=False,
+        suggest_account=False,
+    ),
+    Tier.OLDER_TEEN: SafetySettings(
+        dm_setting=_N,
+        private_account=True,
+        comment_setting=_E,
+        duet_setting=_F,
+        download_setting=False,
+        suggest_account=False,
+    ),
+    # POLICY.md §3 says "any" for adults' duet/stitch and downloads; the defaults are the open ones.
+    Tier.ADULT: SafetySettings(
+        dm_setting=_F,
+        private_account=False,
+        comment_setting=_E,
+        duet_setting=_E,
+        download_setting=True,
+        suggest_account=True,
+    ),
+}
+
+
+def default_settings(tier: Tier) -> SafetySettings:
+    """The POLICY.md §3 defaults for a new account of `tier` (a child's: the strictest values)."""
+    return _DEFAULTS[tier]
+
+
+def check_setting(tier: Tier, name: str, value: object) -> Reason | None:
+    """May a user of `tier` choose `value` for setting `name`? (POLICY.md §3)
+
+    None when allowed: any value at or below the tier ceiling, so tightening is always allowed.
+    SETTING_LOCKED_FOR_TIER when the tier allows only the strictest value (13-15: DMs, duet/stitch,
+    downloads); SETTING_ABOVE_TIER_CEILING when the tier has a choice but not this one (13-15
+    comments "everyone", 16-17 DMs "everyone"). Unknown names and ill-typed values raise.
+    """
+    coerced = _coerce_setting(name, value)
+    ceiling = getattr(_CEILINGS[tier], name)
+    if _openness(name, coerced) <= _openness(name, ceiling):
+        return None
+    if ceiling == getattr(_STRICTEST, name):
+        return Reason.SETTING_LOCKED_FOR_TIER
+    return Reason.SETTING_ABOVE_TIER_CEILING
+
+
+def clamp_settings(settings: SafetySettings, tier: Tier) -> SafetySettings:
+    """Each setting capped at the tier ceiling (POLICY.md §3 "most restrictive of").
+
+    Used when a lower tier is found later (a birthdate corrected to a younger age): stored values
+    that the new tier may not have stop counting, and nothing else changes.
+    """
+    ceiling = _CEILINGS[tier]
+    return SafetySettings(
+        **{
+            name: _stricter(name, getattr(settings, name), getattr(ceiling, name))
+            for name in SETTING_NAMES
+        }
+    )
