@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from moderation import events
+from safety_portal.core import outbox
 from safety_portal.core.api import webhooks
 from safety_portal.core.api.models import WebhookDelivery, WebhookEvent
 
 
 def dispatch(deliveries: list[WebhookDelivery]) -> None:
     """Queue `tasks.deliver_webhook` for each delivery after commit (via the outbox)."""
-    from safety_portal.core import outbox
-
     for delivery in deliveries:
         outbox.enqueue(
             "integrations.deliver_webhook",
@@ -73,8 +73,6 @@ def on_appeal_decided(sender: Any, *, appeal: Any, **_: Any) -> None:
 
 
 def connect() -> None:
-    from moderation import events
-
     events.report_filed.connect(on_report_filed, dispatch_uid="integrations.case_opened")
     events.decision_taken.connect(on_decision_taken, dispatch_uid="integrations.decision_taken")
     events.appeal_decided.connect(on_appeal_decided, dispatch_uid="integrations.appeal_decided")

@@ -9,20 +9,15 @@ can call too; this module only names them for the pages.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from accounts.managers import PERM_EXACT_BIRTHDATE
-
-if TYPE_CHECKING:
-    from accounts.models import BirthdateChangeRequest, User
+from accounts.models import BirthdateChangeRequest, User
 
 __all__ = ["PERM_EXACT_BIRTHDATE", "reveal_birthdate", "reveal_request_dates"]
 
 
 def reveal_birthdate(user: User, *, viewer: User, reason: str) -> dt.date:
     """The exact birthdate; the read and its `accounts.birthdate.viewed` entry are the manager's."""
-    from accounts.models import User
-
     return User.objects.reveal_birthdate(user, viewer=viewer, reason=reason)
 
 
@@ -30,6 +25,4 @@ def reveal_request_dates(
     request: BirthdateChangeRequest, *, viewer: User, reason: str
 ) -> tuple[dt.date, dt.date]:
     """The old and new birthdates of a change request, for the reviewer; audited as a view."""
-    from accounts.models import BirthdateChangeRequest
-
     return BirthdateChangeRequest.objects.reveal_dates(request, viewer=viewer, reason=reason)

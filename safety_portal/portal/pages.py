@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 
+from accounts.roles import role_names as cached_role_names
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -83,8 +85,6 @@ def nav_for(request: HttpRequest, active: str) -> list[dict[str, Any]]:
 def role_names(user: Any) -> list[str]:
     if not user.is_authenticated:
         return []
-    from accounts.roles import role_names as cached_role_names
-
     return cached_role_names(user)
 
 

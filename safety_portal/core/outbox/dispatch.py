@@ -21,6 +21,7 @@ from typing import Any
 
 import kombu.exceptions
 import redis.exceptions
+from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
@@ -72,9 +73,9 @@ class RelayResult:
 
 
 def _app():  # type: ignore[no-untyped-def]
-    from safety_portal.celery import app
-
-    return app
+    # The project's Celery app is configured on the roof (safety_portal.celery); the ground floor
+    # takes whichever app is current rather than importing upward.
+    return current_app
 
 
 def _eager() -> bool:

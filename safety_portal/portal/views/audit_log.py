@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from safety_portal.core import audit
+from safety_portal.core.audit.anchors import AnchorError
 from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.audit.verification import verify_chain as run_check
 from safety_portal.core.paginator import estimated_rows
 
 from .. import rows as row_html
@@ -208,9 +210,6 @@ def _int(value: str | None) -> int | None:
 def verify(*, actor: object) -> dict[str, Any]:
     """Run the same check as `manage.py verify_audit_log` (chain and external anchors) and record
     that it ran, with its verdict, in the log itself."""
-    from safety_portal.core.audit.anchors import AnchorError
-    from safety_portal.core.audit.verification import verify_chain as run_check
-
     try:
         outcome = run_check(anchors="all")
     except AnchorError as exc:

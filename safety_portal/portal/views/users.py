@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import STATUS_CHOICES
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from moderation.models import Case
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError
 from safety_portal.core.paginator import estimated_rows
@@ -138,15 +139,7 @@ def _context(user: User, request: HttpRequest) -> dict[str, Any]:
 
 def _moderation_context(user: User) -> dict[str, Any]:
     """Cases and strikes of the person, from the moderation app's read vocabulary."""
-    try:
-        from moderation import models as moderation_models
-    except ImportError:  # pragma: no cover - moderation is always installed
-        return {}
-    out: dict[str, Any] = {}
-    case_model = getattr(moderation_models, "Case", None)
-    if case_model is not None:
-        out["cases"] = list(case_model.objects.filter(subject_user=user).order_by("-pk")[:10])
-    return out
+    return {"cases": list(Case.objects.filter(subject_user=user).order_by("-pk")[:10])}
 
 
 @require_GET
