@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from safety_portal import rules
 
-from .models import GuardianLink, SafetySettings, User
-
-if TYPE_CHECKING:
-    from moderation.managers import ActiveRestrictions
-
-_TIME_BOUND = {rules.vocabulary.AccountStatus.SUSPENDED, rules.vocabulary.AccountStatus.RESTRICTED}
+from .models import GuardianLink, Restriction, SafetySettings, User
+from .restrictions import ActiveRestrictions
 
 
 def strictest_limits(
@@ -35,8 +30,6 @@ def facts_for(
     users: Iterable[User], *, at: dt.datetime, on: dt.date
 ) -> dict[int, rules.capabilities.UserFacts]:
     """Facts of app users (staff without a birthdate are left out). Three queries at most."""
-    from moderation.models import Restriction
-
     users = [u for u in users if u.birthdate is not None]
     if not users:
         return {}
@@ -69,11 +62,11 @@ def assemble(
     A stored suspended/restricted status counts only while a restriction backs it; an active
     suspension counts whatever the stored status says (docs/decisions.md D5).
     """
-    status = rules.vocabulary.AccountStatus(user.status)
-    if status in _TIME_BOUND and restrictions is None:
-        status = rules.vocabulary.AccountStatus.ACTIVE  # its restriction has ended by itself
-    if restrictions is not None and restrictions.suspended:
-        status = rules.vocabulary.AccountStatus.SUSPENDED
+    status = rules.account_status.effective_status(
+        user.status,
+        restriction_in_force=restrictions is not None,
+        suspended_now=restrictions is not None and restrictions.suspended,
+    )
     limits, consent = strictest_limits(links)
     return rules.capabilities.UserFacts(
         birthdate=user.birthdate,

@@ -18,13 +18,14 @@ from django_countries.fields import CountryField
 from safety_portal import rules
 from safety_portal.core.audit.actors import ActorIdentity
 
-from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES
+from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES, choices_of
 from .managers import (
     BirthdateChangeRequestManager,
     GuardianLinkManager,
     SafetySettingsManager,
     UserManager,
 )
+from .restrictions import RestrictionManager
 
 COUNTRY_CODES = sorted(code for code, _name in countries)
 
@@ -262,3 +263,63 @@ class GuardianLink(models.Model):
             daily_screen_time_minutes=self.daily_screen_time_minutes,
             quiet_hours=quiet,
         )
+
+
+class Restriction(models.Model):
+    """A time-bounded limit on an account: a feature ban or a suspension.
+
+    It lives with the account it restricts (issue 10): messaging reads it to decide whether a
+    person may send, and messaging stands below moderation. Moderation imposes and lifts it; the
+    decision behind it is in moderation's effect ledger (`DecisionEffect.restriction`). The table
+    keeps the name it was born with, `moderation_restriction`.
+
+    Whether it is in force is decided by its times (`starts_at <= now < ends_at`, not lifted), never by
+    a job: a temporary restriction ends by itself. The nightly job only records the end.
+    """
+
+    class Kind(models.TextChoices):
+        FEATURE = "feature", "Feature restricted"
+        SUSPENSION = "suspension", "Account suspended"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="restrictions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    feature = models.CharField(
+        max_length=20, choices=choices_of(rules.vocabulary.Feature), blank=True
+    )
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty means until lifted.")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    end_recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    lift_reason = models.TextField(blank=True)
+
+    objects = RestrictionManager()
+
+    class Meta:
+        db_table = "moderation_restriction"
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="restriction_user_ends"),
+            models.Index(
+                fields=["ends_at"],
+                name="restriction_end_unrecorded",
+                condition=Q(
+                    end_recorded_at__isnull=True, lifted_at__isnull=True, ends_at__isnull=False
+                ),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="feature") & ~Q(feature=""))
+                | (Q(kind="suspension") & Q(feature="")),
+                name="feature_restriction_names_feature",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="restriction_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.feature or "account"
+        return f"{self.get_kind_display()}: {what} of {self.user_id}"

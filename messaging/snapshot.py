@@ -96,8 +96,7 @@ class _Columns:
 
 @functools.cache
 def _columns_for(vendor: str) -> dict[str, _Columns]:
-    from accounts.models import GuardianLink, SafetySettings, User
-    from moderation.models import Restriction
+    from accounts.models import GuardianLink, Restriction, SafetySettings, User
 
     from .models import Thread
 
@@ -265,7 +264,7 @@ def send_snapshot(
     The facts equal `accounts.facts.facts_for(users, at=at, ...)` (see the module docstring).
     """
     from accounts.facts import assemble
-    from moderation.managers import ActiveRestrictions
+    from accounts.restrictions import ActiveRestrictions
 
     rows, rest = _fetch([thread_id], facts_at=at)
     if not rows:

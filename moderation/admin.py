@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.models import Restriction
 from safety_portal.core.admin_site import ReadOnlyAdmin, site
 
 from .models import (
@@ -18,7 +19,6 @@ from .models import (
     Flag,
     Notice,
     Report,
-    Restriction,
     StatementOfReasons,
     Strike,
     TrustedFlagger,
@@ -78,7 +78,7 @@ class RestrictionAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     list_select_related = ["user"]
     ordering = ["-pk"]
-    raw_id_fields = ["user", "decision"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(Strike, site=site)

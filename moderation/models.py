@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.choices import choices_of
+from accounts.models import Restriction
 from safety_portal import rules
 from safety_portal.rules.grounds import GROUND_CHOICES
 
@@ -26,7 +27,6 @@ from .managers import (
     NoticeManager,
     ReporterStandingManager,
     ReportManager,
-    RestrictionManager,
     StatementManager,
     StrikeManager,
     TrustedFlaggerManager,
@@ -457,6 +457,13 @@ class Decision(models.Model):
     def decision_type(self) -> rules.decisions.DecisionType:
         return rules.decisions.DecisionType(self.type)
 
+    @property
+    def restrictions(self) -> models.QuerySet[Restriction]:
+        """The restrictions this decision imposed, read from its effect ledger (the restriction
+        itself lives with the account and does not point back up at moderation)."""
+        imposed = self.effects.filter(kind="restriction").values("restriction_id")
+        return Restriction.objects.filter(pk__in=imposed).order_by("pk")
+
 
 class Strike(models.Model):
     """One upheld violation; counts towards the threshold until it expires or is removed."""
@@ -482,70 +489,6 @@ class Strike(models.Model):
 
     def __str__(self) -> str:
         return f"Strike on {self.user_id} (decision {self.decision_id})"
-
-
-class Restriction(models.Model):
-    """A time-bounded limit on an account: a feature ban or a suspension.
-
-    Whether it is in force is decided by its times (`starts_at <= now < ends_at`, not lifted), never by
-    a job: a temporary restriction ends by itself. The nightly job only records the end.
-    """
-
-    class Kind(models.TextChoices):
-        FEATURE = "feature", "Feature restricted"
-        SUSPENSION = "suspension", "Account suspended"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="restrictions"
-    )
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    feature = models.CharField(
-        max_length=20, choices=choices_of(rules.vocabulary.Feature), blank=True
-    )
-    reason = models.TextField()
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty means until lifted.")
-    lifted_at = models.DateTimeField(null=True, blank=True)
-    end_recorded_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    decision = models.ForeignKey(
-        Decision,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="restrictions",
-        help_text="The decision that imposed it.",
-    )
-    lift_reason = models.TextField(blank=True)
-
-    objects = RestrictionManager()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["user", "ends_at"], name="restriction_user_ends"),
-            models.Index(
-                fields=["ends_at"],
-                name="restriction_end_unrecorded",
-                condition=Q(
-                    end_recorded_at__isnull=True, lifted_at__isnull=True, ends_at__isnull=False
-                ),
-            ),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(kind="feature") & ~Q(feature=""))
-                | (Q(kind="suspension") & Q(feature="")),
-                name="feature_restriction_names_feature",
-            ),
-            models.CheckConstraint(
-                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
-                name="restriction_ends_after_start",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        what = self.feature or "account"
-        return f"{self.get_kind_display()}: {what} of {self.user_id}"
 
 
 class DecisionEffect(models.Model):

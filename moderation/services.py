@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
+from accounts.models import Restriction
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
@@ -33,7 +34,6 @@ from .models import (
     Notice,
     Report,
     ReporterStanding,
-    Restriction,
     Strike,
     SubjectType,
 )
@@ -472,7 +472,7 @@ def _apply_effects(decision: Decision, plan: _Plan, *, actor: object) -> bool:
             starts_at=decision.starts_at,
             ends_at=decision.ends_at,
             reason=reason,
-            decision=decision,
+            decision_id=decision.pk,
             actor=actor,
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)
@@ -492,7 +492,7 @@ def _apply_effects(decision: Decision, plan: _Plan, *, actor: object) -> bool:
             starts_at=decision.starts_at,
             ends_at=decision.ends_at,
             reason=reason,
-            decision=decision,
+            decision_id=decision.pk,
             actor=actor,
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)

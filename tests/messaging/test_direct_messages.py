@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import GuardianLink, User
+from accounts.models import GuardianLink, Restriction, User
 from messaging.models import Message, RefusedContactAttempt, Thread
-from moderation.models import Restriction
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation

@@ -27,9 +27,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
+from accounts.models import BirthdateChangeRequest, GuardianLink, Restriction, SafetySettings, User
 from messaging.models import Block, Connection, Message, Thread
-from moderation.models import Restriction
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import PolicyViolation

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Restriction
 from messaging.limits import MAX_GROUP_PARTICIPANTS
 from messaging.models import Message
-from moderation.models import Restriction
 from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.messaging import (

@@ -16,10 +16,9 @@ import pytest
 from django.db import models, transaction
 
 from accounts.facts import facts_for
-from accounts.models import GuardianLink, User
+from accounts.models import GuardianLink, Restriction, User
 from messaging.models import ThreadParticipant
 from messaging.snapshot import participant_rows, send_snapshot
-from moderation.models import Restriction
 from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR

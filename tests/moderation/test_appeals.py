@@ -9,10 +9,10 @@ import pytest
 import time_machine
 
 from accounts.facts import facts_of
-from accounts.models import User
+from accounts.models import Restriction, User
 from messaging.models import Message, Thread
 from moderation import services
-from moderation.models import Appeal, Case, Notice, Restriction, Strike
+from moderation.models import Appeal, Case, Notice, Strike
 from safety_portal.core import clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted
 from safety_portal.rules.decisions import add_months

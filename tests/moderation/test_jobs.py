@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 import time_machine
 
-from accounts.models import User
+from accounts.models import Restriction, User
 from moderation import services, tasks
-from moderation.models import Case, Notice, Restriction
+from moderation.models import Case, Notice
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 from tests.factories.messaging import person

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.models import Restriction
 from accounts.roles import Role
-from moderation.models import Case, Decision, Restriction
+from moderation.models import Case, Decision
 from safety_portal.core.audit.models import AuditEntry
 
 from .scenario import PASSWORD, Day, build_day, current_code

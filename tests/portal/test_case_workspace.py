@@ -7,10 +7,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from accounts.models import SafetySettings
+from accounts.models import Restriction, SafetySettings
 from accounts.roles import Role
 from messaging.models import Message, Thread
-from moderation.models import Case, Decision, Restriction
+from moderation.models import Case, Decision
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory
 

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from accounts.models import BirthdateChangeRequest
+from accounts.models import BirthdateChangeRequest, Restriction
 from accounts.roles import Role
 from moderation import services
-from moderation.models import Appeal, Case, Decision, Flag, Restriction
+from moderation.models import Appeal, Case, Decision, Flag
 from safety_portal import rules
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory

@@ -21,10 +21,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Restriction
 from messaging.models import Message
 from messaging.services import read_messages_for_staff
 from moderation import services
-from moderation.models import Case, CaseNote, Decision, Report, Restriction, Strike
+from moderation.models import Case, CaseNote, Decision, Report, Strike
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import STATUS_CHOICES
-from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from accounts.models import BirthdateChangeRequest, GuardianLink, Restriction, User
 from moderation.models import Case
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError
@@ -108,8 +108,6 @@ def _int(value: str | None) -> int | None:
 
 
 def _context(user: User, request: HttpRequest) -> dict[str, Any]:
-    from moderation.models import Restriction
-
     now = clock.now()
     today = clock.today()
     ctx: dict[str, Any] = {
