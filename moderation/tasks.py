@@ -13,6 +13,7 @@ from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 
 from . import risk_signals, services
+from .actions import under_age_closure
 
 
 @shared_task(name="moderation.tidy_expired_restrictions")
@@ -44,3 +45,22 @@ def evaluate_contact_risk(user_id: int) -> bool:
     actor = SystemActor("task.moderation.evaluate_contact_risk")
     flag = risk_signals.evaluate_contact_risk(user_id=user_id, actor=actor, at=clock.now())
     return flag is not None
+
+
+@shared_task(
+    name="moderation.close_expired_under_age_reviews", soft_time_limit=1500, time_limit=1800
+)
+def close_expired_under_age_reviews(limit: int = 500) -> int:
+    """Daily (beat, 02:30): close accounts whose under-age appeal window passed (POLICY.md §4)."""
+    result = under_age_closure.close_expired_reviews(
+        actor=SystemActor("moderation.close_expired_under_age_reviews"), limit=limit
+    )
+    return len(result.closed)
+
+
+@shared_task(name="moderation.close_under_age_account")
+def close_under_age_account(user_id: int) -> bool:
+    """Close one account if it is due (for an operator or another job); a no-op otherwise."""
+    return under_age_closure.close_account(
+        user_id, actor=SystemActor("moderation.close_under_age_account"), at=clock.now()
+    )

@@ -69,8 +69,8 @@ app.conf.task_routes = {
     "integrations.deliver_due_webhooks": {"queue": "webhooks"},
     # Scheduled sweeps and daily jobs (the outbox relay stays on `default`: it must not wait).
     "accounts.birthday_transitions": {"queue": "periodic"},
-    "accounts.close_expired_under_age_reviews": {"queue": "periodic"},
-    "accounts.close_under_age_account": {"queue": "periodic"},
+    "moderation.close_expired_under_age_reviews": {"queue": "periodic"},
+    "moderation.close_under_age_account": {"queue": "periodic"},
     "moderation.tidy_expired_restrictions": {"queue": "periodic"},
     "moderation.expire_idle_claims": {"queue": "periodic"},
     "moderation.escalate_overdue_cases": {"queue": "periodic"},
@@ -109,7 +109,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=0, minute=5),
     },
     "accounts-under-age-closure": {
-        "task": "accounts.close_expired_under_age_reviews",
+        "task": "moderation.close_expired_under_age_reviews",
         "schedule": crontab(hour=2, minute=30),
     },
     # Webhooks (issue 6): deliveries that are due (first attempt lost, or a retry's backoff over).

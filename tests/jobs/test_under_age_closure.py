@@ -9,12 +9,13 @@ import pytest
 import time_machine
 from django.db import DatabaseError, connection, transaction
 
-from accounts import closure
+from accounts import erasure
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
 from accounts.roles import Role
-from accounts.tasks import close_expired_under_age_reviews
 from moderation import services
+from moderation.actions import under_age_closure as closure
 from moderation.models import Case, Report
+from moderation.tasks import close_expired_under_age_reviews
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.accounts import AppUserFactory, StaffFactory, birthdate_for_age
@@ -244,7 +245,7 @@ def test_an_appeal_pending_keeps_the_account_open_after_the_window(system, under
 def erase_birthdate(user: User, *, sanction_for: User | None, to: dt.date | None = None) -> None:
     with transaction.atomic():
         if sanction_for is not None:
-            closure._sanction_erasure(sanction_for.pk)
+            erasure.sanction_erasure(sanction_for.pk)
         User.objects.filter(pk=user.pk).update(birthdate=to)
 
 

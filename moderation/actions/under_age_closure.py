@@ -1,12 +1,15 @@
 """Closing under-age accounts whose appeal window passed (issue 7; POLICY.md §4; COPPA 16 CFR 312.10).
 
+The closure belongs with the moderation decision that starts it (issue 10): which accounts are due
+reads moderation's decisions; what is erased is the account's business (`accounts/erasure.py`).
+
 POLICY.md §4: a user found to be under the minimum age goes to `under_age_review`, gets a notice and
 an appeal open for 180 days, and then the account is closed. Closing means:
 
 - status `banned` with `is_active` off. We use the existing terminal status instead of adding a
   `closed` one: every rule that refuses a banned account (no messages, no login, no notices) is the
   right rule here, and the audit action `accounts.account.closed_under_age` tells the two apart;
-- the personal data collected from a child removed (COPPA 312.10 keeps it no longer than
+- the personal data collected from a child removed (`accounts.erasure`) (COPPA 312.10 keeps it no longer than
   necessary): username replaced by `closed-<id>`, e-mail, names and password cleared, the app's
   `external_id` cleared, the birthdate set to NULL through the sanctioned PostgreSQL path (the
   trigger allows exactly this when the transaction names the user in `safety_portal.erasure`),
@@ -30,24 +33,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
+from accounts import erasure
+from accounts.managers import UserQuerySet
+from accounts.models import BirthdateChangeRequest, User
 from safety_portal import rules
 from safety_portal.core import audit, clock
 
-from .managers import UserQuerySet
-from .models import BirthdateChangeRequest, GuardianLink, User
+from ..models import Decision
 
-ERASED_FIELDS = (
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "password",
-    "external_id",
-    "birthdate",
-)
 CLOSED_STATUS = rules.vocabulary.AccountStatus.BANNED
 REASON = "Under-age appeal window closed without an appeal (POLICY.md §4)."
 
@@ -59,15 +55,11 @@ class ClosureRun:
 
 
 def appeal_window() -> dt.timedelta:
-    from safety_portal.rules.decisions import UNDER_AGE_APPEAL_DAYS
-
-    return dt.timedelta(days=UNDER_AGE_APPEAL_DAYS)
+    return dt.timedelta(days=rules.decisions.UNDER_AGE_APPEAL_DAYS)
 
 
 def closable(*, at: dt.datetime) -> UserQuerySet:
     """Accounts to close at `at` (rules (a) and (b) of the module docstring)."""
-    from moderation.models import Decision
-
     in_review = User.objects.with_status(rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW)
     by_decision = Decision.objects.under_age_unappealed(at=at).filter(target_user=OuterRef("pk"))
     any_standing_decision = Decision.objects.standing().filter(
@@ -101,40 +93,10 @@ def close_account(user_id: int, *, actor: object, at: dt.datetime) -> bool:
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None or not closable(at=at).filter(pk=user_id).exists():
             return False
-        # Pseudonymise first, so that every audit entry written from here on (the status change
-        # below, messaging's reactions to it) names `closed-<id>`, never the child's username.
-        user.username = f"closed-{user.pk}"
-        user.email = ""
-        user.first_name = ""
-        user.last_name = ""
-        user.external_id = None
-        user.is_active = False
-        user.set_unusable_password()
-        user.save(
-            update_fields=[
-                "username",
-                "email",
-                "first_name",
-                "last_name",
-                "external_id",
-                "is_active",
-                "password",
-                "updated_at",
-            ]
-        )
+        erasure.pseudonymise(user)
         # Audited by the manager; messaging locks the user's threads on `status_changed`.
         User.objects.change_status(user, CLOSED_STATUS, actor=actor, reason=REASON)
-        links_ended = 0
-        for link in GuardianLink.objects.involving(user).exclude(status=GuardianLink.Status.ENDED):
-            GuardianLink.objects.end(link, by=actor, reason=REASON)
-            links_ended += 1
-        BirthdateChangeRequest.objects.filter(user=user).exclude(evidence_reference="").update(
-            evidence_reference=""
-        )
-        _sanction_erasure(user.pk)
-        User.objects.filter(pk=user.pk).update(
-            birthdate=None, birthdate_set_at=None, updated_at=clock.now()
-        )
+        links_ended = erasure.erase_child_data(user, actor=actor, reason=REASON)
         audit.record(
             actor=actor,
             action="accounts.account.closed_under_age",
@@ -143,15 +105,8 @@ def close_account(user_id: int, *, actor: object, at: dt.datetime) -> bool:
             before={"status": rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW.value},
             after={
                 "status": CLOSED_STATUS.value,
-                "erased": list(ERASED_FIELDS),
+                "erased": list(erasure.ERASED_FIELDS),
                 "guardian_links_ended": links_ended,
             },
         )
     return True
-
-
-def _sanction_erasure(user_id: int) -> None:
-    """Tell the PostgreSQL birthdate trigger that this transaction erases `user_id`'s birthdate."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('safety_portal.erasure', %s, true)", [str(user_id)])
