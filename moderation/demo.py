@@ -70,7 +70,7 @@ def _done(key: str) -> bool:
 def _report(key: str, subject: User, **kwargs: Any) -> Report:
     evidence = {"demo": key, **kwargs.pop("evidence", {})}
     kwargs.setdefault("actor", kwargs.get("reporter") or DEMO_ACTOR)
-    return Report.objects.file(
+    return services.file_report(
         subject_type="user", subject_id=subject.pk, evidence=evidence, **kwargs
     )
 
@@ -402,7 +402,7 @@ def _message_cases(people: _People, staff: dict[str, User]) -> None:
         if _done(key):
             continue
         other = message.thread.participants.exclude(user_id=message.sender_id).first()
-        report = Report.objects.file(
+        report = services.file_report(
             actor=other.user,
             reporter=other.user,
             subject_type="message",

@@ -1,8 +1,10 @@
 """Moderation events other apps react to (the API's webhooks, the jobs' outbox).
 
-Sent inside the transaction of the change, before its audit entry (the audit entry stays the
-transaction's last write, docs/decisions.md D3), so a receiver that fails rolls the change back; a
-receiver that talks to the outside world must wait with `transaction.on_commit`.
+Sent inside the transaction of the change, after its rows are written and before its audit entry,
+as every domain event of every app is: the audit entries are the transaction's last writes, since
+the first one takes the audit chain's lock until commit (docs/decisions.md D3). A receiver that
+fails rolls the change back; one that talks to the outside world waits with
+`transaction.on_commit`.
 """
 
 from __future__ import annotations

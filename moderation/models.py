@@ -26,7 +26,6 @@ from .managers import (
     FlagManager,
     NoticeManager,
     ReporterStandingManager,
-    ReportManager,
     StatementManager,
     StrikeManager,
     TrustedFlaggerManager,
@@ -35,7 +34,6 @@ from .managers import (
 CATEGORY_CHOICES = choices_of(rules.sor_vocabulary.Category)
 SOURCE_CHOICES = choices_of(rules.sor_vocabulary.SourceType)
 DECISION_CHOICES = choices_of(rules.decisions.DecisionType)
-OPEN_STATUSES = ("open", "escalated")
 
 
 class SubjectType(models.TextChoices):
@@ -166,10 +164,12 @@ class Case(models.Model):
                 "due_at",
                 "id",
                 name="case_queue",
-                condition=Q(status__in=OPEN_STATUSES),
+                condition=Q(status__in=rules.casework.OPEN_STATUSES),
             ),
             models.Index(
-                fields=["due_at"], name="case_open_due", condition=Q(status__in=OPEN_STATUSES)
+                fields=["due_at"],
+                name="case_open_due",
+                condition=Q(status__in=rules.casework.OPEN_STATUSES),
             ),
             models.Index(fields=["claimed_by", "status"], name="case_claimed_by"),
             models.Index(fields=["subject_user", "opened_at"], name="case_subject_user"),
@@ -178,7 +178,7 @@ class Case(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["subject_key"],
-                condition=Q(status__in=OPEN_STATUSES),
+                condition=Q(status__in=rules.casework.OPEN_STATUSES),
                 name="one_open_case_per_subject",
             ),
             models.CheckConstraint(
@@ -243,7 +243,7 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return rules.casework.is_open(self.status)
 
 
 class Report(models.Model):
@@ -321,7 +321,7 @@ class Report(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     created_at = models.DateTimeField()
 
-    objects = ReportManager()
+    objects = models.Manager()  # filing is a use case: moderation/actions/filing.py
 
     class Meta:
         indexes = [

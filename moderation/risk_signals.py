@@ -19,10 +19,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from accounts.models import User
+from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
 from safety_portal import rules
 from safety_portal.core import clock, outbox
 
 from . import conf
+from .actions.filing import file_report
+from .models import Flag
 
 TASK = "moderation.evaluate_contact_risk"
 RULE = "contact_risk"
@@ -38,14 +42,9 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
     minors). A second run with no new attempts finds the same counts on the open flag and does
     nothing.
     """
-    from accounts.models import User
-    from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
-
-    from .models import Flag, Report
-
     user = User.objects.filter(pk=user_id).only("pk", "birthdate").first()
     today = clock.today()
-    if user is None or user.birthdate is None or rules.ages.age_on(user.birthdate, today) < 18:
+    if user is None or user.birthdate is None or rules.ages.is_minor(user.birthdate, today):
         return None
     since = at - conf.contact_risk_window()
     minors = User.objects.minors(on=today)
@@ -107,7 +106,7 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
         }
         case = None
         if flag is None or flag.case_id is None or not flag.case.is_open:
-            report = Report.objects.file(
+            report = file_report(
                 actor=actor,
                 subject_type="user",
                 subject_id=user_id,
@@ -125,27 +124,23 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
 
 def queue_evaluation_on_refusal(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """Queue an evaluation when an adult was refused contact with a minor (one query to tell)."""
-    from accounts.models import User
-
     if not created or instance.recipient_id is None:
         return
     today = clock.today()
-    ages = {
-        pk: rules.ages.age_on(born, today)
+    minor = {
+        pk: rules.ages.is_minor(born, today)
         for pk, born in User.objects.filter(
             pk__in=[instance.sender_id, instance.recipient_id], birthdate__isnull=False
         ).values_list("pk", "birthdate")
     }
-    sender_age, recipient_age = ages.get(instance.sender_id), ages.get(instance.recipient_id)
-    if sender_age is None or recipient_age is None or sender_age < 18 or recipient_age >= 18:
-        return
+    sender_minor, recipient_minor = minor.get(instance.sender_id), minor.get(instance.recipient_id)
+    if sender_minor is None or recipient_minor is None or sender_minor or not recipient_minor:
+        return  # only an adult refused contact with a minor is a contact-risk signal
     with transaction.atomic():
         outbox.enqueue(TASK, kwargs={"user_id": instance.sender_id})
 
 
 def connect() -> None:
-    from messaging.models import RefusedContactAttempt
-
     post_save.connect(
         queue_evaluation_on_refusal,
         sender=RefusedContactAttempt,

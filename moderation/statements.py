@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.models import Message
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.rules.decisions import RESTRICTING, DecisionType
 from safety_portal.rules.grounds import GROUNDS, Ground
 
-if TYPE_CHECKING:
-    from .models import Decision, StatementOfReasons
+from .models import Decision, DecisionEffect, StatementOfReasons
 
 ACCOUNT_CONTENT = "User account and its activity"
 # Which notice we count as the source when a case gathered several (art. 22 first).
@@ -203,8 +203,6 @@ def facts_of(decision: Decision, *, thread_locked: bool = False) -> StatementFac
 
 def _message_date(decision: Decision) -> dt.date | None:
     """The content date of a message decision: the (earliest) message concerned."""
-    from .models import DecisionEffect
-
     ids = list(
         decision.effects.filter(kind=DecisionEffect.Kind.MESSAGE_STATE).values_list(
             "object_id", flat=True
@@ -215,8 +213,6 @@ def _message_date(decision: Decision) -> dt.date | None:
         ids.append(message_id)
     if not ids:
         return None
-    from messaging.models import Message
-
     first = (
         Message.objects.filter(pk__in=ids)
         .order_by("created_at")
@@ -230,8 +226,6 @@ def create_for(
     decision: Decision, *, actor: object, thread_locked: bool = False
 ) -> StatementOfReasons:
     """Build, validate and store the decision's statement, in the decision's transaction."""
-    from .models import StatementOfReasons
-
     payload = build(facts_of(decision, thread_locked=thread_locked))
     errors = rules.sor_schema.validate_statement(payload)
     if errors:
@@ -268,8 +262,6 @@ def batches(since: dt.datetime, *, size: int = rules.sor_vocabulary.BATCH_MAX_ST
     """Stored statements created at or after `since`, as `{"statements": [...]}` batches of at
     most 100 (the Commission's multiple-statement limit), in creation order, read by keyset so
     memory stays flat however many there are."""
-    from .models import StatementOfReasons
-
     if not 1 <= size <= rules.sor_vocabulary.BATCH_MAX_STATEMENTS:
         raise ValueError(
             f"a batch holds 1 to {rules.sor_vocabulary.BATCH_MAX_STATEMENTS} statements"

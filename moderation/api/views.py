@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from moderation import services, statements
-from moderation.models import Case, Decision, Report, StatementOfReasons, Strike
+from moderation.models import Case, Decision, StatementOfReasons, Strike
 from safety_portal.core import audit, clock
 from safety_portal.core.api import idempotency
 from safety_portal.core.api.pagination import (
@@ -114,7 +114,7 @@ class ReportCreateView(ApiView):
         def file(remember: idempotency.Remember) -> None:
             # The idempotency record is written in the report's transaction, before its audit
             # entry (the transaction's last write); there is no transaction around this one.
-            Report.objects.file(
+            services.file_report(
                 actor=self.client,
                 reporter=reporter,
                 subject_type=data["subject_type"],

@@ -84,29 +84,45 @@ _DOING: Final = {
 }
 
 
-def _missing(perm: str, doing: str) -> Refusal:
-    return Refusal("not_permitted", f"Your role does not allow you to {doing}.", conflict=False)
+def _missing(doing: str) -> Refusal:
+    return Refusal("not_permitted", f"You do not have the role needed to {doing}.", conflict=False)
+
+
+def missing_permission(
+    perms: Iterable[str], needed: Iterable[str], *, doing: str
+) -> Refusal | None:
+    """The refusal for a person who lacks one of `needed` (a decision type's own permissions)."""
+    return None if frozenset(needed) <= frozenset(perms) else _missing(doing)
 
 
 def refusal(
     case: CaseState, action: Action, *, user_id: int, perms: Iterable[str], at: dt.datetime
 ) -> Refusal | None:
-    """Why `user_id` may not take `action` on `case` at `at`, or None when they may."""
+    """Why `user_id` may not take `action` on `case` at `at`, or None when they may.
+
+    The checks run in the order a person would fix them: the role first, then the case's state,
+    then the claim. Releasing needs no role (whoever holds a claim may give it back, even a lapsed
+    one); every other action needs its permission, and claiming, deciding or taking over an
+    escalated case needs a senior's. Taking over works whoever holds the case, nobody included
+    (a senior takes an unclaimed case that needs their powers in one step).
+    """
     perms = frozenset(perms)
-    if _NEEDS[action] not in perms:
-        return _missing(_NEEDS[action], _DOING[action])
+    if action is not Action.RELEASE and _NEEDS[action] not in perms:
+        return _missing(_DOING[action])
     if not is_open(case.status):
         return Refusal("case_closed", "This case is already decided.", conflict=True)
     senior_only = action in (Action.CLAIM, Action.DECIDE, Action.TAKE_OVER)
     if senior_only and needs_senior(case.status) and decisions.PERM_SENIOR_QUEUE not in perms:
         doing = "decide escalated cases" if action is Action.DECIDE else "take escalated cases"
-        return _missing(decisions.PERM_SENIOR_QUEUE, doing)
+        return _missing(doing)
     holder = case.holder(at=at)
     if action is Action.CLAIM and holder not in (None, user_id):
         return Refusal("claimed_by_another", "Another moderator holds this case.", conflict=True)
-    if action is Action.TAKE_OVER and holder in (None, user_id):
-        return Refusal("not_claimed", "Nobody else holds this case; claim it.", conflict=True)
-    if action in (Action.RELEASE, Action.ESCALATE, Action.DECIDE):
+    if action is Action.RELEASE and case.claimed_by != user_id:
+        return Refusal(
+            "not_claimer", "Only the moderator holding a case releases it.", conflict=True
+        )
+    if action in (Action.ESCALATE, Action.DECIDE):
         if case.claimed_by != user_id:
             return Refusal(
                 "not_claimer",
@@ -118,7 +134,9 @@ def refusal(
                 "claim_expired", "Your claim went idle and lapsed; claim it again.", conflict=True
             )
     if action is Action.ESCALATE and case.status != OPEN:
-        return Refusal("already_escalated", "This case is already escalated.", conflict=True)
+        return Refusal(
+            "already_escalated", "This case is already with senior moderators.", conflict=True
+        )
     return None
 
 

@@ -38,7 +38,7 @@ def report_user(
     actor: object | None = None,
     **kwargs: Any,
 ) -> Report:
-    return Report.objects.file(
+    return services.file_report(
         actor=actor or reporter or FACTORY_ACTOR,
         subject_type="user",
         subject_id=subject.pk,
@@ -53,7 +53,7 @@ def report_user(
 def report_message(
     message: Any, *, reporter: User, category: str = HARASSMENT, **kw: Any
 ) -> Report:
-    return Report.objects.file(
+    return services.file_report(
         actor=reporter,
         subject_type="message",
         subject_id=message.pk,
@@ -65,7 +65,7 @@ def report_message(
 
 
 def report_thread(thread: Any, *, reporter: User, category: str = HARASSMENT, **kw: Any) -> Report:
-    return Report.objects.file(
+    return services.file_report(
         actor=reporter,
         subject_type="thread",
         subject_id=thread.pk,

@@ -14,7 +14,7 @@ from accounts.models import BirthdateChangeRequest, GuardianLink, User
 from accounts.roles import Role
 from moderation import services
 from moderation.actions import under_age_closure as closure
-from moderation.models import Case, Report
+from moderation.models import Case
 from moderation.tasks import close_expired_under_age_reviews
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
@@ -188,7 +188,7 @@ def under_age_decision(system):
     senior = StaffFactory(groups=[Role.SENIOR_MODERATOR.value])
     reporter = AppUserFactory(birthdate=birthdate_for_age(30))
     kid = AppUserFactory(birthdate=birthdate_for_age(13), email="young@example.org")
-    report = Report.objects.file(
+    report = services.file_report(
         actor=reporter,
         reporter=reporter,
         subject_type="user",

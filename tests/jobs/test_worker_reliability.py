@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from accounts.roles import Role
 from messaging.models import Message
 from moderation import services
-from moderation.models import Case, Decision, Report
+from moderation.models import Case, Decision
 from safety_portal import rules
 from safety_portal.celery import app as celery_app
 from safety_portal.core import outbox
@@ -107,7 +107,7 @@ def test_a_broker_outage_loses_no_follow_up_work_and_each_piece_runs_once(
     broker_switch(private_redis.url())
     started = time.monotonic()
     message = send(alice, thread, "see you at practice")
-    report = Report.objects.file(
+    report = services.file_report(
         actor=bob,
         reporter=bob,
         subject_type="user",

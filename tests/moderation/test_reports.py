@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
+from moderation import services
 from moderation.models import Case, Report
 from safety_portal.core.audit.actors import ActorIdentity, SystemActor
 from safety_portal.core.errors import DomainError
@@ -193,7 +194,7 @@ def test_nobody_reports_their_own_account() -> None:
 
 def test_a_missing_subject_is_a_field_error() -> None:
     with pytest.raises(DomainError) as caught:
-        Report.objects.file(
+        services.file_report(
             actor=SystemActor("t"), subject_type="message", subject_id=999999, category=HARASSMENT,
             rule="x",
         )  # fmt: skip

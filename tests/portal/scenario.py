@@ -15,7 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import Role, grant_role
 from messaging.models import Connection, Message, Thread
-from moderation.models import Case, Report
+from moderation import services
+from moderation.models import Case
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.portal import twofactor
 from tests.factories.accounts import AppUserFactory, StaffFactory
@@ -83,7 +84,7 @@ def build_day() -> Day:
         for who, body in lines
     ]
     reported = sent[4]
-    report = Report.objects.file(
+    report = services.file_report(
         actor=ACTOR,
         reporter=recipient,
         subject_type="message",
@@ -94,7 +95,7 @@ def build_day() -> Day:
     minor = AppUserFactory(username="lily_fifteen", age=15, country="GB")
     other_adult = AppUserFactory(username="rex_spam", age=41, country="FR")
     others = [
-        Report.objects.file(
+        services.file_report(
             actor=ACTOR,
             reporter=minor,
             subject_type="user",
@@ -102,7 +103,7 @@ def build_day() -> Day:
             category="STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
             explanation="This account keeps asking people my age to video chat.",
         ).case,
-        Report.objects.file(
+        services.file_report(
             actor=ACTOR,
             reporter=sender,
             subject_type="user",

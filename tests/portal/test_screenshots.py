@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import BirthdateChangeRequest
 from accounts.roles import Role
 from moderation import services
-from moderation.models import Case, Flag, Report
+from moderation.models import Case, Flag
 from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import AppUserFactory, birthdate_for_age
@@ -76,7 +76,7 @@ def _month_of_work(day: Day, rng: random.Random) -> None:
             subject, reporter = rng.sample(people, 2)
             category, explanation = rng.choice(CATEGORIES)
             with time_machine.travel(moment, tick=False):
-                report = Report.objects.file(
+                report = services.file_report(
                     actor=ACTOR,
                     reporter=reporter,
                     subject_type="user",
@@ -146,7 +146,7 @@ def busy_day(live_server, settings, tmp_path) -> Day:
     rng = random.Random(20261129)
     with time_machine.travel(clock.now() - dt.timedelta(hours=30), tick=False):
         old = AppUserFactory(username="quiet_lurker", age=35, country="IT")
-        Report.objects.file(
+        services.file_report(
             actor=ACTOR,
             reporter=None,
             subject_type="user",

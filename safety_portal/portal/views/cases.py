@@ -25,11 +25,13 @@ from accounts.models import Restriction
 from messaging.models import Message
 from messaging.services import read_messages_for_staff
 from moderation import services
+from moderation.managers import allowed_case_actions, case_refusal, case_state
 from moderation.models import Case, CaseNote, Decision, Report, Strike
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
+from safety_portal.rules.casework import Action
 from safety_portal.rules.grounds import GROUND_CHOICES
 
 from .. import notice_preview
@@ -109,7 +111,7 @@ def case_rows(cases: list[Case], *, at: dt.datetime, show_age: bool) -> list[Cas
     today = clock.today()
     rows = []
     for case in cases:
-        open_ = case.status in ("open", "escalated")
+        open_ = case.is_open
         rows.append(
             CaseRow(
                 case=case,
@@ -295,39 +297,29 @@ def workspace_context(
     user = request.user
     now = clock.now()
     subject = case.subject_user
-    holder_is_me = case.claimed_by_id == user.pk and (
-        case.claim_expires_at is not None and case.claim_expires_at > now
-    )
-    held_by_other = (
-        case.claimed_by_id is not None
-        and case.claimed_by_id != user.pk
-        and case.claim_expires_at is not None
-        and case.claim_expires_at > now
-    )
-    is_open = case.status in ("open", "escalated")
-    may_decide = user.has_perm(rules.decisions.PERM_DECIDE) and (
-        case.status != "escalated" or user.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
-    )
+    allowed = allowed_case_actions(case, user, at=now)
+    holder = case_state(case).holder(at=now)
+    held_by_other = holder is not None and holder != user.pk
+    decide_refusal = case_refusal(case, Action.DECIDE, actor=user, at=now)
     ctx: dict[str, Any] = {
         "case": case,
         "band": band_label(case.priority),
         "now": now,
-        "overdue": is_open and case.due_at <= now,
-        "is_open": is_open,
-        "holder_is_me": holder_is_me,
+        "overdue": case.is_open and case.due_at <= now,
+        "is_open": case.is_open,
+        "holder_is_me": holder == user.pk,
         "held_by_other": held_by_other,
-        "can_claim": is_open and user.has_perm(rules.decisions.PERM_CLAIM) and not held_by_other,
-        "can_take_over": is_open
-        and held_by_other
-        and user.has_perm(rules.decisions.PERM_TAKE_OVER),
-        "can_escalate": is_open
-        and holder_is_me
-        and case.status == "open"
-        and user.has_perm(rules.decisions.PERM_ESCALATE),
-        "can_note": is_open and user.has_perm(rules.decisions.PERM_NOTE),
+        # Every button is an action the rules allow now (rules.casework), the same answer the
+        # managers give when it is pressed; "take over" is offered only against another holder.
+        "can_claim": Action.CLAIM in allowed,
+        "can_take_over": held_by_other and Action.TAKE_OVER in allowed,
+        "can_escalate": Action.ESCALATE in allowed,
+        "can_note": Action.NOTE in allowed,
         "can_read_bodies": user.has_perm("messaging.read_message_body"),
-        "show_decision_form": is_open and holder_is_me and may_decide,
-        "may_decide": may_decide,
+        "show_decision_form": Action.DECIDE in allowed,
+        # Allowed once they hold the case: the page says "claim it to decide".
+        "may_decide": decide_refusal is None
+        or decide_refusal.code in {"not_claimer", "claim_expired"},
         "category": category_label(case.category),
         "reports": [
             {"r": r, "category": category_label(r.category)}

@@ -1,0 +1,306 @@
+"""Filing a report: the report, its case (joined or opened), the priority, an age flag, the audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from safety_portal import rules
+from safety_portal.core import audit, clock
+from safety_portal.core.audit.actors import identify
+from safety_portal.core.errors import DomainError
+
+from .. import events
+from ..managers import EXPLANATION_MAX, inputs_of
+from ..models import Case, Flag, Report, ReporterStanding, TrustedFlagger
+from ..subjects import resolve_subject, subject_pk, user_subject
+from . import intake
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def clean_classification(category: str, keywords: Iterable[str]) -> tuple[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if category in rules.sor_vocabulary.WITHDRAWN_CATEGORIES:
+        errors["category"] = [f"{category} was withdrawn on 1 July 2025."]
+    elif category not in {c.value for c in rules.sor_vocabulary.Category}:
+        errors["category"] = [f"{category!r} is not a DSA statement category."]
+    clean: list[str] = []
+    allowed = {k.value for k in rules.sor_vocabulary.CategoryKeyword}
+    for word in keywords or ():
+        if word in rules.sor_vocabulary.WITHDRAWN_KEYWORDS:
+            errors.setdefault("keywords", []).append(f"{word} was withdrawn on 1 July 2025.")
+        elif word not in allowed:
+            errors.setdefault("keywords", []).append(f"{word!r} is not a DSA keyword.")
+        elif word not in clean:
+            clean.append(word)
+    if errors:
+        raise DomainError("invalid", "The report's classification is invalid.", fields=errors)
+    return category, sorted(clean)
+
+
+def _age_signal_in(category: str, keywords: Iterable[str]) -> bool:
+    return (
+        category == rules.sor_vocabulary.Category.PROTECTION_OF_MINORS
+        and rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS in set(keywords)
+    )
+
+
+# What filing a report changes on its case (a narrow UPDATE: the claim and status columns are
+# other writers' and stay as they are).
+_INTAKE_CASE_FIELDS = [
+    "report_count",
+    "severity",
+    "category",
+    "keywords",
+    "involves_minor",
+    "trusted_flagger",
+    "automated",
+    "reporter_count",
+    "low_credibility",
+    "priority_score",
+    "priority",
+    "due_at",
+]
+
+
+def file_report(
+    *,
+    actor: object,
+    subject_type: str,
+    subject_id: object,
+    category: str,
+    keywords: Iterable[str] = (),
+    explanation: str = "",
+    source_type: str | None = None,
+    reporter: User | None = None,
+    trusted_flagger: TrustedFlagger | None = None,
+    rule: str = "",
+    evidence: Mapping[str, Any] | None = None,
+    suspected_under_age: bool = False,
+    raise_age_flag: bool = True,
+    before_audit: Callable[[Report], object] | None = None,
+) -> Report:
+    """File a report and join it to the open case on its subject (opening one if needed).
+
+    POLICY.md §6 / DSA art. 16: records reporter, subject, category, explanation and source.
+    Who reported decides the kind: an app user (art. 16 notice), a trusted flagger (art. 22;
+    named directly or found from the API client acting), an automated rule (`rule`, own
+    initiative), an integration (an API client without a user), or nobody — allowed only for
+    child sexual abuse (art. 16(2)(c)). The case's priority is re-assessed with
+    `rules.priority.assess`; an age signal in the report ("may be under the minimum age":
+    `suspected_under_age`, or category protection of minors with the keyword
+    KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS) raises an age flag (POLICY.md §4) unless
+    `raise_age_flag` is False (a flag being confirmed files its own report).
+
+    `before_audit(report)` runs inside the transaction once the report and the case are
+    written, for the caller's own rows that must commit with them (the API's idempotency
+    record). The audit entries are the transaction's last writes: the first one takes the
+    audit chain's lock, held until commit (docs/decisions.md D3), so nothing else is written
+    after it; the event `report_filed` is therefore sent before them, as every domain event is
+    (`events.py`).
+
+    Cost (issue 6's hot path, a report joining an open case on a user): one statement reads
+    the subject's birthdate, locks the case and tells whether this reporter reported it before
+    and is marked (DSA art. 23); then the report, the case, the audit entry.
+    """
+    category, words = clean_classification(category, keywords)
+    errors: dict[str, list[str]] = {}
+    if len(explanation) > EXPLANATION_MAX:
+        errors["explanation"] = [f"At most {EXPLANATION_MAX} characters."]
+    kind, source, flagger, label = _reporter_kind(
+        actor=actor,
+        source_type=source_type,
+        reporter=reporter,
+        trusted_flagger=trusted_flagger,
+        rule=rule,
+        category=category,
+        keywords=words,
+        errors=errors,
+    )
+    if errors:
+        raise DomainError("invalid", "The report is invalid.", fields=errors)
+    pk = subject_pk(subject_type, subject_id)
+    if reporter is not None and subject_type == "user" and pk == reporter.pk:
+        raise DomainError(
+            "invalid", "Nobody reports their own account.", fields={"subject_id": ["self"]}
+        )
+    # A message's or thread's participants are read first; a user subject's birthdate is read
+    # by the statement that locks its open case (or, when there is none, just before one is
+    # opened).
+    subject = None if subject_type == "user" else resolve_subject(subject_type, pk)
+    now = clock.now()
+    today = clock.today()
+    severity = rules.priority.severity_of(category, words)
+    reported = _reported_by(kind, reporter, flagger, label)
+    with transaction.atomic():
+        case = intake.locked_for_intake(
+            subject.key if subject else f"user:{pk}",
+            reported=reported,
+            reporter_id=reporter.pk if reporter is not None else None,
+        )
+        if case is not None:
+            opened = False
+            if subject is None:
+                subject = user_subject(pk, case.intake_subject_born)
+            low_cred = bool(case.intake_reporter_marked)
+            if case.intake_seen_report_count == case.report_count:
+                new_reporter = not case.intake_already_reported
+            else:
+                # Another report joined while this one waited for the lock: the statement's
+                # snapshot predates it, so ask again (a new statement sees it).
+                new_reporter = not _has_reported(case, reported)
+        else:
+            if subject is None:
+                subject = resolve_subject("user", pk)
+            low_cred = reporter is not None and ReporterStanding.objects.is_marked(reporter.pk)
+            case, opened = intake.open_new_for_subject(
+                subject, category=category, severity=severity, now=now
+            )
+            new_reporter = opened or not _has_reported(case, reported)
+        births = [*subject.involved.values(), reporter.birthdate if reporter else None]
+        minor = bool(set(words) & rules.priority.CHILD_ABUSE_KEYWORDS) or any(
+            born is not None and rules.ages.is_minor(born, today) for born in births
+        )
+        report = Report.objects.create(
+            case=case,
+            reporter_kind=kind,
+            reporter=reporter,
+            trusted_flagger=flagger,
+            reporter_label=label,
+            low_credibility=low_cred,
+            subject_type=subject.type,
+            subject_user_id=subject.user_id,
+            subject_message_id=subject.message_id,
+            subject_thread_id=subject.thread_id,
+            category=category,
+            keywords=words,
+            explanation=explanation,
+            source_type=source,
+            suspected_under_age=suspected_under_age or _age_signal_in(category, words),
+            evidence=dict(evidence or {}),
+            created_at=now,
+        )
+        before = (case.priority_score, case.priority)
+        case.report_count += 1
+        if severity > case.severity:
+            case.severity, case.category = int(severity), category
+        case.keywords = sorted(set(case.keywords) | set(words))
+        case.involves_minor = case.involves_minor or minor
+        case.trusted_flagger = case.trusted_flagger or flagger is not None
+        case.automated = case.automated or kind in ("integration", "automated")
+        if new_reporter and not low_cred:
+            case.reporter_count += 1
+        case.low_credibility = low_cred if opened else (case.low_credibility and low_cred)
+        assessment = rules.priority.assess(
+            inputs_of(case),
+            opened_at=case.opened_at,
+            current_due_at=None if opened else case.due_at,
+        )
+        case.priority_score, case.priority = assessment.score, int(assessment.band)
+        case.due_at = assessment.due_at
+        case.save(update_fields=_INTAKE_CASE_FIELDS)
+        # Every other write comes before the audit entries (see the docstring): the event's
+        # receivers (webhook deliveries and their outbox rows), the caller's rows, the age
+        # flag (whose own audit entry is then the first of the entries).
+        events.report_filed.send(
+            sender=Report, report=report, case=case, case_opened=opened, actor=actor
+        )
+        if before_audit is not None:
+            before_audit(report)
+        if raise_age_flag and report.suspected_under_age and subject.user_id is not None:
+            Flag.objects.raise_signal(
+                user_id=subject.user_id,
+                kind="age",
+                signal={"source": "report", "report": report.pk, "reporter_kind": kind},
+                case=case,
+                actor=actor,
+            )
+        audit.record(
+            actor=actor,
+            action="moderation.report.filed",
+            target=report,
+            after={
+                "case": case.pk,
+                "case_opened": opened,
+                "subject": subject.key,
+                "category": category,
+                "keywords": words,
+                "reporter_kind": kind,
+                "source_type": source,
+                "low_credibility": low_cred,
+            },
+        )
+        if not opened and (case.priority_score, case.priority) != before:
+            audit.record(
+                actor=actor,
+                action="moderation.case.priority_raised",
+                target=case,
+                before={"score": before[0], "band": before[1]},
+                after={
+                    "score": case.priority_score,
+                    "band": case.priority,
+                    "terms": dict(assessment.terms),
+                },
+            )
+    return report
+
+
+def _reported_by(
+    kind: str, reporter: User | None, flagger: TrustedFlagger | None, label: str
+) -> dict[str, Any]:
+    """What identifies this reporter's earlier reports (Report field names to values):
+    people and flaggers by identity, anonymous reports as one reporter, integrations and
+    rules by their name."""
+    if kind == "user":
+        return {"reporter": reporter}
+    if kind == "trusted_flagger":
+        return {"trusted_flagger": flagger}
+    if kind == "anonymous":
+        return {"reporter_kind": "anonymous"}
+    return {"reporter_kind": kind, "reporter_label": label}
+
+
+def _has_reported(case: Case, reported: Mapping[str, Any]) -> bool:
+    return case.reports.filter(**reported).exists()
+
+
+def _reporter_kind(
+    *,
+    actor: object,
+    source_type: str | None,
+    reporter: User | None,
+    trusted_flagger: TrustedFlagger | None,
+    rule: str,
+    category: str,
+    keywords: list[str],
+    errors: dict[str, list[str]],
+) -> tuple[str, str, TrustedFlagger | None, str]:
+    S = rules.sor_vocabulary.SourceType
+    if source_type is not None and source_type not in {s.value for s in S}:
+        errors["source_type"] = [f"{source_type!r} is not a DSA source type."]
+        return "", "", None, ""
+    if trusted_flagger is not None or source_type == S.TRUSTED_FLAGGER:
+        flagger = trusted_flagger or TrustedFlagger.objects.for_actor(actor)
+        if flagger is None or not flagger.active:
+            errors["source_type"] = ["Only an active trusted flagger files as one."]
+        if reporter is not None:
+            errors["reporter"] = ["A trusted flagger's report names the organisation."]
+        return "trusted_flagger", S.TRUSTED_FLAGGER, flagger, ""
+    if reporter is not None:
+        if source_type not in (None, S.ARTICLE_16):
+            errors["source_type"] = ["A user's report is a notice (SOURCE_ARTICLE_16)."]
+        return "user", S.ARTICLE_16, None, ""
+    who = identify(actor)
+    if rule or source_type == S.VOLUNTARY:
+        return "automated", S.VOLUNTARY, None, (rule or who.label)[:150]
+    if source_type == S.OTHER_NOTIFICATION or (source_type is None and who.kind == "api_client"):
+        return "integration", S.OTHER_NOTIFICATION, None, who.label[:150]
+    if not rules.decisions.anonymous_report_allowed(category, set(keywords)):
+        errors["reporter"] = [
+            "A report needs a reporter unless it concerns child sexual abuse (DSA art. 16(2)(c))."
+        ]
+    return "anonymous", S.ARTICLE_16, None, ""

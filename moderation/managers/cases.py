@@ -1,0 +1,322 @@
+"""Cases: the queue's read vocabulary and the guarded writes of claiming, releasing, taking over and escalating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+from safety_portal import rules
+from safety_portal.core import audit, clock
+from safety_portal.core.errors import DomainError
+from safety_portal.rules.casework import Action
+
+from .. import conf
+from ._common import refuse_unless_allowed, require_perm, sibling_model
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from ..models import (
+        Case,
+    )
+
+
+def inputs_of(case: Case, *, overdue: bool = False) -> rules.priority.Inputs:
+    return rules.priority.Inputs(
+        severity=rules.priority.Severity(case.severity),
+        minor_involved=case.involves_minor,
+        trusted_flagger=case.trusted_flagger,
+        credible_reporters=case.reporter_count,
+        low_credibility_only=case.low_credibility,
+        overdue=overdue or case.overdue_escalated_at is not None,
+    )
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=rules.casework.OPEN_STATUSES)
+
+    def decided(self) -> CaseQuerySet:
+        return self.filter(status="decided")
+
+    def unclaimed(self, *, at: dt.datetime | None = None) -> CaseQuerySet:
+        """Nobody holds it: never claimed, released, or the claim went idle past its expiry."""
+        at = at or clock.now()
+        return self.filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=at))
+
+    def claimed_by(self, user: User, *, at: dt.datetime | None = None) -> CaseQuerySet:
+        """Open cases `user` holds with a claim that has not gone idle."""
+        at = at or clock.now()
+        return self.open().filter(claimed_by=user, claim_expires_at__gt=at)
+
+    def overdue(self, *, at: dt.datetime | None = None) -> CaseQuerySet:
+        return self.open().filter(due_at__lte=at or clock.now())
+
+    def involving_minors(self) -> CaseQuerySet:
+        return self.filter(involves_minor=True)
+
+    def escalated(self) -> CaseQuerySet:
+        return self.filter(status="escalated")
+
+    def with_overdue_flag(self, *, at: dt.datetime | None = None) -> CaseQuerySet:
+        """Annotate `is_overdue` so lists can show overdue cases as such."""
+        at = at or clock.now()
+        return self.annotate(
+            is_overdue=models.Case(
+                models.When(
+                    Q(status__in=rules.casework.OPEN_STATUSES, due_at__lte=at),
+                    then=models.Value(True),
+                ),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def with_active_strikes(self, *, at: dt.datetime | None = None) -> CaseQuerySet:
+        """Annotate `active_strikes`: the subject's strikes in force (the case page and the API
+        show it; issue 4)."""
+        strike_model = sibling_model(self.model, "Strike")
+        at = at or clock.now()
+        strikes = (
+            strike_model.objects.active(at=at)
+            .filter(user=models.OuterRef("subject_user"))
+            .order_by()
+            .values("user")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            active_strikes=Coalesce(models.Subquery(strikes, output_field=models.IntegerField()), 0)
+        )
+
+    def for_queue(
+        self, queue: str = "all", *, moderator: User | None = None, at: dt.datetime | None = None
+    ) -> CaseQuerySet:
+        """Open, unclaimed cases of a queue in the order they should be taken: highest score,
+        then the one due first, then the oldest id (priority.py explains the order).
+
+        Escalated cases appear only for moderators who may handle them (senior moderators).
+        """
+        queues = self.model.Queue
+        try:
+            queue = queues(queue)
+        except ValueError:
+            raise DomainError(
+                "invalid",
+                "Unknown queue.",
+                fields={"queue": ["One of: " + ", ".join(queues.values) + "."]},
+            ) from None
+        senior = moderator is not None and moderator.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
+        qs = self.open().unclaimed(at=at)
+        if queue == queues.SENIOR:
+            qs = qs.filter(status="escalated")
+        elif queue == queues.GENERAL or not senior:
+            qs = qs.filter(status="open")
+        if queue == queues.MINORS:
+            qs = qs.filter(involves_minor=True)
+        elif queue == queues.TRUSTED_FLAGGER:
+            qs = qs.filter(trusted_flagger=True)
+        return qs.order_by("-priority_score", "due_at", "id")
+
+
+def _claims_need_not_wait_for_disk() -> None:
+    """Let a claim's transaction commit without waiting for the WAL flush (PostgreSQL).
+
+    A claim is a work assignment, not a decision: if the server crashes in the few hundred
+    milliseconds before the flush, the claim and its audit entry are lost together (WAL is
+    replayed in order, so the audit chain has no gap) and the case is simply back in the queue.
+    Not waiting matters because every audited write holds the audit chain's lock until it commits
+    (docs/decisions.md D3): with the disk flush inside that window, eight moderators claiming at
+    once queue behind each other's fsyncs. Off by default (MODERATION_CLAIM_SYNCHRONOUS_COMMIT =
+    True): on a quiet machine durable claims already meet the queue's target (bench_moderation);
+    an operator whose disk is slow may set it to False. Decisions, appeals and reports always wait.
+    """
+    if connection.vendor == "postgresql" and not conf.value("MODERATION_CLAIM_SYNCHRONOUS_COMMIT"):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _claim_fields(case: Case, moderator: User, now: dt.datetime) -> None:
+    case.claimed_by = moderator
+    case.claimed_at = now
+    case.claim_expires_at = now + conf.claim_idle()
+
+
+_CLAIM_FIELDS = ["claimed_by", "claimed_at", "claim_expires_at"]
+
+
+class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[misc]
+    def claim_next(self, moderator: User, *, queue: str = "all") -> Case | None:
+        """Claim the highest-priority unclaimed case of `queue` for `moderator`, or None.
+
+        `SELECT ... FOR UPDATE SKIP LOCKED` over the queue's ordered index: concurrent moderators
+        each lock a different row, so no case is handed to two of them (STYLE.md idea 6); an
+        idle claim counts as unclaimed. Audited as `moderation.case.claimed`.
+        """
+        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
+        if queue == "senior":
+            require_perm(moderator, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases")
+        with transaction.atomic():
+            now = clock.now()
+            _claims_need_not_wait_for_disk()
+            case = (
+                self.for_queue(queue, moderator=moderator, at=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .first()
+            )
+            if case is None:
+                return None
+            previous = case.claimed_by_id
+            _claim_fields(case, moderator, now)
+            case.save(update_fields=_CLAIM_FIELDS)
+            audit.record(
+                actor=moderator,
+                action="moderation.case.claimed",
+                target=case,
+                before={"claimed_by": previous},
+                after={"claimed_by": moderator.pk, "expires_at": case.claim_expires_at},
+            )
+        return case
+
+    def claim(self, case: Case, *, moderator: User) -> Case:
+        """Claim a chosen case; refused while someone else holds a live claim (take over instead)."""
+        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
+        with transaction.atomic():
+            now = clock.now()
+            _claims_need_not_wait_for_disk()
+            locked = self.select_for_update().get(pk=case.pk)
+            refuse_unless_allowed(locked, Action.CLAIM, actor=moderator, at=now)
+            holder = locked.claimed_by_id
+            live = rules.casework.claim_is_live(locked.claim_expires_at, at=now)
+            _claim_fields(locked, moderator, now)
+            locked.save(update_fields=_CLAIM_FIELDS)
+            if not (live and holder == moderator.pk):
+                audit.record(
+                    actor=moderator,
+                    action="moderation.case.claimed",
+                    target=locked,
+                    before={"claimed_by": holder},
+                    after={"claimed_by": moderator.pk, "expires_at": locked.claim_expires_at},
+                )
+        return locked
+
+    def release(self, case: Case, *, moderator: User, reason: str = "") -> Case:
+        """Give a claimed case back to the queue, audited."""
+        with transaction.atomic():
+            _claims_need_not_wait_for_disk()
+            locked = self.select_for_update().get(pk=case.pk)
+            refuse_unless_allowed(locked, Action.RELEASE, actor=moderator)
+            self._release(locked, actor=moderator, action="moderation.case.released", reason=reason)
+        return locked
+
+    def take_over(self, case: Case, *, moderator: User, reason: str) -> Case:
+        """A senior moderator takes a case someone else holds (issue 4), audited with the reason."""
+        require_perm(moderator, rules.decisions.PERM_TAKE_OVER, doing="take over cases")
+        if not reason.strip():
+            raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
+        with transaction.atomic():
+            now = clock.now()
+            locked = self.select_for_update().get(pk=case.pk)
+            refuse_unless_allowed(locked, Action.TAKE_OVER, actor=moderator, at=now)
+            previous = locked.claimed_by_id
+            _claim_fields(locked, moderator, now)
+            locked.save(update_fields=_CLAIM_FIELDS)
+            audit.record(
+                actor=moderator,
+                action="moderation.case.taken_over",
+                target=locked,
+                reason=reason,
+                before={"claimed_by": previous},
+                after={"claimed_by": moderator.pk},
+            )
+        return locked
+
+    def touch(self, case: Case, *, moderator: User) -> None:
+        """Activity on a held case keeps the claim alive (it expires after idle time only)."""
+        now = clock.now()
+        self.filter(pk=case.pk, claimed_by=moderator).update(
+            claim_expires_at=now + conf.claim_idle()
+        )
+
+    def escalate(self, case: Case, *, actor: User, reason: str) -> Case:
+        """Hand a case to the senior moderators' queue, releasing the claim, audited."""
+        require_perm(actor, rules.decisions.PERM_ESCALATE, doing="escalate cases")
+        if not reason.strip():
+            raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
+        with transaction.atomic():
+            locked = self.select_for_update().get(pk=case.pk)
+            refuse_unless_allowed(locked, Action.ESCALATE, actor=actor)
+            locked.status = rules.casework.ESCALATED
+            locked.escalated_at = clock.now()
+            locked.claimed_by, locked.claimed_at, locked.claim_expires_at = None, None, None
+            locked.save(update_fields=["status", "escalated_at", *_CLAIM_FIELDS])
+            audit.record(
+                actor=actor,
+                action="moderation.case.escalated",
+                target=locked,
+                reason=reason,
+                after={"status": "escalated"},
+            )
+        return locked
+
+    def release_expired_claims(self, *, actor: object, at: dt.datetime) -> int:
+        """Release claims idle past their expiry, each audited; safe to run twice or at once
+        from two workers (rows are locked and re-checked)."""
+        released = 0
+        with transaction.atomic():
+            rows = (
+                self.open()
+                .filter(claimed_by__isnull=False, claim_expires_at__lte=at)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+            )
+            for case in rows:
+                self._release(case, actor=actor, action="moderation.case.claim_expired", reason="")
+                released += 1
+        return released
+
+    def escalate_overdue(self, *, actor: object, at: dt.datetime) -> list[int]:
+        """Raise each case past its due time once (the overdue term of priority.py), audited;
+        returns the ids raised now. A second run finds nothing new (issue 7)."""
+        raised: list[int] = []
+        with transaction.atomic():
+            rows = (
+                self.overdue(at=at)
+                .filter(overdue_escalated_at__isnull=True)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+            )
+            for case in rows:
+                before = (case.priority_score, case.priority)
+                assessment = rules.priority.assess(
+                    inputs_of(case, overdue=True),
+                    opened_at=case.opened_at,
+                    current_due_at=case.due_at,
+                )
+                case.priority_score, case.priority = assessment.score, int(assessment.band)
+                case.due_at = assessment.due_at
+                case.overdue_escalated_at = at
+                case.save(
+                    update_fields=["priority_score", "priority", "due_at", "overdue_escalated_at"]
+                )
+                audit.record(
+                    actor=actor,
+                    action="moderation.case.overdue_escalated",
+                    target=case,
+                    before={"score": before[0], "band": before[1]},
+                    after={"score": case.priority_score, "band": case.priority},
+                )
+                raised.append(case.pk)
+        return raised
+
+    def _release(self, case: Case, *, actor: object, action: str, reason: str) -> None:
+        previous = case.claimed_by_id
+        case.claimed_by, case.claimed_at, case.claim_expires_at = None, None, None
+        case.save(update_fields=_CLAIM_FIELDS)
+        audit.record(
+            actor=actor, action=action, target=case, reason=reason, before={"claimed_by": previous}
+        )
