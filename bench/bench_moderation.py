@@ -407,7 +407,7 @@ def claim_sequentially(moderator: User, claims: int) -> list[float]:
     samples, taken = [], []
     for _ in range(claims):
         start = time.perf_counter()
-        case = Case.objects.claim_next(moderator)
+        case = Case.objects.claim_next(actor=moderator)
         samples.append(time.perf_counter() - start)
         if case is None:
             raise AssertionError("the queue ran dry during the bench")
@@ -426,7 +426,7 @@ def _claimer(moderator_id: int, per_moderator: int, barrier: Any, results: Any, 
         barrier.wait(timeout=120)
         for _ in range(per_moderator):
             start = time.perf_counter()
-            case = Case.objects.claim_next(moderator)
+            case = Case.objects.claim_next(actor=moderator)
             samples.append(time.perf_counter() - start)
             if case is not None:
                 taken.append(case.pk)

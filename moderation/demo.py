@@ -168,8 +168,8 @@ def _open_cases(people: _People, staff: dict[str, User]) -> None:
             keywords=[CategoryKeyword.HATE_SPEECH],
             explanation="Slurs about my religion in the comments under every video.",
         ).case
-        Case.objects.claim(case, moderator=staff["moderator"])  # in progress
-        CaseNote.objects.add(case, author=staff["moderator"], body="Checking the comment history.")
+        Case.objects.claim(case, actor=staff["moderator"])  # in progress
+        CaseNote.objects.add(case, actor=staff["moderator"], body="Checking the comment history.")
     if not _done("scam-flood"):
         subject = people.take("adult")
         for n in range(4):
@@ -220,18 +220,18 @@ def _open_cases(people: _People, staff: dict[str, User]) -> None:
             category=Category.RISK_FOR_PUBLIC_SECURITY,
             explanation="Posts about bringing a weapon to school on Monday.",
         ).case
-        Case.objects.claim(case, moderator=staff["triage"])
+        Case.objects.claim(case, actor=staff["triage"])
         services.decide(
             case,
-            moderator=staff["triage"],
+            actor=staff["triage"],
             decision_type="escalate",
             facts="Possible threat to a school; needs a senior and possibly the police.",
         )
 
 
 def _claim_and_decide(case: Case, moderator: User, **kwargs: Any) -> Any:
-    Case.objects.claim(case, moderator=moderator)
-    return services.decide(case, moderator=moderator, **kwargs)
+    Case.objects.claim(case, actor=moderator)
+    return services.decide(case, actor=moderator, **kwargs)
 
 
 def _decided_cases(people: _People, staff: dict[str, User]) -> None:
@@ -286,7 +286,7 @@ def _decided_cases(people: _People, staff: dict[str, User]) -> None:
         )
         services.decide_appeal(
             appeal,
-            reviewer=senior,
+            actor=senior,
             overturn=True,
             note="Login history confirms a takeover from a new device on that day.",
         )
@@ -363,7 +363,7 @@ def _flags(people: _People, staff: dict[str, User]) -> None:
         )
         flag = Flag.objects.get(user=subject, kind="age", status="open")
         services.request_age_verification(
-            flag, reviewer=staff["senior"], note="Estimate and a classmate's report agree."
+            flag, actor=staff["senior"], note="Estimate and a classmate's report agree."
         )
     if not Flag.objects.filter(kind=Flag.Kind.CONTACT_RISK).exists():
         adult = people.take("adult")

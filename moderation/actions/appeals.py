@@ -117,7 +117,7 @@ def file_appeal(
     return appeal
 
 
-def decide_appeal(appeal: Appeal, *, reviewer: User, overturn: bool, note: str) -> Appeal:
+def decide_appeal(appeal: Appeal, *, actor: User, overturn: bool, note: str) -> Appeal:
     """A senior moderator who did not take the decision decides the appeal (DSA art. 20(6)).
 
     Overturning reverses exactly the decision's recorded effects: restrictions lifted, status
@@ -125,7 +125,7 @@ def decide_appeal(appeal: Appeal, *, reviewer: User, overturn: bool, note: str) 
     no-violation decision overturned on a reporter's appeal sends the case back to the senior
     queue. Audited; the appellant is told.
     """
-    require_perm(reviewer, rules.decisions.PERM_DECIDE_APPEAL, doing="decide appeals")
+    require_perm(actor, rules.decisions.PERM_DECIDE_APPEAL, doing="decide appeals")
     note = (note or "").strip()
     if not note:
         raise DomainError("invalid", "A note is required.", fields={"note": ["required"]})
@@ -134,28 +134,28 @@ def decide_appeal(appeal: Appeal, *, reviewer: User, overturn: bool, note: str) 
         decision = locked.decision
         if locked.status != Appeal.Status.PENDING:
             raise Conflict("already_decided", "This appeal is already decided.")
-        if reviewer.pk == decision.decided_by_id:
+        if actor.pk == decision.decided_by_id:
             raise NotPermitted(
                 "own_decision", "An appeal is decided by someone other than the decision-maker."
             )
-        if reviewer.pk == locked.appellant_id:
+        if actor.pk == locked.appellant_id:
             raise NotPermitted("own_appeal", "Nobody decides their own appeal.")
         now = clock.now()
         changes: list[str] = []
         if overturn:
             changes = reverse_effects(
-                decision, actor=reviewer, reason=f"Appeal {locked.pk} upheld: {note}"
+                decision, actor=actor, reason=f"Appeal {locked.pk} upheld: {note}"
             )
             decision.overturned_at = now
             decision.save(update_fields=["overturned_at"])
         locked.status = Appeal.Status.OVERTURNED if overturn else Appeal.Status.REJECTED
-        locked.reviewer = reviewer
+        locked.reviewer = actor
         locked.decided_at = now
         locked.reviewer_note = note
         locked.save(update_fields=["status", "reviewer", "decided_at", "reviewer_note"])
-        events.appeal_decided.send(sender=Appeal, appeal=locked, actor=reviewer)
+        events.appeal_decided.send(sender=Appeal, appeal=locked, actor=actor)
         audit.record(
-            actor=reviewer,
+            actor=actor,
             action="moderation.appeal.decided",
             target=locked,
             reason=note,
@@ -167,7 +167,7 @@ def decide_appeal(appeal: Appeal, *, reviewer: User, overturn: bool, note: str) 
             kind=Notice.Kind.APPEAL_DECIDED,
             template="appeal_decided",
             context={"overturned": overturn, "changes": _changes_sentence(changes)},
-            actor=reviewer,
+            actor=actor,
             decision=decision,
             appeal=locked,
         )

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 def decide(
     case: Case,
     *,
-    moderator: User,
+    actor: User,
     decision_type: str,
     facts: str,
     ground: str = "",
@@ -64,7 +64,7 @@ def decide(
     the client as the actor and the moderator in the decision's own entry; the permission and
     claim checks are always the moderator's.
     """
-    actor = via if via is not None else moderator
+    audit_actor = via if via is not None else actor
     try:
         kind = DecisionType(decision_type)
     except ValueError:
@@ -72,10 +72,10 @@ def decide(
             "invalid", "Unknown decision type.", fields={"decision_type": ["unknown"]}
         ) from None
     require_perm(
-        moderator, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
+        actor, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
     )
     if kind is DecisionType.ESCALATE:
-        return _escalate(case, moderator=moderator, facts=facts, actor=actor)
+        return _escalate(case, actor=actor, facts=facts, audit_actor=audit_actor)
     plan = make_plan(
         case,
         kind=kind,
@@ -93,12 +93,12 @@ def decide(
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         now = clock.now()
-        refuse_unless_allowed(locked, Action.DECIDE, actor=moderator, at=now)
+        refuse_unless_allowed(locked, Action.DECIDE, actor=actor, at=now)
         decision = Decision.objects.create(
             case=locked,
             type=kind.value,
             target_user=plan.target,
-            decided_by=moderator,
+            decided_by=actor,
             ground=plan.ground,
             category=plan.category,
             keywords=plan.keywords,
@@ -109,11 +109,11 @@ def decide(
             ends_at=plan_ends_at(plan, now),
             decided_at=now,
         )
-        thread_locked = apply_effects(decision, plan, actor=actor)
-        proposal = add_strike(decision, plan, actor=actor)
+        thread_locked = apply_effects(decision, plan, actor=audit_actor)
+        proposal = add_strike(decision, plan, actor=audit_actor)
         reporter_ids = _settle_reports(locked, upheld=kind is not DecisionType.NO_VIOLATION)
         ReporterStanding.objects.record_outcomes(
-            reporter_ids, upheld=kind is not DecisionType.NO_VIOLATION, actor=actor
+            reporter_ids, upheld=kind is not DecisionType.NO_VIOLATION, actor=audit_actor
         )
         locked.status = "decided"
         locked.decided_at = now
@@ -123,18 +123,20 @@ def decide(
         )
         statement = None
         if kind in rules.decisions.RESTRICTING:
-            statement = statements.create_for(decision, actor=actor, thread_locked=thread_locked)
-        notify_decision(decision, plan, reporter_ids=reporter_ids, actor=actor, at=now)
-        events.decision_taken.send(sender=Decision, decision=decision, actor=actor)
+            statement = statements.create_for(
+                decision, actor=audit_actor, thread_locked=thread_locked
+            )
+        notify_decision(decision, plan, reporter_ids=reporter_ids, actor=audit_actor, at=now)
+        events.decision_taken.send(sender=Decision, decision=decision, actor=audit_actor)
         audit.record(
-            actor=actor,
+            actor=audit_actor,
             action="moderation.decision.taken",
             target=decision,
             reason=plan.facts[:500],
             before={"case_status": case.status},
             after={
                 "type": kind.value,
-                "moderator": moderator.pk,
+                "moderator": actor.pk,
                 "case": locked.pk,
                 "target": plan.target.pk if plan.target else None,
                 "ground": plan.ground,
@@ -152,27 +154,27 @@ def decide(
     return decision
 
 
-def _escalate(case: Case, *, moderator: User, facts: str, actor: object) -> Decision:
+def _escalate(case: Case, *, actor: User, facts: str, audit_actor: object) -> Decision:
     facts = (facts or "").strip()
     if not facts:
         raise DomainError(
             "invalid", "Say why the case needs a senior moderator.", fields={"facts": ["required"]}
         )
     with transaction.atomic():
-        locked = Case.objects.escalate(case, actor=moderator, reason=facts)
+        locked = Case.objects.escalate(case, actor=actor, reason=facts)
         now = clock.now()
         decision = Decision.objects.create(
             case=locked,
             type=DecisionType.ESCALATE.value,
             target_user=locked.subject_user,
-            decided_by=moderator,
+            decided_by=actor,
             category=locked.category,
             keywords=locked.keywords,
             facts=facts,
             starts_at=now,
             decided_at=now,
         )
-        events.decision_taken.send(sender=Decision, decision=decision, actor=actor)
+        events.decision_taken.send(sender=Decision, decision=decision, actor=audit_actor)
     case.refresh_from_db()
     return decision
 

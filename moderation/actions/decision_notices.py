@@ -139,7 +139,7 @@ def _would_lock_a_thread(plan: Plan) -> bool:
 def preview_decision_notice(
     case: Case,
     *,
-    moderator: User,
+    actor: User,
     decision_type: str,
     ground: str = "",
     explanation: str = "",
@@ -166,7 +166,7 @@ def preview_decision_notice(
             "invalid", "Unknown decision type.", fields={"decision_type": ["unknown"]}
         ) from None
     require_perm(
-        moderator, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
+        actor, *rules.decisions.permissions_for(kind, days=days), doing=f"decide {kind.value}"
     )
     if kind in {DecisionType.NO_VIOLATION, DecisionType.ESCALATE}:
         return None

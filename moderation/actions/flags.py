@@ -40,22 +40,22 @@ FLAG_CLASSIFICATION = {
 }
 
 
-def confirm_flag(flag: Flag, *, reviewer: User, note: str) -> Case:
+def confirm_flag(flag: Flag, *, actor: User, note: str) -> Case:
     """Staff agree the flag needs a decision: it joins (or opens) the case on the account, with
     the flag's evidence; audited. The age is not changed (POLICY.md §4)."""
-    require_perm(reviewer, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
+    require_perm(actor, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
     with transaction.atomic():
-        case = _case_for_flag(flag, actor=reviewer)
-        Flag.objects.confirm(flag, reviewer=reviewer, note=note, case=case)
+        case = _case_for_flag(flag, actor=actor)
+        Flag.objects.confirm(flag, actor=actor, note=note, case=case)
     flag.refresh_from_db()
     return case
 
 
-def request_age_verification(flag: Flag, *, reviewer: User, note: str) -> Decision:
+def request_age_verification(flag: Flag, *, actor: User, note: str) -> Decision:
     """From an age flag: pause the account for an age check (→ `under_age_review`), through the
     normal decision path, so it gets a statement, a notice and a 180-day appeal (POLICY.md §4)."""
     require_perm(
-        reviewer,
+        actor,
         rules.decisions.PERM_REVIEW_FLAG,
         rules.decisions.PERM_UNDER_AGE,
         doing="require age checks",
@@ -63,14 +63,14 @@ def request_age_verification(flag: Flag, *, reviewer: User, note: str) -> Decisi
     if flag.kind != Flag.Kind.AGE:
         raise DomainError("invalid", "Only an age flag leads to an age check.")
     with transaction.atomic():
-        case = confirm_flag(flag, reviewer=reviewer, note=note)
-        if case.claimed_by_id not in (None, reviewer.pk) and case.claim_expires_at > clock.now():
-            Case.objects.take_over(case, moderator=reviewer, reason=f"Age flag {flag.pk}: {note}")
+        case = confirm_flag(flag, actor=actor, note=note)
+        if case.claimed_by_id not in (None, actor.pk) and case.claim_expires_at > clock.now():
+            Case.objects.take_over(case, actor=actor, reason=f"Age flag {flag.pk}: {note}")
         else:
-            Case.objects.claim(case, moderator=reviewer)
+            Case.objects.claim(case, actor=actor)
         return decide(
             case,
-            moderator=reviewer,
+            actor=actor,
             decision_type=DecisionType.REQUIRE_AGE_VERIFICATION,
             ground=MINIMUM_AGE_GROUND,
             facts=(

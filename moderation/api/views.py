@@ -260,10 +260,10 @@ class DecisionCreateView(ApiView):
                     "invalid", "Unknown user.", fields={"target_user": ["unknown user"]}
                 )
         with transaction.atomic():
-            Case.objects.claim(case, moderator=moderator)
+            Case.objects.claim(case, actor=moderator)
             decision = services.decide(
                 case,
-                moderator=moderator,
+                actor=moderator,
                 decision_type=data.pop("decision_type"),
                 facts=data.pop("facts"),
                 target_user=target,

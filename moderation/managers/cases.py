@@ -150,97 +150,95 @@ _CLAIM_FIELDS = ["claimed_by", "claimed_at", "claim_expires_at"]
 
 
 class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[misc]
-    def claim_next(self, moderator: User, *, queue: str = "all") -> Case | None:
-        """Claim the highest-priority unclaimed case of `queue` for `moderator`, or None.
+    def claim_next(self, *, actor: User, queue: str = "all") -> Case | None:
+        """Claim the highest-priority unclaimed case of `queue` for `actor`, or None.
 
         `SELECT ... FOR UPDATE SKIP LOCKED` over the queue's ordered index: concurrent moderators
         each lock a different row, so no case is handed to two of them (STYLE.md idea 6); an
         idle claim counts as unclaimed. Audited as `moderation.case.claimed`.
         """
-        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
+        require_perm(actor, rules.decisions.PERM_CLAIM, doing="claim cases")
         if queue == "senior":
-            require_perm(moderator, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases")
+            require_perm(actor, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases")
         with transaction.atomic():
             now = clock.now()
             _claims_need_not_wait_for_disk()
             case = (
-                self.for_queue(queue, moderator=moderator, at=now)
+                self.for_queue(queue, moderator=actor, at=now)
                 .select_for_update(skip_locked=True, of=("self",))
                 .first()
             )
             if case is None:
                 return None
             previous = case.claimed_by_id
-            _claim_fields(case, moderator, now)
+            _claim_fields(case, actor, now)
             case.save(update_fields=_CLAIM_FIELDS)
             audit.record(
-                actor=moderator,
+                actor=actor,
                 action="moderation.case.claimed",
                 target=case,
                 before={"claimed_by": previous},
-                after={"claimed_by": moderator.pk, "expires_at": case.claim_expires_at},
+                after={"claimed_by": actor.pk, "expires_at": case.claim_expires_at},
             )
         return case
 
-    def claim(self, case: Case, *, moderator: User) -> Case:
+    def claim(self, case: Case, *, actor: User) -> Case:
         """Claim a chosen case; refused while someone else holds a live claim (take over instead)."""
-        require_perm(moderator, rules.decisions.PERM_CLAIM, doing="claim cases")
+        require_perm(actor, rules.decisions.PERM_CLAIM, doing="claim cases")
         with transaction.atomic():
             now = clock.now()
             _claims_need_not_wait_for_disk()
             locked = self.select_for_update().get(pk=case.pk)
-            refuse_unless_allowed(locked, Action.CLAIM, actor=moderator, at=now)
+            refuse_unless_allowed(locked, Action.CLAIM, actor=actor, at=now)
             holder = locked.claimed_by_id
             live = rules.casework.claim_is_live(locked.claim_expires_at, at=now)
-            _claim_fields(locked, moderator, now)
+            _claim_fields(locked, actor, now)
             locked.save(update_fields=_CLAIM_FIELDS)
-            if not (live and holder == moderator.pk):
+            if not (live and holder == actor.pk):
                 audit.record(
-                    actor=moderator,
+                    actor=actor,
                     action="moderation.case.claimed",
                     target=locked,
                     before={"claimed_by": holder},
-                    after={"claimed_by": moderator.pk, "expires_at": locked.claim_expires_at},
+                    after={"claimed_by": actor.pk, "expires_at": locked.claim_expires_at},
                 )
         return locked
 
-    def release(self, case: Case, *, moderator: User, reason: str = "") -> Case:
+    def release(self, case: Case, *, actor: User, reason: str = "") -> Case:
         """Give a claimed case back to the queue, audited."""
         with transaction.atomic():
             _claims_need_not_wait_for_disk()
             locked = self.select_for_update().get(pk=case.pk)
-            refuse_unless_allowed(locked, Action.RELEASE, actor=moderator)
-            self._release(locked, actor=moderator, action="moderation.case.released", reason=reason)
+            refuse_unless_allowed(locked, Action.RELEASE, actor=actor)
+            self._release(locked, actor=actor, action="moderation.case.released", reason=reason)
         return locked
 
-    def take_over(self, case: Case, *, moderator: User, reason: str) -> Case:
+    def take_over(self, case: Case, *, actor: User, reason: str) -> Case:
         """A senior moderator takes a case someone else holds (issue 4), audited with the reason."""
-        require_perm(moderator, rules.decisions.PERM_TAKE_OVER, doing="take over cases")
+        require_perm(actor, rules.decisions.PERM_TAKE_OVER, doing="take over cases")
         if not reason.strip():
             raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
         with transaction.atomic():
             now = clock.now()
             locked = self.select_for_update().get(pk=case.pk)
-            refuse_unless_allowed(locked, Action.TAKE_OVER, actor=moderator, at=now)
+            refuse_unless_allowed(locked, Action.TAKE_OVER, actor=actor, at=now)
             previous = locked.claimed_by_id
-            _claim_fields(locked, moderator, now)
+            _claim_fields(locked, actor, now)
             locked.save(update_fields=_CLAIM_FIELDS)
             audit.record(
-                actor=moderator,
+                actor=actor,
                 action="moderation.case.taken_over",
                 target=locked,
                 reason=reason,
                 before={"claimed_by": previous},
-                after={"claimed_by": moderator.pk},
+                after={"claimed_by": actor.pk},
             )
         return locked
 
-    def touch(self, case: Case, *, moderator: User) -> None:
+    def touch(self, case: Case, *, actor: User) -> None:
         """Activity on a held case keeps the claim alive (it expires after idle time only)."""
         now = clock.now()
-        self.filter(pk=case.pk, claimed_by=moderator).update(
-            claim_expires_at=now + conf.claim_idle()
-        )
+        self.filter(pk=case.pk, claimed_by=actor).update(claim_expires_at=now + conf.claim_idle())
 
     def escalate(self, case: Case, *, actor: User, reason: str) -> Case:
         """Hand a case to the senior moderators' queue, releasing the claim, audited."""

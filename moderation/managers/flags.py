@@ -79,19 +79,19 @@ class FlagManager(models.Manager.from_queryset(FlagQuerySet)):  # type: ignore[m
             )
         return flag
 
-    def confirm(self, flag: Flag, *, reviewer: User, note: str, case: Case) -> Flag:
+    def confirm(self, flag: Flag, *, actor: User, note: str, case: Case) -> Flag:
         """Staff agree the flag needs a decision; `case` is where it goes (services.confirm_flag
         opens or finds it)."""
-        return self._review(flag, reviewer=reviewer, note=note, status="confirmed", case=case)
+        return self._review(flag, actor=actor, note=note, status="confirmed", case=case)
 
-    def dismiss(self, flag: Flag, *, reviewer: User, note: str) -> Flag:
+    def dismiss(self, flag: Flag, *, actor: User, note: str) -> Flag:
         """Staff found nothing to act on; audited with the note."""
-        return self._review(flag, reviewer=reviewer, note=note, status="dismissed", case=None)
+        return self._review(flag, actor=actor, note=note, status="dismissed", case=None)
 
     def _review(
-        self, flag: Flag, *, reviewer: User, note: str, status: str, case: Case | None
+        self, flag: Flag, *, actor: User, note: str, status: str, case: Case | None
     ) -> Flag:
-        require_perm(reviewer, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
+        require_perm(actor, rules.decisions.PERM_REVIEW_FLAG, doing="review flags")
         if not note.strip():
             raise DomainError("invalid", "A note is required.", fields={"note": ["required"]})
         with transaction.atomic():
@@ -99,7 +99,7 @@ class FlagManager(models.Manager.from_queryset(FlagQuerySet)):  # type: ignore[m
             if locked.status != "open":
                 raise Conflict("already_reviewed", f"This flag is already {locked.status}.")
             locked.status = status
-            locked.reviewed_by = reviewer
+            locked.reviewed_by = actor
             locked.reviewed_at = clock.now()
             locked.review_note = note
             if case is not None:
@@ -108,7 +108,7 @@ class FlagManager(models.Manager.from_queryset(FlagQuerySet)):  # type: ignore[m
                 update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "case"]
             )
             audit.record(
-                actor=reviewer,
+                actor=actor,
                 action=f"moderation.flag.{status}",
                 target=locked,
                 reason=note,

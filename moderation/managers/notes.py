@@ -23,20 +23,20 @@ if TYPE_CHECKING:
 
 
 class CaseNoteManager(models.Manager):
-    def add(self, case: Case, *, author: User, body: str) -> CaseNote:
+    def add(self, case: Case, *, actor: User, body: str) -> CaseNote:
         """A note on the case timeline, audited; it keeps the author's claim alive."""
-        require_perm(author, rules.decisions.PERM_NOTE, doing="add notes")
+        require_perm(actor, rules.decisions.PERM_NOTE, doing="add notes")
         body = body.strip()
         if not body or len(body) > NOTE_MAX:
             raise DomainError(
                 "invalid", "A note of 1 to 5000 characters.", fields={"body": ["1-5000 characters"]}
             )
         with transaction.atomic():
-            refuse_unless_allowed(case, Action.NOTE, actor=author)
-            note = self.create(case=case, author=author, body=body, created_at=clock.now())
-            type(case).objects.touch(case, moderator=author)
+            refuse_unless_allowed(case, Action.NOTE, actor=actor)
+            note = self.create(case=case, author=actor, body=body, created_at=clock.now())
+            type(case).objects.touch(case, actor=actor)
             audit.record(
-                actor=author,
+                actor=actor,
                 action="moderation.case.note_added",
                 target=case,
                 after={"note": note.pk, "length": len(body)},

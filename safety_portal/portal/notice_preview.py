@@ -26,7 +26,7 @@ class Preview:
 def render(
     case: Case,
     *,
-    moderator: object,
+    actor: object,
     decision_type: str,
     ground: str,
     explanation: str,
@@ -39,7 +39,7 @@ def render(
     """The page's preview; `facts` is accepted (the form sends it) but is not part of a notice."""
     rendered = services.preview_decision_notice(
         case,
-        moderator=moderator,
+        actor=actor,
         decision_type=decision_type,
         ground=ground,
         explanation=explanation,

@@ -83,7 +83,7 @@ def trusted_flagger(name: str = "Safer Internet Hotline", client: str = "") -> T
 
 
 def claimed(case: Case, moderator: User) -> Case:
-    return Case.objects.claim(case, moderator=moderator)
+    return Case.objects.claim(case, actor=moderator)
 
 
 def decided(
@@ -99,12 +99,12 @@ def decided(
     service."""
     case.refresh_from_db()
     if case.claimed_by_id is not None and case.claimed_by_id != moderator.pk:
-        Case.objects.take_over(case, moderator=moderator, reason="Test: a senior takes over.")
+        Case.objects.take_over(case, actor=moderator, reason="Test: a senior takes over.")
     elif case.claimed_by_id != moderator.pk:
-        Case.objects.claim(case, moderator=moderator)
+        Case.objects.claim(case, actor=moderator)
     return services.decide(
         case,
-        moderator=moderator,
+        actor=moderator,
         decision_type=decision_type,
         ground=ground if decision_type != "no_violation" else "",
         facts=facts,

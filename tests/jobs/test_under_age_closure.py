@@ -198,10 +198,10 @@ def under_age_decision(system):
         explanation="Says in every video that they are in year 5 at school.",
         raise_age_flag=False,
     )
-    case = Case.objects.claim(report.case, moderator=senior)
+    case = Case.objects.claim(report.case, actor=senior)
     decision = services.decide(
         case,
-        moderator=senior,
+        actor=senior,
         decision_type="require_age_verification",
         facts="The account holder states a primary-school year in several videos.",
         target_user=kid,

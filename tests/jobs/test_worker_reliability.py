@@ -115,9 +115,9 @@ def test_a_broker_outage_loses_no_follow_up_work_and_each_piece_runs_once(
         category="STATEMENT_CATEGORY_CYBER_VIOLENCE",
         explanation="Keeps sending the same joke after I asked to stop.",
     )
-    case = Case.objects.claim(report.case, moderator=senior)
+    case = Case.objects.claim(report.case, actor=senior)
     decision = services.decide(
-        case, moderator=senior, decision_type="warn", ground=_warn_ground(), facts="Repeated jokes."
+        case, actor=senior, decision_type="warn", ground=_warn_ground(), facts="Repeated jokes."
     )
     # ...the follow-up work that the changes record in the outbox:
     with transaction.atomic():

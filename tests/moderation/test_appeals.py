@@ -76,10 +76,10 @@ def test_a_reporter_appeals_a_no_violation_decision_and_the_case_reopens_for_sen
     with pytest.raises(NotPermitted):
         appeal(decision, subject)
     filed = appeal(decision, reporter)
-    services.decide_appeal(filed, reviewer=senior, overturn=True, note="The messages are abusive.")
+    services.decide_appeal(filed, actor=senior, overturn=True, note="The messages are abusive.")
     case.refresh_from_db()
     assert case.status == "escalated"
-    assert Case.objects.claim_next(senior, queue="senior") == case
+    assert Case.objects.claim_next(actor=senior, queue="senior") == case
     assert list(case.reports.values_list("outcome", flat=True)) == ["pending"]
 
 
@@ -90,15 +90,15 @@ def test_the_appeal_is_decided_by_a_senior_who_did_not_take_the_decision(
     decision = decided(report_user(subject, reporter=person(40)).case, senior, "suspend", days=40)
     filed = appeal(decision, subject)
     with pytest.raises(NotPermitted):
-        services.decide_appeal(filed, reviewer=moderator, overturn=True, note="x")
+        services.decide_appeal(filed, actor=moderator, overturn=True, note="x")
     with pytest.raises(NotPermitted) as caught:
-        services.decide_appeal(filed, reviewer=senior, overturn=True, note="x")
+        services.decide_appeal(filed, actor=senior, overturn=True, note="x")
     assert caught.value.code == "own_decision"
-    services.decide_appeal(filed, reviewer=other_senior, overturn=False, note="Evidence is clear.")
+    services.decide_appeal(filed, actor=other_senior, overturn=False, note="Evidence is clear.")
     filed.refresh_from_db()
     assert (filed.status, filed.reviewer) == ("rejected", other_senior)
     with pytest.raises(Conflict):
-        services.decide_appeal(filed, reviewer=other_senior, overturn=True, note="changed my mind")
+        services.decide_appeal(filed, actor=other_senior, overturn=True, note="changed my mind")
 
 
 def test_overturning_a_suspension_lifts_it_restores_the_status_and_unlocks_its_threads(
@@ -108,7 +108,7 @@ def test_overturning_a_suspension_lifts_it_restores_the_status_and_unlocks_its_t
     thread.refresh_from_db()
     assert thread.locked
     filed = appeal(decision, a)
-    services.decide_appeal(filed, reviewer=senior, overturn=True, note="Reported by mistake.")
+    services.decide_appeal(filed, actor=senior, overturn=True, note="Reported by mistake.")
     a.refresh_from_db()
     thread.refresh_from_db()
     assert a.status == "active"
@@ -137,7 +137,7 @@ def test_overturning_a_message_removal_restores_the_message_and_unlocks_the_thre
     message = send(a, thread, "see you at the match")
     decision = decided(report_message(message, reporter=b).case, moderator, "remove_messages",
                        lock_thread=True)  # fmt: skip
-    services.decide_appeal(appeal(decision, a), reviewer=senior, overturn=True, note="A joke.")
+    services.decide_appeal(appeal(decision, a), actor=senior, overturn=True, note="A joke.")
     message.refresh_from_db()
     thread.refresh_from_db()
     assert message.moderation_state == Message.State.VISIBLE
@@ -156,7 +156,7 @@ def test_a_lock_that_did_not_come_from_the_decision_stays(moderator: User, senio
     decision = decided(report_message(message, reporter=b).case, moderator, "remove_messages",
                        lock_thread=True)  # fmt: skip
     assert not decision.effects.filter(kind="thread_lock").exists()
-    services.decide_appeal(appeal(decision, a), reviewer=senior, overturn=True, note="Fine.")
+    services.decide_appeal(appeal(decision, a), actor=senior, overturn=True, note="Fine.")
     thread.refresh_from_db()
     assert thread.locked
     assert thread.locked_source == "block"
@@ -179,7 +179,7 @@ def test_under_age_appeals_have_180_days_and_need_age_evidence(
     with time_machine.travel(decision.notified_at + dt.timedelta(days=179), tick=False):
         filed = appeal(decision, teen, evidence_method="id_document", evidence_reference="idv:123")
     assert filed.kind == "under_age"
-    services.decide_appeal(filed, reviewer=other_senior, overturn=True, note="ID shows 13.")
+    services.decide_appeal(filed, actor=other_senior, overturn=True, note="ID shows 13.")
     teen.refresh_from_db()
     assert teen.status == "active"
 
@@ -198,7 +198,7 @@ def test_filing_and_deciding_an_appeal_are_audited_and_the_appellant_is_told(
     subject = person(30)
     decision = decided(report_user(subject, reporter=person(40)).case, moderator, "warn")
     filed = appeal(decision, subject)
-    services.decide_appeal(filed, reviewer=senior, overturn=False, note="Stands.")
+    services.decide_appeal(filed, actor=senior, overturn=False, note="Stands.")
     assert len(audit_actions("moderation.appeal.filed")) == 1
     assert len(audit_actions("moderation.appeal.decided")) == 1
     kinds = list(
@@ -223,9 +223,9 @@ def test_under_age_accounts_close_after_the_window_unless_an_appeal_is_pending_o
     upheld_teen, upheld = under_age_decision()
     evidence = {"evidence_method": "id_document", "evidence_reference": "idv:9"}
     appeal(pending, pending_teen, **evidence)
-    services.decide_appeal(appeal(rejected, rejected_teen, **evidence), reviewer=other_senior,
+    services.decide_appeal(appeal(rejected, rejected_teen, **evidence), actor=other_senior,
                            overturn=False, note="The ID is not the holder's.")  # fmt: skip
-    services.decide_appeal(appeal(upheld, upheld_teen, **evidence), reviewer=other_senior,
+    services.decide_appeal(appeal(upheld, upheld_teen, **evidence), actor=other_senior,
                            overturn=True, note="ID confirms 13.")  # fmt: skip
     after = clock.now() + dt.timedelta(days=181)
     assert set(Decision.objects.under_age_unappealed(at=after)) == {silent, rejected}

@@ -60,7 +60,7 @@ def test_eight_concurrent_claimers_never_get_the_same_case() -> None:
     def claim_until_empty(index: int) -> list[int]:
         moderator = moderators[index]
         taken = []
-        while (case := Case.objects.claim_next(moderator)) is not None:
+        while (case := Case.objects.claim_next(actor=moderator)) is not None:
             taken.append(case.pk)
         return taken
 

@@ -132,7 +132,7 @@ def test_a_moderator_decides_up_to_thirty_days_and_a_senior_beyond(
     decision = decided(case, moderator, "suspend", days=30)
     assert decision.ends_at - decision.starts_at == dt.timedelta(days=30)
     other = user_case()
-    Case.objects.take_over(other, moderator=senior, reason="Long suspension needed.")
+    Case.objects.take_over(other, actor=senior, reason="Long suspension needed.")
     assert decided(other, senior, "suspend", days=90).ends_at is not None
 
 
@@ -178,11 +178,11 @@ def test_no_violation_rejects_the_reports_and_tells_only_the_reporters(moderator
 
 def test_an_invalid_decision_writes_nothing(moderator: User) -> None:
     case = user_case()
-    Case.objects.claim(case, moderator=moderator)
+    Case.objects.claim(case, actor=moderator)
     with pytest.raises(DomainError) as caught:
         services.decide(
             case,
-            moderator=moderator,
+            actor=moderator,
             decision_type="restrict_feature",
             ground="no_such_ground",
             facts="  ",
@@ -216,9 +216,7 @@ def test_a_decided_case_cannot_be_decided_again(moderator: User) -> None:
     case = user_case()
     decided(case, moderator, "warn")
     with pytest.raises(Conflict) as caught:
-        services.decide(
-            case, moderator=moderator, decision_type="warn", ground="tc_spam", facts="x"
-        )
+        services.decide(case, actor=moderator, decision_type="warn", ground="tc_spam", facts="x")
     assert caught.value.code == "case_closed"
 
 
@@ -303,9 +301,9 @@ def test_a_decision_through_an_api_client_audits_the_client_and_names_the_modera
             return ActorIdentity(kind="api_client", id="3", label="trust-tools")
 
     case = user_case()
-    Case.objects.claim(case, moderator=moderator)
+    Case.objects.claim(case, actor=moderator)
     services.decide(
-        case, moderator=moderator, decision_type="suspend", ground="tc_harassment",
+        case, actor=moderator, decision_type="suspend", ground="tc_harassment",
         facts="Threats.", days=2, via=Client(),
     )  # fmt: skip
     entry = AuditEntry.objects.get(action="moderation.decision.taken")

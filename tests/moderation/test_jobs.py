@@ -56,7 +56,7 @@ def test_a_lifted_restriction_is_not_tidied(moderator: User, senior: User) -> No
     subject = person(30)
     decision = decided(report_user(subject, reporter=person(40)).case, moderator, "suspend", days=1)
     appeal = services.file_appeal(decision, appellant=subject, statement="wrong", actor=subject)
-    services.decide_appeal(appeal, reviewer=senior, overturn=True, note="Mistaken identity.")
+    services.decide_appeal(appeal, actor=senior, overturn=True, note="Mistaken identity.")
     at = decision.ends_at + dt.timedelta(minutes=1)
     assert services.end_elapsed_restrictions(actor=ACTOR, at=at) == 0
 
@@ -79,7 +79,7 @@ def test_overdue_cases_are_raised_once_and_seniors_alerted_once(
 
 def test_the_claim_expiry_task_is_safe_to_run_twice(moderator: User) -> None:
     case = report_user(person(30), reporter=person(40)).case
-    Case.objects.claim(case, moderator=moderator)
+    Case.objects.claim(case, actor=moderator)
     with time_machine.travel(clock.now() + dt.timedelta(hours=1), tick=False):
         assert tasks.expire_idle_claims() == 1
         assert tasks.expire_idle_claims() == 0

@@ -48,9 +48,9 @@ def test_the_preview_is_the_notice_the_decision_then_stores(
     case = claimed(report_user(subject, reporter=person(40)).case, senior)
     with time_machine.travel(MOMENT, tick=False):
         preview = services.preview_decision_notice(
-            case, moderator=senior, decision_type=decision_type, **inputs
+            case, actor=senior, decision_type=decision_type, **inputs
         )
-        services.decide(case, moderator=senior, decision_type=decision_type, facts=FACTS, **inputs)
+        services.decide(case, actor=senior, decision_type=decision_type, facts=FACTS, **inputs)
     stored = Notice.objects.get(recipient=subject, kind="decision")
     assert preview is not None
     assert (preview.subject, preview.body, preview.tier) == (
@@ -75,8 +75,8 @@ def test_a_message_removal_preview_says_whether_the_thread_will_be_locked(
         "lock_thread": lock_thread,
     }
     with time_machine.travel(MOMENT, tick=False):
-        preview = services.preview_decision_notice(case, moderator=moderator, **inputs)
-        services.decide(case, moderator=moderator, facts=FACTS, **inputs)
+        preview = services.preview_decision_notice(case, actor=moderator, **inputs)
+        services.decide(case, actor=moderator, facts=FACTS, **inputs)
     stored = Notice.objects.get(recipient=a, kind="decision")
     assert preview is not None
     assert (preview.subject, preview.body) == (stored.subject, stored.body)
@@ -87,7 +87,7 @@ def test_previewing_writes_no_row_and_no_audit_entry(moderator: User) -> None:
     before = _row_counts()
     with CaptureQueriesContext(connection) as queries:
         preview = services.preview_decision_notice(
-            case, moderator=moderator, decision_type="suspend", ground="tc_harassment", days=7
+            case, actor=moderator, decision_type="suspend", ground="tc_harassment", days=7
         )
     assert preview is not None
     assert preview.tier == "young_teen"
@@ -109,18 +109,16 @@ def test_previewing_writes_no_row_and_no_audit_entry(moderator: User) -> None:
 def test_the_preview_refuses_what_the_decision_would_refuse(moderator: User) -> None:
     case = claimed(report_user(person(20), reporter=person(40)).case, moderator)
     with pytest.raises(DomainError) as missing_ground:
-        services.preview_decision_notice(case, moderator=moderator, decision_type="warn")
+        services.preview_decision_notice(case, actor=moderator, decision_type="warn")
     assert "ground" in missing_ground.value.fields
     with pytest.raises(NotPermitted):
         services.preview_decision_notice(
-            case, moderator=moderator, decision_type="suspend", ground="tc_harassment", days=60
+            case, actor=moderator, decision_type="suspend", ground="tc_harassment", days=60
         )
 
 
 def test_no_violation_and_escalation_have_no_notice_to_preview(moderator: User) -> None:
     case = claimed(report_user(person(20), reporter=person(40)).case, moderator)
     for kind in ("no_violation", "escalate"):
-        assert (
-            services.preview_decision_notice(case, moderator=moderator, decision_type=kind) is None
-        )
+        assert services.preview_decision_notice(case, actor=moderator, decision_type=kind) is None
     assert not Decision.objects.filter(case=case).exists()

@@ -51,7 +51,7 @@ def test_claim_next_takes_the_top_case_and_audits_it(
 ) -> None:
     open_case(SCAM)
     top = open_case("STATEMENT_CATEGORY_CYBER_VIOLENCE")
-    case = Case.objects.claim_next(moderator)
+    case = Case.objects.claim_next(actor=moderator)
     assert case == top
     assert case.claimed_by == moderator
     assert case.claim_expires_at == case.claimed_at + dt.timedelta(minutes=30)
@@ -60,51 +60,51 @@ def test_claim_next_takes_the_top_case_and_audits_it(
 
 
 def test_claim_next_returns_none_when_the_queue_is_empty(moderator: User) -> None:
-    assert Case.objects.claim_next(moderator) is None
+    assert Case.objects.claim_next(actor=moderator) is None
 
 
 def test_a_minors_queue_serves_only_cases_involving_minors(moderator: User) -> None:
     open_case("STATEMENT_CATEGORY_CYBER_VIOLENCE")
     minors = open_case(SCAM, subject_age=15)
-    assert Case.objects.claim_next(moderator, queue="minors") == minors
+    assert Case.objects.claim_next(actor=moderator, queue="minors") == minors
 
 
 def test_escalated_cases_go_to_senior_moderators_only(
     moderator: User, senior: User, audit_actions: Callable[[str], list[object]]
 ) -> None:
     case = claimed(open_case("STATEMENT_CATEGORY_CYBER_VIOLENCE"), moderator)
-    services.decide(case, moderator=moderator, decision_type="escalate", facts="Needs a senior.")
+    services.decide(case, actor=moderator, decision_type="escalate", facts="Needs a senior.")
     case.refresh_from_db()
     assert (case.status, case.claimed_by) == ("escalated", None)
-    assert Case.objects.claim_next(moderator) is None
+    assert Case.objects.claim_next(actor=moderator) is None
     with pytest.raises(NotPermitted):
-        Case.objects.claim_next(moderator, queue="senior")
-    assert Case.objects.claim_next(senior, queue="senior") == case
+        Case.objects.claim_next(actor=moderator, queue="senior")
+    assert Case.objects.claim_next(actor=senior, queue="senior") == case
     assert len(audit_actions("moderation.case.escalated")) == 1
 
 
 def test_triage_may_claim_note_and_escalate_but_not_decide(triage: User) -> None:
-    case = Case.objects.claim_next(triage)
+    case = Case.objects.claim_next(actor=triage)
     assert case is None
     case = claimed(open_case(), triage)
-    CaseNote.objects.add(case, author=triage, body="Looks like a scam ring; senior please.")
+    CaseNote.objects.add(case, actor=triage, body="Looks like a scam ring; senior please.")
     with pytest.raises(NotPermitted):
-        services.decide(case, moderator=triage, decision_type="warn", ground="tc_scams", facts="x")
-    services.decide(case, moderator=triage, decision_type="escalate", facts="Scam ring.")
+        services.decide(case, actor=triage, decision_type="warn", ground="tc_scams", facts="x")
+    services.decide(case, actor=triage, decision_type="escalate", facts="Scam ring.")
 
 
 def test_an_app_user_or_auditor_cannot_claim(auditor: User) -> None:
     open_case()
     with pytest.raises(NotPermitted):
-        Case.objects.claim_next(auditor)
+        Case.objects.claim_next(actor=auditor)
     with pytest.raises(NotPermitted):
-        Case.objects.claim_next(person(30))
+        Case.objects.claim_next(actor=person(30))
 
 
 def test_a_case_held_by_another_cannot_be_claimed(moderator: User, other_moderator: User) -> None:
     case = claimed(open_case(), moderator)
     with pytest.raises(Conflict) as caught:
-        Case.objects.claim(case, moderator=other_moderator)
+        Case.objects.claim(case, actor=other_moderator)
     assert caught.value.code == "claimed_by_another"
 
 
@@ -112,7 +112,7 @@ def test_only_the_claimer_decides(moderator: User, other_moderator: User) -> Non
     case = claimed(open_case(), moderator)
     with pytest.raises(Conflict) as caught:
         services.decide(
-            case, moderator=other_moderator, decision_type="warn", ground="tc_scams", facts="x"
+            case, actor=other_moderator, decision_type="warn", ground="tc_scams", facts="x"
         )
     assert caught.value.code == "not_claimer"
 
@@ -125,16 +125,16 @@ def test_an_idle_claim_expires_and_the_case_returns_to_the_queue(
         assert Case.objects.open().unclaimed().filter(pk=case.pk).exists()
         with pytest.raises(Conflict) as caught:
             services.decide(
-                case, moderator=moderator, decision_type="warn", ground="tc_scams", facts="Spam."
+                case, actor=moderator, decision_type="warn", ground="tc_scams", facts="Spam."
             )
         assert caught.value.code == "claim_expired"
-        assert Case.objects.claim_next(other_moderator) == case
+        assert Case.objects.claim_next(actor=other_moderator) == case
 
 
 def test_activity_keeps_a_claim_alive(moderator: User) -> None:
     case = claimed(open_case(), moderator)
     with time_machine.travel(clock.now() + dt.timedelta(minutes=25), tick=False):
-        CaseNote.objects.add(case, author=moderator, body="Checking the profile.")
+        CaseNote.objects.add(case, actor=moderator, body="Checking the profile.")
     with time_machine.travel(clock.now() + dt.timedelta(minutes=50), tick=False):
         assert list(Case.objects.claimed_by(moderator)) == [case]
 
@@ -157,8 +157,8 @@ def test_release_is_for_the_claimer_and_audited(
 ) -> None:
     case = claimed(open_case(), moderator)
     with pytest.raises(Conflict):
-        Case.objects.release(case, moderator=other_moderator)
-    Case.objects.release(case, moderator=moderator, reason="Out of my depth.")
+        Case.objects.release(case, actor=other_moderator)
+    Case.objects.release(case, actor=moderator, reason="Out of my depth.")
     assert len(audit_actions("moderation.case.released")) == 1
 
 
@@ -167,10 +167,10 @@ def test_a_senior_takes_over_a_claimed_case_audited_with_the_reason(
 ) -> None:
     case = claimed(open_case(), moderator)
     with pytest.raises(NotPermitted):
-        Case.objects.take_over(case, moderator=moderator, reason="mine now")
-    Case.objects.take_over(case, moderator=senior, reason="Moderator is off shift.")
+        Case.objects.take_over(case, actor=moderator, reason="mine now")
+    Case.objects.take_over(case, actor=senior, reason="Moderator is off shift.")
     decision = services.decide(
-        case, moderator=senior, decision_type="warn", ground="tc_scams", facts="Scam links."
+        case, actor=senior, decision_type="warn", ground="tc_scams", facts="Scam links."
     )
     assert decision.decided_by == senior
     (entry,) = audit_actions("moderation.case.taken_over")
@@ -180,7 +180,7 @@ def test_a_senior_takes_over_a_claimed_case_audited_with_the_reason(
 
 def test_notes_are_audited(moderator: User, audit_actions: Callable[[str], list[object]]) -> None:
     case = claimed(open_case(), moderator)
-    CaseNote.objects.add(case, author=moderator, body="Profile photo is a stock image.")
+    CaseNote.objects.add(case, actor=moderator, body="Profile photo is a stock image.")
     assert len(audit_actions("moderation.case.note_added")) == 1
 
 
@@ -193,14 +193,14 @@ def test_claim_next_costs_a_constant_number_of_queries(
     # select-for-update, update, and the audit entry (lock, chain head, insert); the test's own
     # savepoint and release make up the rest (a SET LOCAL when claims skip the disk flush).
     with django_assert_max_num_queries(8):  # type: ignore[operator]
-        Case.objects.claim_next(moderator)
+        Case.objects.claim_next(actor=moderator)
 
 
 def test_an_unknown_queue_is_a_field_error(moderator: User) -> None:
     from safety_portal.core.errors import DomainError
 
     with pytest.raises(DomainError) as caught:
-        Case.objects.claim_next(moderator, queue="fastest")
+        Case.objects.claim_next(actor=moderator, queue="fastest")
     assert "queue" in caught.value.fields
 
 
@@ -215,6 +215,6 @@ def test_claims_are_durable_unless_the_operator_lets_them_skip_the_disk_flush(
     settings.MODERATION_CLAIM_SYNCHRONOUS_COMMIT = durable  # type: ignore[attr-defined]
     open_case()
     with CaptureQueriesContext(connection) as queries:
-        assert Case.objects.claim_next(moderator) is not None
+        assert Case.objects.claim_next(actor=moderator) is not None
     statements = " ".join(q["sql"] for q in queries.captured_queries)
     assert ("synchronous_commit" in statements) is skips_flush

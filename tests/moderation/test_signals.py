@@ -160,8 +160,8 @@ def test_staff_dismiss_or_confirm_a_flag_audited(moderator: User, triage: User) 
     user = person(25)
     flag = services.record_age_estimate(user=user, estimated_age=12, confidence=0.95, actor=ACTOR)
     with pytest.raises(NotPermitted):
-        Flag.objects.dismiss(flag, reviewer=triage, note="looks fine")
-    case = services.confirm_flag(flag, reviewer=moderator, note="Profile says year 7 at school.")
+        Flag.objects.dismiss(flag, actor=triage, note="looks fine")
+    case = services.confirm_flag(flag, actor=moderator, note="Profile says year 7 at school.")
     flag.refresh_from_db()
     assert flag.status == "confirmed"
     assert flag.case == case
@@ -174,7 +174,7 @@ def test_staff_dismiss_or_confirm_a_flag_audited(moderator: User, triage: User) 
 def test_a_senior_requests_age_verification_from_a_flag(senior: User) -> None:
     user = person(20)
     flag = services.record_age_estimate(user=user, estimated_age=11, confidence=0.97, actor=ACTOR)
-    decision = services.request_age_verification(flag, reviewer=senior, note="Looks about 11.")
+    decision = services.request_age_verification(flag, actor=senior, note="Looks about 11.")
     user.refresh_from_db()
     assert user.status == "under_age_review"
     assert decision.type == "require_age_verification"
@@ -186,7 +186,7 @@ def test_a_moderator_cannot_require_age_verification(moderator: User) -> None:
     user = person(20)
     flag = services.record_age_estimate(user=user, estimated_age=11, confidence=0.97, actor=ACTOR)
     with pytest.raises(NotPermitted):
-        services.request_age_verification(flag, reviewer=moderator, note="x")
+        services.request_age_verification(flag, actor=moderator, note="x")
 
 
 def test_a_decided_contact_risk_case_gets_a_new_report_on_new_evidence(

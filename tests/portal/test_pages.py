@@ -32,10 +32,10 @@ def _private_anchor_file(settings, tmp_path) -> None:
 def _decide_suspension(day: Day, *, days: int = 3) -> Decision:
     case = day.others[1]
     moderator = day.staff[Role.MODERATOR]
-    Case.objects.claim(case, moderator=moderator)
+    Case.objects.claim(case, actor=moderator)
     return services.decide(
         case,
-        moderator=moderator,
+        actor=moderator,
         decision_type="suspend",
         days=days,
         ground="tc_scams",

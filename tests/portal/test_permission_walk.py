@@ -163,10 +163,10 @@ def world() -> dict[str, object]:
     day: Day = build_day()
     moderator = day.staff[Role.MODERATOR]
     scam_case = day.others[1]
-    Case.objects.claim(scam_case, moderator=moderator)
+    Case.objects.claim(scam_case, actor=moderator)
     decision = services.decide(
         scam_case,
-        moderator=moderator,
+        actor=moderator,
         decision_type="suspend",
         days=3,
         ground="tc_scams",

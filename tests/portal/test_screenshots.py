@@ -88,11 +88,11 @@ def _month_of_work(day: Day, rng: random.Random) -> None:
             if case.status != "open" or rng.random() < 0.15:
                 continue
             with time_machine.travel(moment + dt.timedelta(hours=rng.randint(1, 30)), tick=False):
-                Case.objects.claim(case, moderator=moderator)
+                Case.objects.claim(case, actor=moderator)
                 kind, extra = rng.choice(OUTCOMES)
                 decision = services.decide(
                     case,
-                    moderator=moderator,
+                    actor=moderator,
                     decision_type=kind,
                     facts="The reported messages break the community guidelines as described.",
                     explanation="What you posted broke our rules."
@@ -111,7 +111,7 @@ def _month_of_work(day: Day, rng: random.Random) -> None:
                     if appealed > 2:
                         services.decide_appeal(
                             appeal,
-                            reviewer=senior,
+                            actor=senior,
                             overturn=rng.random() < 0.3,
                             note="Checked the context of the conversation.",
                         )

@@ -86,7 +86,7 @@ def appeal_detail(request: HttpRequest, appeal_id: int) -> HttpResponse:
             try:
                 services.decide_appeal(
                     appeal,
-                    reviewer=request.user,
+                    actor=request.user,
                     overturn=form.cleaned_data["outcome"] == "overturn",
                     note=form.cleaned_data["note"],
                 )

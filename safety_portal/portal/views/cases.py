@@ -177,7 +177,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     if queue not in Case.Queue.values:
         queue = Case.Queue.ALL
     try:
-        case = Case.objects.claim_next(request.user, queue=queue)
+        case = Case.objects.claim_next(actor=request.user, queue=queue)
     except DomainError as exc:
         messages.error(request, exc.detail)
         return redirect("portal:cases")
@@ -415,7 +415,7 @@ def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     return _act(
         request,
         case,
-        lambda: Case.objects.claim(case, moderator=request.user),
+        lambda: Case.objects.claim(case, actor=request.user),
         f"You hold case #{case.pk}.",
     )
 
@@ -428,7 +428,7 @@ def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case,
         lambda: Case.objects.release(
-            case, moderator=request.user, reason=request.POST.get("reason", "")
+            case, actor=request.user, reason=request.POST.get("reason", "")
         ),
         f"Case #{case.pk} is back in the queue.",
     )
@@ -442,7 +442,7 @@ def case_take_over(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case,
         lambda: Case.objects.take_over(
-            case, moderator=request.user, reason=request.POST.get("reason", "")
+            case, actor=request.user, reason=request.POST.get("reason", "")
         ),
         f"You took over case #{case.pk}.",
     )
@@ -469,7 +469,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     return _act(
         request,
         case,
-        lambda: CaseNote.objects.add(case, author=request.user, body=request.POST.get("body", "")),
+        lambda: CaseNote.objects.add(case, actor=request.user, body=request.POST.get("body", "")),
         "Note added.",
     )
 
@@ -490,13 +490,13 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
         arguments = _decision_arguments(case, data)
         if request.POST.get("intent") == "preview":
             try:
-                preview = notice_preview.render(case, moderator=request.user, **arguments)
+                preview = notice_preview.render(case, actor=request.user, **arguments)
                 ctx_status = 200
             except DomainError as exc:
                 _errors_into(form, exc)
         else:
             try:
-                decision = services.decide(case, moderator=request.user, **arguments)
+                decision = services.decide(case, actor=request.user, **arguments)
             except DomainError as exc:
                 _errors_into(form, exc)
                 ctx_status = exc.status_code

@@ -111,15 +111,15 @@ def flag_review(request: HttpRequest, flag_id: int) -> HttpResponse:
     note = request.POST.get("note", "")
     try:
         if action == "confirm":
-            case = services.confirm_flag(flag, reviewer=request.user, note=note)
+            case = services.confirm_flag(flag, actor=request.user, note=note)
             messages.success(request, f"Flag confirmed: it is on case #{case.pk} in the queue.")
             return redirect("portal:case", case_id=case.pk)
         if action == "age_check":
-            decision = services.request_age_verification(flag, reviewer=request.user, note=note)
+            decision = services.request_age_verification(flag, actor=request.user, note=note)
             messages.success(request, "Age verification required; the account is paused for it.")
             return redirect("portal:case", case_id=decision.case_id)
         if action == "dismiss":
-            Flag.objects.dismiss(flag, reviewer=request.user, note=note)
+            Flag.objects.dismiss(flag, actor=request.user, note=note)
             messages.success(request, "Flag dismissed.")
             return redirect("portal:flags")
         raise DomainError("invalid", "Choose confirm, dismiss or require an age check.")
