@@ -26,13 +26,9 @@ def lock_threads_when_account_is_not_active(
     """POLICY.md §3: a participant whose account is restricted, suspended, banned or under age
     review -> each of their threads is locked. The policy states this outright, so every thread is
     locked without asking about the others in it."""
-    if new_status == rules.vocabulary.AccountStatus.ACTIVE:
+    reason = rules.account_status.thread_lock_reason(new_status)
+    if reason is None:
         return
-    reason = (
-        rules.vocabulary.Reason.UNDER_MINIMUM_AGE
-        if new_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
-        else rules.vocabulary.Reason.ACCOUNT_RESTRICTED
-    )
     Thread.objects.lock_all_for_user(
         user,
         reason=reason.value,

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from accounts.models import Restriction, User
-from accounts.signals import restrictions_tightened
 from messaging.models import Message, Thread
 from safety_portal import rules
 from safety_portal.core import audit, clock
@@ -35,45 +34,34 @@ def _effect(decision: Decision, kind: str, **fields: Any) -> DecisionEffect:
     return DecisionEffect.objects.create(decision=decision, kind=kind, **fields)
 
 
-# How much each status shuts an account down: a decision never loosens the status it finds (a
-# suspension does not lift a ban or an age review).
-_STATUS_RANK = {
-    rules.vocabulary.AccountStatus.ACTIVE: 0,
-    rules.vocabulary.AccountStatus.RESTRICTED: 1,
-    rules.vocabulary.AccountStatus.SUSPENDED: 2,
-    rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW: 3,
-    rules.vocabulary.AccountStatus.BANNED: 4,
-}
-
-
 def _change_status(
     decision: Decision, user: User, status: str, *, actor: object, reason: str
 ) -> None:
     """Change the account status through the accounts manager; record it, and every thread
     messaging locks in reaction, as this decision's effects. A stricter status stays."""
     before_status = User.objects.filter(pk=user.pk).values_list("status", flat=True).get()
-    current = _STATUS_RANK[rules.vocabulary.AccountStatus(before_status)]
-    if current >= _STATUS_RANK[rules.vocabulary.AccountStatus(status)]:
-        return
-    before_unlocked = _unlocked_thread_ids(user)
+    if not rules.account_status.is_stricter(status, than=before_status):
+        return  # a decision never loosens the status it finds (rules.account_status)
+    # The decision locks the threads itself and records the ids the lock returns; messaging's
+    # receiver of `status_changed` then finds them locked already and locks nothing twice.
+    locked: list[int] = []
+    lock_reason = rules.account_status.thread_lock_reason(status)
+    if lock_reason is not None:
+        locked = Thread.objects.lock_all_for_user(
+            user,
+            reason=lock_reason.value,
+            source=Thread.LockSource.ACCOUNT_STATUS,
+            actor=actor,
+            detail=f"Account status of user {user.pk} changed from {before_status} to {status}.",
+        )
     User.objects.change_status(user, status, actor=actor, reason=reason)
     _effect(decision, DecisionEffect.Kind.STATUS, user=user, before=before_status, after=status)
-    for thread_id in _newly_locked(before_unlocked):
+    _record_thread_locks(decision, locked)
+
+
+def _record_thread_locks(decision: Decision, thread_ids: list[int]) -> None:
+    for thread_id in sorted(thread_ids):
         _effect(decision, DecisionEffect.Kind.THREAD_LOCK, object_id=thread_id, after="locked")
-
-
-def _unlocked_thread_ids(user: User) -> set[int]:
-    return set(
-        Thread.objects.filter(participants__user=user, locked=False).values_list("pk", flat=True)
-    )
-
-
-def _newly_locked(thread_ids: set[int]) -> list[int]:
-    if not thread_ids:
-        return []
-    return sorted(
-        Thread.objects.filter(pk__in=thread_ids, locked=True).values_list("pk", flat=True)
-    )
 
 
 def apply_effects(decision: Decision, plan: Plan, *, actor: object) -> bool:
@@ -94,12 +82,12 @@ def apply_effects(decision: Decision, plan: Plan, *, actor: object) -> bool:
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)
         if plan.feature == rules.vocabulary.Feature.DIRECT_MESSAGES:
-            before = _unlocked_thread_ids(target)
-            restrictions_tightened.send(sender=type(target), user=target, actor=actor)
-            for thread_id in _newly_locked(before):
-                _effect(
-                    decision, DecisionEffect.Kind.THREAD_LOCK, object_id=thread_id, after="locked"
-                )
+            # Direct, not through `restrictions_tightened`: the ids the relock returns are this
+            # decision's effects, which an overturn unlocks again.
+            relocked = Thread.objects.relock_for_user(
+                target, source=Thread.LockSource.RESTRICTIONS, actor=actor
+            )
+            _record_thread_locks(decision, relocked)
     elif kind is DecisionType.SUSPEND:
         restriction = Restriction.objects.impose(
             user=target,
