@@ -21,7 +21,7 @@ from .. import metrics
 from ..access import staff_view
 from ..pages import page
 from . import auth
-from .cases import case_rows
+from .case_list import case_rows
 
 
 @require_GET

@@ -1,0 +1,238 @@
+"""The case workspace (issue 5): everything a moderator reads before acting, and the buttons the
+rules allow (`rules.casework`, the same answer the managers give when a button is pressed).
+
+Message bodies are read only through `messaging.services.read_messages_for_staff`, with this case
+as the reason (audited), and only when the moderator asks for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from accounts.models import Restriction
+from messaging.models import Message
+from messaging.services import read_messages_for_staff
+from moderation.managers import allowed_case_actions, case_refusal, case_state
+from moderation.models import Case, CaseNote, Decision, Report, Strike
+from safety_portal import rules
+from safety_portal.core import clock
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.rules.casework import Action
+from safety_portal.rules.grounds import GROUND_CHOICES
+
+from ..access import staff_view
+from ..pages import page
+from ..presentation import age_of, band_label, category_label
+from ..presentation import decision_type_choices as _decision_type_choices
+
+
+class DecisionForm(forms.Form):
+    """The shape of a decision; `moderation.services.decide` checks every rule."""
+
+    decision_type = forms.ChoiceField(label="Decision")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=rules.decisions.MAX_DAYS,
+        label="Duration (days)",
+        help_text=f"Moderators up to {rules.decisions.MODERATOR_MAX_DAYS} days; longer needs a senior.",
+    )
+    feature = forms.ChoiceField(
+        required=False,
+        label="Feature",
+        choices=[
+            ("", "—"),
+            *[(f.value, f.value.replace("_", " ")) for f in rules.vocabulary.Feature],
+        ],
+    )
+    ground = forms.ChoiceField(
+        required=False, label="Policy ground", choices=[("", "—"), *GROUND_CHOICES]
+    )
+    explanation = forms.CharField(
+        required=False,
+        label="Explanation to the user",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Plain words; no personal data. It appears in the notice and the statement.",
+    )
+    facts = forms.CharField(
+        label="Facts relied on",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Published in the statement of reasons: no names, no message quotes.",
+    )
+    remove_reported_message = forms.BooleanField(
+        required=False, label="Remove the reported message"
+    )
+    lock_thread = forms.BooleanField(required=False, label="Lock the conversation")
+
+    def __init__(self, *args: Any, user: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision_type"].choices = _decision_type_choices(user)
+        if case.subject_message_id is None:
+            del self.fields["remove_reported_message"]
+        if case.subject_thread_id is None:
+            del self.fields["lock_thread"]
+
+
+# Which fields each decision type uses (the page hides the others when JavaScript runs).
+SHOW_FOR = {
+    "days": "restrict_feature suspend",
+    "feature": "restrict_feature",
+    "ground": " ".join(
+        t.value for t in rules.decisions.RESTRICTING | {rules.decisions.DecisionType.WARN}
+    ),
+    "explanation": " ".join(
+        t.value for t in rules.decisions.RESTRICTING | {rules.decisions.DecisionType.WARN}
+    ),
+    "remove_reported_message": "remove_messages",
+    "lock_thread": " ".join(t.value for t in rules.decisions.RESTRICTING),
+}
+
+
+def _case_or_404(case_id: int) -> Case:
+    return get_object_or_404(
+        Case.objects.select_related("subject_user", "claimed_by", "subject_thread"), pk=case_id
+    )
+
+
+def _case_entries(case: Case) -> list[AuditEntry]:
+    """Audit entries about the case and about the decisions taken on it (newest 50)."""
+    decision_ids = [
+        str(pk) for pk in Decision.objects.filter(case=case).values_list("pk", flat=True)
+    ]
+    where = Q(target_type=case._meta.label_lower, target_id=str(case.pk))
+    if decision_ids:
+        where |= Q(target_type=Decision._meta.label_lower, target_id__in=decision_ids)
+    return list(AuditEntry.objects.filter(where).order_by("-seq")[:50])
+
+
+def _timeline(case: Case) -> list[dict[str, Any]]:
+    notes = [
+        {"kind": "note", "at": n.created_at, "who": n.author.username, "text": n.body}
+        for n in CaseNote.objects.filter(case=case).select_related("author")
+    ]
+    events = [
+        {
+            "kind": "decision" if e.action.startswith("moderation.decision") else "event",
+            "at": e.created_at,
+            "who": e.actor_label,
+            "text": " ".join(e.action.split(".")[1:]).replace("_", " "),
+            "reason": e.reason,
+        }
+        for e in _case_entries(case)
+    ]
+    opened = {"kind": "event", "at": case.opened_at, "who": "", "text": "case opened", "reason": ""}
+    return sorted([opened, *notes, *events], key=lambda item: item["at"])
+
+
+def workspace_context(
+    request: HttpRequest, case: Case, *, form: DecisionForm | None = None
+) -> dict[str, Any]:
+    user = request.user
+    now = clock.now()
+    subject = case.subject_user
+    allowed = allowed_case_actions(case, user, at=now)
+    holder = case_state(case).holder(at=now)
+    held_by_other = holder is not None and holder != user.pk
+    decide_refusal = case_refusal(case, Action.DECIDE, actor=user, at=now)
+    ctx: dict[str, Any] = {
+        "case": case,
+        "band": band_label(case.priority),
+        "now": now,
+        "overdue": case.is_open and case.due_at <= now,
+        "is_open": case.is_open,
+        "holder_is_me": holder == user.pk,
+        "held_by_other": held_by_other,
+        # Every button is an action the rules allow now (rules.casework), the same answer the
+        # managers give when it is pressed; "take over" is offered only against another holder.
+        "can_claim": Action.CLAIM in allowed,
+        "can_take_over": held_by_other and Action.TAKE_OVER in allowed,
+        "can_escalate": Action.ESCALATE in allowed,
+        "can_note": Action.NOTE in allowed,
+        "can_read_bodies": user.has_perm("messaging.read_message_body"),
+        "show_decision_form": Action.DECIDE in allowed,
+        # Allowed once they hold the case: the page says "claim it to decide".
+        "may_decide": decide_refusal is None
+        or decide_refusal.code in {"not_claimer", "claim_expired"},
+        "category": category_label(case.category),
+        "reports": [
+            {"r": r, "category": category_label(r.category)}
+            for r in Report.objects.filter(case=case)
+            .select_related("reporter", "trusted_flagger")
+            .order_by("created_at", "id")[:100]
+        ],
+        "timeline": _timeline(case),
+        "decisions": list(
+            Decision.objects.filter(case=case).select_related("decided_by").order_by("decided_at")
+        ),
+    }
+    if case.subject_message_id is not None:
+        ctx["reported_message"] = (
+            Message.objects.without_bodies()
+            .select_related("sender")
+            .filter(pk=case.subject_message_id)
+            .first()
+        )
+    if subject is not None:
+        ctx.update(_subject_context(subject, case, now=now, user=user))
+    if ctx["show_decision_form"]:
+        ctx["form"] = form or DecisionForm(user=user, case=case)
+        ctx["show_for"] = SHOW_FOR
+    return ctx
+
+
+def _subject_context(subject: Any, case: Case, *, now: dt.datetime, user: Any) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "subject_age": age_of(subject, on=clock.today())
+        if user.has_perm("accounts.view_age")
+        else None,
+        "account_days": (now - subject.date_joined).days,
+        "restrictions": list(
+            Restriction.objects.active(at=now).filter(user=subject).order_by("ends_at")
+        ),
+        "strikes": Strike.objects.count_active(subject, at=now),
+        "prior_cases": list(
+            Case.objects.filter(subject_user=subject).exclude(pk=case.pk).order_by("-opened_at")[:8]
+        ),
+        "prior_decisions": list(
+            Decision.objects.for_user(subject)
+            .exclude(case=case)
+            .select_related("decided_by")
+            .order_by("-decided_at")[:8]
+        ),
+    }
+
+
+@require_GET
+@staff_view("moderation.view_case")
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(case_id)
+    return page(request, "portal/case.html", workspace_context(request, case), nav="queue")
+
+
+@require_GET
+@staff_view("moderation.view_case", "messaging.read_message_body")
+def case_thread(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The reported content in context. Reading bodies is audited with this case as the reason."""
+    case = _case_or_404(case_id)
+    ctx = workspace_context(request, case)
+    if case.subject_thread_id is not None:
+        thread_messages = read_messages_for_staff(
+            request.user, thread=case.subject_thread, case=case, reason=""
+        )
+    elif case.subject_user_id is not None:
+        thread_messages = read_messages_for_staff(
+            request.user, user=case.subject_user, case=case, reason=""
+        )
+    else:
+        thread_messages = []
+    ctx["thread_messages"] = list(reversed(thread_messages))  # oldest first, like a chat
+    ctx["thread_opened"] = True
+    return page(request, "portal/case.html", ctx, nav="queue")
