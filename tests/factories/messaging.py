@@ -14,10 +14,12 @@ from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory, birthdate_fo
 
 
 def person(age: int, *, dm: str | None = None, country: str = "GB", **kwargs: object) -> User:
-    """An app user of `age`; `dm` sets their own DM setting (within their tier's ceiling).
+    """An app user exactly `age` years old today (30 days past their birthday); `dm` sets their
+    own DM setting (within their tier's ceiling).
 
-    The birthdate is passed explicitly: `AppUserFactory(age=...)` declares `age` under `Params`,
-    and factory_boy drops parameters before `_create`, so that spelling gets a random age.
+    Never a random age: the birthdate comes from `birthdate_for_age(age)`, which is also what
+    `AppUserFactory(age=...)` derives (only `AppUserFactory()` with no age picks one at random,
+    13-60). A caller may pass `birthdate=` instead, to stand someone on a birthday edge.
     """
     kwargs.setdefault("birthdate", birthdate_for_age(age))
     user = AppUserFactory(country=country, **kwargs)
