@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from accounts.models import BirthdateChangeRequest, GuardianLink, Restriction, SafetySettings, User
+from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 from messaging.models import Block, Connection, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
@@ -20,6 +20,7 @@ from tests.factories.messaging import (
     friendly_pair,
     group_thread,
     person,
+    restrict_direct_messages,
     send,
 )
 
@@ -200,16 +201,7 @@ def test_relock_for_user_returns_the_threads_the_policy_now_refuses() -> None:
     a, b = friendly_pair()
     c = person(30, dm="everyone")
     refused, other = direct_thread(a, b), direct_thread(b, c)
-    now = clock.now()
-    Restriction.objects.create(  # in force now; no signal is sent, so nothing has locked yet
-        user=a,
-        kind=Restriction.Kind.FEATURE,
-        feature=rules.vocabulary.Feature.DIRECT_MESSAGES,
-        reason="test: DM restriction",
-        starts_at=now - dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(days=7),
-        created_at=now,
-    )
+    restrict_direct_messages(a)  # a bare row: no signal, so nothing has locked yet
     assert not reload(refused).locked
     with transaction.atomic():
         locked = Thread.objects.relock_for_user(a, source=Source.RESTRICTIONS, actor=FACTORY_ACTOR)
