@@ -115,18 +115,13 @@ class MessageManager(models.Manager.from_queryset(MessageQuerySet)):  # type: ig
             )
             outcome = contact.send_outcome(view, sender_id)
         if not outcome.allowed:
-            with transaction.atomic():
-                RefusedContactAttempt = refused_attempt_model()
-                RefusedContactAttempt.objects.record(
-                    sender_id=sender_id,
-                    recipient_id=outcome.about,
-                    thread=thread_row,
-                    action=RefusedContactAttempt.Action.SEND,
-                    reason=outcome.reason,
-                    sent_via=via,
-                )
-                if outcome.lock is not None:
-                    thread_model().objects._lock_by_policy(thread_row.pk, outcome.lock)
+            thread_model().objects._record_refusal(
+                outcome,
+                thread=thread_row,
+                sender_id=sender_id,
+                action=refused_attempt_model().Action.SEND,
+                via=via,
+            )
             raise PolicyViolation(outcome.reason)
         message = self.model(
             thread_id=thread_id, sender_id=sender_id, body=body, created_at=now, sent_via=via

@@ -28,7 +28,7 @@ from safety_portal.core.errors import Conflict, DomainError, PolicyViolation
 
 from .. import contact
 from ..limits import MAX_LOCK_DETAIL_LENGTH, MAX_LOCK_REASON_LENGTH
-from ..registry import thread_model
+from ..registry import refused_attempt_model, thread_model
 from ._common import SEND_CHECK_ACTOR, now_and_today, pk_of, sanction
 from .thread_queries import ThreadManagerBase
 
@@ -216,6 +216,23 @@ class ThreadLocking(ThreadManagerBase):  # type: ignore[misc,valid-type]
                 after={"locked_reason": reason, "locked_source": source},
             )
         return bool(changed)
+
+    def _record_refusal(
+        self, outcome: contact.Outcome, *, thread: Thread, sender_id: int, action: str, via: str
+    ) -> None:
+        """A refused send or add: its `RefusedContactAttempt` row, and the lock when the thread as
+        a whole is now refused (`outcome.lock`), in one transaction (POLICY.md §3; issue 4)."""
+        with transaction.atomic():
+            refused_attempt_model().objects.record(
+                sender_id=sender_id,
+                recipient_id=outcome.about,
+                thread=thread,
+                action=action,
+                reason=outcome.reason,
+                sent_via=via,
+            )
+            if outcome.lock is not None:
+                self._lock_by_policy(thread.pk, outcome.lock)
 
     def _lock_by_policy(self, thread_id: int, refusal: contact.Refusal) -> bool:
         """Lock a thread a send or an add found refused by the policy (POLICY.md §3)."""

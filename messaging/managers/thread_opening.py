@@ -261,15 +261,11 @@ class ThreadOpening(ThreadLocking):
                     after={"user": user_id, "added_by": adder_id},
                 )
                 return locked_row
-        with transaction.atomic():
-            RefusedContactAttempt.objects.record(
-                sender_id=adder_id,
-                recipient_id=outcome.about,
-                thread=locked_row,
-                action=RefusedContactAttempt.Action.ADD,
-                reason=outcome.reason,
-                sent_via=via,
-            )
-            if outcome.lock is not None:
-                self._lock_by_policy(locked_row.pk, outcome.lock)
+        self._record_refusal(
+            outcome,
+            thread=locked_row,
+            sender_id=adder_id,
+            action=RefusedContactAttempt.Action.ADD,
+            via=via,
+        )
         raise PolicyViolation(outcome.reason)
