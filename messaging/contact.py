@@ -1,6 +1,6 @@
 """How a thread asks the policy (POLICY.md §3): gather the facts once, then apply the pure rules.
 
-The rules are `accounts.policy.can_direct_message` and `can_join_group`; nothing here re-implements
+The rules are `rules.contact.can_direct_message` and `can_join_group`; nothing here re-implements
 one. This module decides only which question to ask about a thread and whom to ask it about:
 
 - a **direct** thread between A and B: a send from A asks `can_direct_message(A -> B)`. The thread as
@@ -31,6 +31,7 @@ from django.db.models import Q, Value
 from accounts.facts import facts_for
 from safety_portal import rules
 
+from .registry import block_model, connection_model
 from .snapshot import ParticipantRow, participant_rows
 
 if TYPE_CHECKING:
@@ -314,12 +315,11 @@ class Relations:
 
 def relations_among(user_ids: Iterable[int], *, with_ids: Iterable[int] | None = None) -> Relations:
     """Follows and blocks between `user_ids` and `with_ids` (default: among `user_ids`)."""
-    from .models import Block, Connection
-
     left = sorted(set(user_ids))
     right = left if with_ids is None else sorted(set(with_ids))
     follows = (
-        Connection.objects.filter(
+        connection_model()
+        .objects.filter(
             Q(follower_id__in=left, followee_id__in=right)
             | Q(follower_id__in=right, followee_id__in=left)
         )
@@ -327,7 +327,8 @@ def relations_among(user_ids: Iterable[int], *, with_ids: Iterable[int] | None =
         .values_list("follower_id", "followee_id", "kind")
     )
     blocks = (
-        Block.objects.filter(
+        block_model()
+        .objects.filter(
             Q(blocker_id__in=left, blocked_id__in=right)
             | Q(blocker_id__in=right, blocked_id__in=left)
         )

@@ -3,7 +3,7 @@
 Django offers several ways round a manager method: `Model.save()` (admin forms, serializers,
 `QuerySet.create`, related managers such as `thread.messages.create(...)`), `Model.delete()`,
 `QuerySet.update()`, `bulk_create`, `bulk_update` and `QuerySet.delete()`. Here each of them refuses
-with `UnguardedWrite` unless the call comes from a door in `managers.py`, which passes `_door=True`
+with `UnguardedWrite` unless the call comes from a door in `managers/`, which passes `_door=True`
 (or uses the `_door_*` QuerySet methods). A caller can still reach the database with raw SQL or by
 calling `models.Model.save` on purpose; for those the PostgreSQL triggers in `triggers.py` refuse what the
 database can judge (a message into a locked thread or from a non-participant, edited message

@@ -24,5 +24,8 @@ MAX_TITLE_LENGTH: Final = 100
 MAX_STAFF_READ: Final = 500
 DEFAULT_STAFF_READ: Final = 200
 
+# The reason code stored on a lock: a policy `Reason` value or a short staff code.
+MAX_LOCK_REASON_LENGTH: Final = 40
+
 # Free-text reasons stored on a lock (the audit entry keeps the full text as well).
 MAX_LOCK_DETAIL_LENGTH: Final = 500

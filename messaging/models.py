@@ -1,11 +1,12 @@
 """Follows, blocks, threads, participants, messages, and refused contact attempts.
 
 The rules are POLICY.md §3 (who may message whom, who may be in a group, locking); they live in
-`accounts/policy.py` and are asked by the managers in `managers.py`, the only doors for writes. The
-models hold fields and the database constraints that back those doors up: no self-follow, no
-self-block, unique pairs, a direct thread between two different people and at most one per pair,
-unique participants, a non-blank body within `MAX_BODY_LENGTH`, known states. The PostgreSQL
-triggers in `triggers.py` add what a constraint cannot say (migration 0002).
+`safety_portal/rules/contact.py` and are asked by the managers in `managers/`, the only doors for
+writes, which this module wires onto the models. The models hold fields and the database
+constraints that back those doors up: no self-follow, no self-block, unique pairs, a direct thread
+between two different people and at most one per pair, unique participants, a non-blank body
+within `MAX_BODY_LENGTH`, known states. The PostgreSQL triggers in `triggers.py` add what a
+constraint cannot say (migration 0002).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from .guards import GuardedModel
-from .limits import MAX_BODY_LENGTH, MAX_LOCK_DETAIL_LENGTH, MAX_TITLE_LENGTH
+from .limits import (
+    MAX_BODY_LENGTH,
+    MAX_LOCK_DETAIL_LENGTH,
+    MAX_LOCK_REASON_LENGTH,
+    MAX_TITLE_LENGTH,
+)
 from .managers import (
     BlockManager,
     ConnectionManager,
@@ -130,7 +136,9 @@ class Thread(GuardedModel):
     )
     locked = models.BooleanField(default=False)
     locked_reason = models.CharField(
-        max_length=40, blank=True, help_text="A stable reason code (POLICY.md §3) or a staff code."
+        max_length=MAX_LOCK_REASON_LENGTH,
+        blank=True,
+        help_text="A stable reason code (POLICY.md §3) or a staff code.",
     )
     locked_source = models.CharField(max_length=16, choices=LockSource.choices, blank=True)
     locked_detail = models.CharField(max_length=MAX_LOCK_DETAIL_LENGTH, blank=True)

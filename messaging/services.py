@@ -27,8 +27,8 @@ READ_PERMISSION = "messaging.read_message_body"
 
 
 def read_messages_for_staff(
-    staff_user: User,
     *,
+    actor: User,
     thread: Thread | None = None,
     user: User | None = None,
     reason: str,
@@ -40,12 +40,12 @@ def read_messages_for_staff(
 
     Exactly one of `thread` or `user` ("whose messages"). `reason` is the written justification;
     with a `case` (any object with a `pk`, or an id) it may be left empty and the case is the
-    reason. The reader needs `messaging.read_message_body` (the Triage role and above). Returns at
-    most `limit` messages (<= MAX_STAFF_READ), newest first, older than `before` if given. The audit
-    entry `messaging.messages.read_by_staff` names the reader, the thread or person, their
-    participants, the case, the reason and the ids read.
+    reason. The reader is `actor`, a staff member with `messaging.read_message_body` (the Triage
+    role and above). Returns at most `limit` messages (<= MAX_STAFF_READ), newest first, older than
+    `before` if given. The audit entry `messaging.messages.read_by_staff` names the reader, the
+    thread or person, their participants, the case, the reason and the ids read.
     """
-    if not (staff_user.is_active and staff_user.is_staff and staff_user.has_perm(READ_PERMISSION)):
+    if not (actor.is_active and actor.is_staff and actor.has_perm(READ_PERMISSION)):
         raise NotPermitted("not_permitted", "Reading message bodies needs the read permission.")
     errors: dict[str, list[str]] = {}
     if (thread is None) == (user is None):
@@ -74,7 +74,7 @@ def read_messages_for_staff(
     with transaction.atomic():
         messages = list(rows.select_related("sender")[:limit])
         audit.record(
-            actor=staff_user,
+            actor=actor,
             action="messaging.messages.read_by_staff",
             target=target,
             reason=reason or f"case {case_id}",

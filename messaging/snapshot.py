@@ -31,11 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
+from accounts.facts import assemble
+from accounts.models import GuardianLink, Restriction, SafetySettings, User
+from accounts.restrictions import ActiveRestrictions
 from safety_portal import rules
 
-if TYPE_CHECKING:
-    from accounts.models import User
+from .registry import thread_model
 
+if TYPE_CHECKING:
     from .models import Thread
 
 
@@ -96,12 +99,8 @@ class _Columns:
 
 @functools.cache
 def _columns_for(vendor: str) -> dict[str, _Columns]:
-    from accounts.models import GuardianLink, Restriction, SafetySettings, User
-
-    from .models import Thread
-
     return {
-        "thread": _Columns(Thread, "t", ["id", "kind", "creator", "locked"]),
+        "thread": _Columns(thread_model(), "t", ["id", "kind", "creator", "locked"]),
         "user": _Columns(User, "u", ["id", "birthdate", "country", "status"]),
         "settings": _Columns(
             SafetySettings, "s", ["id", "user", *rules.safety_settings.SETTING_NAMES]
@@ -198,6 +197,7 @@ def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """
     options = connection.settings_dict.get("OPTIONS") or {}
     if connection.vendor == "postgresql" and options.get("prepare_threshold") is not None:
+        # body import: only a PostgreSQL deployment loads that backend (it imports psycopg)
         from django.db.backends.postgresql.base import ServerBindingCursor
 
         connection.ensure_connection()
@@ -263,9 +263,6 @@ def send_snapshot(
 
     The facts equal `accounts.facts.facts_for(users, at=at, ...)` (see the module docstring).
     """
-    from accounts.facts import assemble
-    from accounts.restrictions import ActiveRestrictions
-
     rows, rest = _fetch([thread_id], facts_at=at)
     if not rows:
         return [], {}

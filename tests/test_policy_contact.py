@@ -499,3 +499,20 @@ def test_group_membership_matches_the_rule_around_13_16_and_18(
         assert m_age >= 16
         assert with_adder
         assert friend
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (AccountStatus.ACTIVE, None),
+        (AccountStatus.RESTRICTED, Reason.ACCOUNT_RESTRICTED),
+        (AccountStatus.SUSPENDED, Reason.ACCOUNT_RESTRICTED),
+        (AccountStatus.BANNED, Reason.ACCOUNT_RESTRICTED),
+        (AccountStatus.UNDER_AGE_REVIEW, Reason.UNDER_MINIMUM_AGE),
+    ],
+)
+def test_every_status_but_active_locks_a_participants_threads(
+    status: AccountStatus, reason: Reason | None
+) -> None:
+    assert rules.contact.status_lock_reason(status) is reason
+    assert rules.contact.status_lock_reason(status.value) is reason  # as the signal sends it

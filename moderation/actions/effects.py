@@ -42,18 +42,11 @@ def _change_status(
     before_status = User.objects.filter(pk=user.pk).values_list("status", flat=True).get()
     if not rules.account_status.is_stricter(status, than=before_status):
         return  # a decision never loosens the status it finds (rules.account_status)
-    # The decision locks the threads itself and records the ids the lock returns; messaging's
-    # receiver of `status_changed` then finds them locked already and locks nothing twice.
-    locked: list[int] = []
-    lock_reason = rules.account_status.thread_lock_reason(status)
-    if lock_reason is not None:
-        locked = Thread.objects.lock_all_for_user(
-            user,
-            reason=lock_reason.value,
-            source=Thread.LockSource.ACCOUNT_STATUS,
-            actor=actor,
-            detail=f"Account status of user {user.pk} changed from {before_status} to {status}.",
-        )
+    # The decision locks the threads itself, before the status changes, and records the ids the
+    # lock returns; messaging's receiver of `status_changed` then finds nothing left to lock.
+    locked = Thread.objects.lock_for_account_status(
+        user, old_status=before_status, new_status=status, actor=actor
+    )
     User.objects.change_status(user, status, actor=actor, reason=reason)
     _effect(decision, DecisionEffect.Kind.STATUS, user=user, before=before_status, after=status)
     _record_thread_locks(decision, locked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-from .vocabulary import AccountStatus, Reason
+from .vocabulary import AccountStatus
 
 TIME_BOUND: Final = frozenset({AccountStatus.SUSPENDED, AccountStatus.RESTRICTED})
 
@@ -47,14 +47,3 @@ def effective_status(
     if suspended_now:
         status = AccountStatus.SUSPENDED
     return status
-
-
-def thread_lock_reason(status: str) -> Reason | None:
-    """Why a person's threads lock when their account moves to `status` (POLICY.md §3), or None
-    when it does not lock them (active). The policy states it outright: every thread locks."""
-    status = AccountStatus(status)
-    if status is AccountStatus.ACTIVE:
-        return None
-    if status is AccountStatus.UNDER_AGE_REVIEW:
-        return Reason.UNDER_MINIMUM_AGE
-    return Reason.ACCOUNT_RESTRICTED

@@ -123,3 +123,21 @@ def can_join_group(
     if friend_only and not (added_by is not None and added_by_is_friend):
         return Decision.refuse(Reason.GROUP_ADD_NOT_FRIEND)
     return Decision.allow()
+
+
+def status_lock_reason(status: str) -> Reason | None:
+    """The reason a participant's threads are locked when their account moves to `status`, or
+    None when it does not lock them (POLICY.md §3: a thread whose participant's account is
+    restricted is locked).
+
+    Any status but active locks every thread of theirs outright, whoever else is in it: an age
+    review as `under_minimum_age` (the account may be below the country's minimum age, §2),
+    restricted, suspended or banned as `account_restricted`. Back to active locks nothing, and
+    unlocks nothing either: a locked thread reopens only when someone unlocks it.
+    """
+    status = AccountStatus(status)
+    if status is AccountStatus.ACTIVE:
+        return None
+    if status is AccountStatus.UNDER_AGE_REVIEW:
+        return Reason.UNDER_MINIMUM_AGE
+    return Reason.ACCOUNT_RESTRICTED

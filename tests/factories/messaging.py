@@ -1,23 +1,29 @@
 """Messaging set-up through the real doors: follows, blocks, threads and messages.
 
 Every helper goes through the managers (never `objects.create`), so a test's set-up obeys the same
-rules as production and writes the same audit entries.
+rules as production and writes the same audit entries; the one exception says so in its name and
+docstring (`restrict_direct_messages`, a bare restriction row that no thread has reacted to yet).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from accounts.models import SafetySettings, User
+from accounts.models import Restriction, SafetySettings, User
 from messaging.models import Block, Connection, Message, Thread
+from safety_portal import rules
+from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory, birthdate_for_age
 
 
 def person(age: int, *, dm: str | None = None, country: str = "GB", **kwargs: object) -> User:
-    """An app user of `age`; `dm` sets their own DM setting (within their tier's ceiling).
+    """An app user exactly `age` years old today (30 days past their birthday); `dm` sets their
+    own DM setting (within their tier's ceiling).
 
-    The birthdate is passed explicitly: `AppUserFactory(age=...)` declares `age` under `Params`,
-    and factory_boy drops parameters before `_create`, so that spelling gets a random age.
+    Never a random age: the birthdate comes from `birthdate_for_age(age)`, which is also what
+    `AppUserFactory(age=...)` derives (only `AppUserFactory()` with no age picks one at random,
+    13-60). A caller may pass `birthdate=` instead, to stand someone on a birthday edge.
     """
     kwargs.setdefault("birthdate", birthdate_for_age(age))
     user = AppUserFactory(country=country, **kwargs)
@@ -65,3 +71,18 @@ def friendly_pair(age_a: int = 30, age_b: int = 30) -> tuple[User, User]:
     b = person(age_b, dm="friends")
     befriend(a, b)
     return a, b
+
+
+def restrict_direct_messages(user: User) -> Restriction:
+    """A moderation DM restriction in force now, written as a bare row: no signal is sent, so no
+    thread reacts until a door next asks the policy (or a test calls the reaction itself)."""
+    now = clock.now()
+    return Restriction.objects.create(
+        user=user,
+        kind=Restriction.Kind.FEATURE,
+        feature=rules.vocabulary.Feature.DIRECT_MESSAGES,
+        reason="test: DM restriction",
+        starts_at=now - dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(days=7),
+        created_at=now,
+    )

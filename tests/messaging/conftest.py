@@ -1,4 +1,7 @@
-"""Fixtures for the messaging tests: audit lookups and fast password hashing for staff."""
+"""Fixtures for the messaging tests: `audit_actions`, the audit entries of one action prefix.
+
+(Fast password hashing for staff comes from `tests/conftest.py`, for every folder.)
+"""
 
 from __future__ import annotations
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from accounts.models import GuardianLink, Restriction, User
+from accounts.models import GuardianLink, User
 from messaging.models import Message, RefusedContactAttempt, Thread
 from safety_portal import rules
-from safety_portal.core import clock
 from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import (
@@ -19,26 +16,13 @@ from tests.factories.messaging import (
     follow,
     friendly_pair,
     person,
+    restrict_direct_messages,
     send,
 )
 
 pytestmark = pytest.mark.django_db
 
 R = rules.vocabulary.Reason
-
-
-def restrict_direct_messages(user: User) -> Restriction:
-    """A moderation DM restriction in force now (moderation's row; no signal is sent)."""
-    now = clock.now()
-    return Restriction.objects.create(
-        user=user,
-        kind=Restriction.Kind.FEATURE,
-        feature=rules.vocabulary.Feature.DIRECT_MESSAGES,
-        reason="test: DM restriction",
-        starts_at=now - dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(days=7),
-        created_at=now,
-    )
 
 
 def refused_start(creator: User, other: User) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
-from messaging.models import Connection, Message, Thread
+from messaging.models import Block, Connection, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import Conflict, DomainError, PolicyViolation
@@ -19,6 +20,7 @@ from tests.factories.messaging import (
     friendly_pair,
     group_thread,
     person,
+    restrict_direct_messages,
     send,
 )
 
@@ -87,8 +89,6 @@ def test_unblocking_does_not_reopen_a_thread() -> None:
     a, b = friendly_pair()
     thread = direct_thread(a, b)
     block(a, b)
-    from messaging.models import Block
-
     assert Block.objects.unblock(blocker=a, blocked=b, actor=a)
     assert reload(thread).locked
 
@@ -146,6 +146,69 @@ def test_returning_to_active_does_not_reopen_threads() -> None:
     User.objects.change_status(a, "banned", actor=FACTORY_ACTOR, reason="test")
     User.objects.change_status(a, "active", actor=FACTORY_ACTOR, reason="appeal upheld")
     assert reload(thread).locked
+
+
+def test_lock_all_for_user_returns_exactly_the_threads_it_locked(audit_actions) -> None:
+    """The ids a caller records (a decision's effects) come from the call, not from a re-query:
+    threads already locked, and threads the person is not in, are not among them."""
+    a, b = friendly_pair()
+    c = person(30, dm="everyone")
+    first, group = direct_thread(a, b), group_thread(b, [a, c])
+    already = direct_thread(a, c)
+    Thread.objects.lock(already, reason="harassment", actor=FACTORY_ACTOR, source="staff")
+    bystander = direct_thread(b, c)
+    with transaction.atomic():
+        locked = Thread.objects.lock_all_for_user(
+            a, reason=R.ACCOUNT_RESTRICTED.value, source=Source.MODERATION, actor=FACTORY_ACTOR
+        )
+        again = Thread.objects.lock_all_for_user(
+            a, reason=R.ACCOUNT_RESTRICTED.value, source=Source.MODERATION, actor=FACTORY_ACTOR
+        )
+    assert locked == sorted([first.pk, group.pk])
+    assert again == []
+    assert reload(already).locked_reason == "harassment"  # the first lock's reason stays
+    assert not reload(bystander).locked
+    entries = audit_actions("messaging.thread.locked")
+    assert sorted(int(e.target_id) for e in entries) == sorted([already.pk, first.pk, group.pk])
+
+
+def test_the_status_change_receiver_locks_what_lock_for_account_status_locks_and_no_more(
+    audit_actions,
+) -> None:
+    """A caller that locks first and then changes the status gets the ids; the `status_changed`
+    receiver then finds nothing left to lock and writes nothing."""
+    a, b = friendly_pair()
+    thread = direct_thread(a, b)
+    with transaction.atomic():
+        locked = Thread.objects.lock_for_account_status(
+            a, old_status="active", new_status="suspended", actor=FACTORY_ACTOR
+        )
+        User.objects.change_status(a, "suspended", actor=FACTORY_ACTOR, reason="test")
+    assert locked == [thread.pk]
+    assert_locked(thread, R.ACCOUNT_RESTRICTED, Source.ACCOUNT_STATUS)
+    assert len(audit_actions("messaging.thread.locked")) == 1
+    with transaction.atomic():
+        assert (
+            Thread.objects.lock_for_account_status(
+                b, old_status="banned", new_status="active", actor=FACTORY_ACTOR
+            )
+            == []
+        )
+
+
+def test_relock_for_user_returns_the_threads_the_policy_now_refuses() -> None:
+    """What the restriction receiver runs, called directly: the ids it locked, nothing else."""
+    a, b = friendly_pair()
+    c = person(30, dm="everyone")
+    refused, other = direct_thread(a, b), direct_thread(b, c)
+    restrict_direct_messages(a)  # a bare row: no signal, so nothing has locked yet
+    assert not reload(refused).locked
+    with transaction.atomic():
+        locked = Thread.objects.relock_for_user(a, source=Source.RESTRICTIONS, actor=FACTORY_ACTOR)
+        again = Thread.objects.relock_for_user(a, source=Source.RESTRICTIONS, actor=FACTORY_ACTOR)
+    assert (locked, again) == ([refused.pk], [])
+    assert_locked(refused, R.FEATURE_RESTRICTED, Source.RESTRICTIONS)
+    assert not reload(other).locked
 
 
 def test_a_birthdate_corrected_to_seventeen_locks_threads_with_adult_strangers() -> None:

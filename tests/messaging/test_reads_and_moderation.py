@@ -155,7 +155,7 @@ def test_a_staff_read_of_a_thread_needs_a_reason_and_writes_who_read_whose(
     a, b, thread, (one, two, three) = conversation
     triage = StaffFactory(roles=["Triage"])
     Message.objects.set_moderation_state(two, "removed", actor=FACTORY_ACTOR, reason="abuse")
-    read = read_messages_for_staff(triage, thread=thread, reason="Report 31: harassment")
+    read = read_messages_for_staff(actor=triage, thread=thread, reason="Report 31: harassment")
     assert [m.body for m in read] == ["three", "two", "one"]  # removed messages keep their body
     (entry,) = audit_actions("messaging.messages.read_by_staff")
     assert entry.actor_id == str(triage.pk)
@@ -168,7 +168,7 @@ def test_a_staff_read_of_a_thread_needs_a_reason_and_writes_who_read_whose(
 def test_a_staff_read_of_a_persons_messages_can_cite_a_case(conversation, audit_actions) -> None:
     a, _b, _thread, (one, _two, three) = conversation
     triage = StaffFactory(roles=["Triage"])
-    read = read_messages_for_staff(triage, user=a, reason="", case=77)
+    read = read_messages_for_staff(actor=triage, user=a, reason="", case=77)
     assert read == [three, one]
     (entry,) = audit_actions("messaging.messages.read_by_staff")
     assert (entry.target_id, entry.reason, entry.after["case"]) == (str(a.pk), "case 77", "77")
@@ -180,10 +180,10 @@ def test_a_staff_read_without_a_reason_is_refused_and_not_logged(
     _a, _b, thread, _messages = conversation
     triage = StaffFactory(roles=["Triage"])
     with pytest.raises(DomainError) as bad:
-        read_messages_for_staff(triage, thread=thread, reason="   ")
+        read_messages_for_staff(actor=triage, thread=thread, reason="   ")
     assert "reason" in bad.value.fields
     with pytest.raises(DomainError):
-        read_messages_for_staff(triage, reason="both?", thread=thread, user=_a)
+        read_messages_for_staff(actor=triage, reason="both?", thread=thread, user=_a)
     assert audit_actions("messaging.messages.read_by_staff") == []
 
 
@@ -191,4 +191,4 @@ def test_only_staff_with_the_read_permission_read_bodies(conversation) -> None:
     a, _b, thread, _messages = conversation
     for reader in (StaffFactory(), StaffFactory(roles=["Auditor"]), a):
         with pytest.raises(NotPermitted):
-            read_messages_for_staff(reader, thread=thread, reason="curious")
+            read_messages_for_staff(actor=reader, thread=thread, reason="curious")

@@ -21,15 +21,27 @@ def decision(moderator: User) -> Decision:
     return decided(report_user(person(30), reporter=person(40)).case, moderator, "suspend", days=3)
 
 
+def stored(decision: Decision, *fields: str) -> tuple[object, ...]:
+    """The row as the database holds it now, not as the instance in hand remembers it."""
+    return Decision.objects.filter(pk=decision.pk).values_list(*fields).get()
+
+
 def test_a_decisions_substance_cannot_be_edited_in_place(decision: Decision) -> None:
+    substance = stored(decision, "facts", "ends_at")
+    assert substance[1] is not None  # a three-day suspension ends
     with pytest.raises(REFUSED, match="never edited in place"), transaction.atomic():
         Decision.objects.filter(pk=decision.pk).update(facts="Something else entirely.")
     with pytest.raises(REFUSED), transaction.atomic():
         Decision.objects.filter(pk=decision.pk).update(ends_at=None)
+    assert stored(decision, "facts", "ends_at") == substance
 
 
 def test_a_decisions_bookkeeping_may_be_written(decision: Decision) -> None:
+    substance = stored(decision, "facts", "ends_at")
+    assert stored(decision, "strikes_after") != (2,)
     Decision.objects.filter(pk=decision.pk).update(strikes_after=2)
+    assert stored(decision, "strikes_after") == (2,)
+    assert stored(decision, "facts", "ends_at") == substance
 
 
 def test_an_overturn_is_final(decision: Decision) -> None:

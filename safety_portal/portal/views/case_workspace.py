@@ -225,11 +225,11 @@ def case_thread(request: HttpRequest, case_id: int) -> HttpResponse:
     ctx = workspace_context(request, case)
     if case.subject_thread_id is not None:
         thread_messages = read_messages_for_staff(
-            request.user, thread=case.subject_thread, case=case, reason=""
+            actor=request.user, thread=case.subject_thread, case=case, reason=""
         )
     elif case.subject_user_id is not None:
         thread_messages = read_messages_for_staff(
-            request.user, user=case.subject_user, case=case, reason=""
+            actor=request.user, user=case.subject_user, case=case, reason=""
         )
     else:
         thread_messages = []
