@@ -12,9 +12,10 @@ import datetime as dt
 from django.db import transaction
 
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from accounts.roles import grant_role
 from safety_portal import rules
 from safety_portal.core import clock
-from safety_portal.demo import DEMO_ACTOR, DemoContext, DemoLogin
+from safety_portal.core.demo import DEMO_ACTOR, DemoContext, DemoLogin
 
 COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]
 FIRST = [
@@ -151,8 +152,6 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
 
 def _seed_staff(ctx: DemoContext) -> None:
     """One login per staff role; the role is granted through the audited doorway (idempotent)."""
-    from accounts.roles import grant_role
-
     for role, username in STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -161,8 +160,5 @@ def _seed_staff(ctx: DemoContext) -> None:
             )
         grant_role(user, role, actor=DEMO_ACTOR, reason="Demo login for this role.")
         ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))
-    # Staff pass a second factor before any page: give each demo login a TOTP device and backup
-    # codes, and print how to use them with the logins (idempotent: devices are reused).
-    from safety_portal.portal.demo import enrol_demo_staff
-
-    enrol_demo_staff(ctx)
+    # Staff pass a second factor before any page: the roof's seed_demo gives each demo login a
+    # TOTP device and backup codes right after this step (safety_portal/portal/demo.py).

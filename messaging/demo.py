@@ -15,8 +15,8 @@ from django.db import transaction
 from accounts.models import SafetySettings, User
 from safety_portal import rules
 from safety_portal.core import clock
+from safety_portal.core.demo import DEMO_ACTOR, DemoContext
 from safety_portal.core.errors import PolicyViolation
-from safety_portal.demo import DEMO_ACTOR, DemoContext
 
 from .models import Block, Connection, Message, Thread
 

@@ -19,9 +19,10 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
+from messaging.models import Message, Thread
 from safety_portal.core import clock
+from safety_portal.core.demo import DEMO_ACTOR, DemoContext
 from safety_portal.core.errors import PolicyViolation
-from safety_portal.demo import DEMO_ACTOR, DemoContext
 from safety_portal.rules.sor_vocabulary import Category, CategoryKeyword, SourceType
 
 from . import risk_signals, services
@@ -367,8 +368,6 @@ def _flags(people: _People, staff: dict[str, User]) -> None:
         )
     if not Flag.objects.filter(kind=Flag.Kind.CONTACT_RISK).exists():
         adult = people.take("adult")
-        from messaging.models import Thread
-
         for _ in range(3):
             minor = people.take("young_teen")
             try:
@@ -380,8 +379,6 @@ def _flags(people: _People, staff: dict[str, User]) -> None:
 
 
 def _message_cases(people: _People, staff: dict[str, User]) -> None:
-    from messaging.models import Message, Thread
-
     if _done("message-removed") and _done("message-open"):
         return
     messages = list(

@@ -16,6 +16,7 @@ import datetime as dt
 from django.db import transaction
 
 from accounts.models import COUNTRY_CODES, User
+from moderation.models import Flag
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.api.models import AgeGateAttempt, ApiClient
@@ -111,8 +112,6 @@ def _flag_earlier_refusals(user: User, *, client: ApiClient, external_id: str) -
     review (moderation's `Flag.objects.raise_signal`); the flag never changes the age by itself.
     The refused attempts are kept for ATTEMPT_RETENTION (tasks.purge_age_gate_attempts).
     """
-    from moderation.models import Flag
-
     refusals = list(
         AgeGateAttempt.objects.filter(external_id=external_id)
         .order_by("-created_at")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
-from safety_portal.demo import DEMO_ACTOR, DemoContext
+from safety_portal.core.demo import DEMO_ACTOR, DemoContext
 
 from . import twofactor
 

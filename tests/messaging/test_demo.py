@@ -11,7 +11,7 @@ from django.core.management.color import no_style
 from accounts import demo as accounts_demo
 from messaging import demo as messaging_demo
 from messaging.models import Block, Connection, Message, RefusedContactAttempt, Thread
-from safety_portal.demo import DemoContext
+from safety_portal.core.demo import DemoContext
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.management.color import no_style
 
 from moderation.models import Appeal, Case, Decision, Flag, Report, StatementOfReasons
-from safety_portal.demo import DemoContext
+from safety_portal.core.demo import DemoContext
 from safety_portal.rules.sor_schema import validate_statement
 
 pytestmark = pytest.mark.django_db

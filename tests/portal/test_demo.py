@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import roles_of
 from safety_portal.core.audit.models import AuditEntry
-from safety_portal.demo import DemoContext, DemoLogin
+from safety_portal.core.demo import DemoContext, DemoLogin
 from safety_portal.portal import twofactor
 from safety_portal.portal.demo import SHOWN_CODES, enrol_demo_staff
 from tests.factories.accounts import StaffFactory
