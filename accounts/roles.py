@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as global_apps
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import m2m_changed
 
@@ -29,10 +30,10 @@ from safety_portal.core import audit
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.errors import DomainError, NotPermitted
 
+from .models import User
+
 if TYPE_CHECKING:
     from django.apps.registry import Apps
-
-    from .models import User
 
 
 class Role(StrEnum):
@@ -260,8 +261,6 @@ def _check_actor(actor: object, user: User) -> None:
     """
     if isinstance(actor, SystemActor):
         return
-    from .models import User
-
     if not isinstance(actor, User):
         raise NotPermitted("not_permitted", "Only an administrator can change staff roles.")
     if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.manage_roles")):
@@ -271,8 +270,6 @@ def _check_actor(actor: object, user: User) -> None:
 
 
 def _group_for(role: Role) -> Any:
-    from django.contrib.auth.models import Group
-
     group = Group.objects.filter(name=role.value).first()
     if group is None:
         # The groups are data of this module; if a test database was flushed, recreate them exactly.
@@ -301,8 +298,6 @@ def grant_role(user: User, role: Role | str, *, actor: object, reason: str = "")
         )
     _check_actor(actor, user)
     group = _group_for(role)
-    from .models import User
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before = [r.value for r in roles_of(locked)]
@@ -327,8 +322,6 @@ def revoke_role(user: User, role: Role | str, *, actor: object, reason: str = ""
     role = _parse_role(role)
     _check_actor(actor, user)
     group = _group_for(role)
-    from .models import User
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before = [r.value for r in roles_of(locked)]
@@ -387,10 +380,6 @@ def _refuse_unsanctioned(sender: Any, action: str, **kwargs: Any) -> None:
 
 def connect_guards() -> None:
     """Connect the receivers (idempotent). Called from the accounts admin module and AppConfig."""
-    from django.contrib.auth.models import Group
-
-    from .models import User
-
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(
             _refuse_unsanctioned,
