@@ -21,6 +21,7 @@ from django.db.models import Q
 from safety_portal.core import audit, clock
 from safety_portal.core.errors import Conflict, DomainError
 
+from .choices import WebhookEvent
 from .scopes import parse_scopes
 
 if TYPE_CHECKING:
@@ -236,8 +237,6 @@ class WebhookEndpointManager(models.Manager):
         self, *, client: ApiClient, url: str, events: Iterable[str], actor: object
     ) -> tuple[WebhookEndpoint, str]:
         """Register a URL for events; returns the endpoint and its signing secret (shown once)."""
-        from .models import WebhookEvent
-
         events = sorted(set(events))
         errors: dict[str, list[str]] = {}
         parts = urlsplit(url or "")

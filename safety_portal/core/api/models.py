@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from safety_portal.core.audit.actors import ActorIdentity
 
+from .choices import WebhookEvent
 from .managers import (
     AgeGateAttemptManager,
     ApiClientManager,
@@ -132,15 +133,6 @@ class AgeGateAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} for {self.external_id}"
-
-
-class WebhookEvent(models.TextChoices):
-    """Events a client may subscribe to (issue 6: decision and case events)."""
-
-    CASE_OPENED = "case.opened", "A case was opened"
-    CASE_CLOSED = "case.closed", "A case was closed"
-    DECISION_TAKEN = "decision.taken", "A decision was taken on a case"
-    DECISION_REVERSED = "decision.reversed", "A decision was reversed on appeal"
 
 
 class WebhookEndpoint(models.Model):

@@ -41,6 +41,8 @@ from django.db import connection
 
 from safety_portal.core import clock
 
+from .models import AuditEntry
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM_KEY = "audit:anchors"
@@ -294,8 +296,6 @@ def configured_stores() -> list[AnchorStore]:
 
 def current_head() -> Anchor | None:
     """The newest committed entry as an anchor (None while the log is empty)."""
-    from .models import AuditEntry
-
     row = AuditEntry.objects.order_by("-seq").values_list("seq", "id", "hash").first()
     if row is None:
         return None

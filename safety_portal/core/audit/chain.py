@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 from django.db import connection
 
+from .models import AuditEntry
+
 GENESIS = "0" * 64
 # Arbitrary constant that names "the audit chain head" among advisory locks.
 _ADVISORY_LOCK_KEY = 0x5AFE_A0D1
@@ -104,8 +106,6 @@ def lock_and_read_head() -> tuple[int, str] | None:
                 raise RuntimeError("the chain-head query returned no second result")
             row = cursor.fetchone()
             return (row[0], row[1]) if row else None
-    from .models import AuditEntry
-
     return AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
 
 
