@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from safety_portal import rules
+from safety_portal.core.audit import redaction
+
 
 class AccountsConfig(AppConfig):
     name = "accounts"
@@ -7,9 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Role changes go only through accounts.roles (audited); refuse every other m2m write.
-        from safety_portal import rules
-        from safety_portal.core.audit import redaction
-
+        # body import: accounts.roles imports the models, which load after the app configs
         from .roles import connect_guards
 
         connect_guards()

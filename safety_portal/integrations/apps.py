@@ -9,6 +9,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integration events"
 
     def ready(self) -> None:
+        # body import: the receivers import every floor's models, which load after the app configs
         from . import receivers
 
         receivers.connect()

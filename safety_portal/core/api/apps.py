@@ -14,4 +14,5 @@ class ApiBaseConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of the Bearer authentication with drf-spectacular.
+        # body import: registering needs drf-spectacular's settings, read once apps are ready
         from . import schema  # noqa: F401  (a registration: importing it is the point)

@@ -28,6 +28,7 @@ def record(
     Imported lazily so that `from safety_portal.core import audit` works before the app registry is
     ready (models import it at module level).
     """
+    # body import: the writer imports the models, and models import this package at module level
     from .writer import record as _record
 
     return _record(

@@ -26,12 +26,14 @@ if TYPE_CHECKING:
 def enqueue(
     task_name: str, *, kwargs: Mapping[str, Any], dedup_key: str | None = None
 ) -> OutboxMessage:
+    # body import: dispatch imports the models, and models import this package at module level
     from .dispatch import enqueue as _enqueue
 
     return _enqueue(task_name, kwargs=kwargs, dedup_key=dedup_key)
 
 
 def relay(*, limit: int = 500) -> RelayResult:
+    # body import: as in enqueue, the models are not loaded when this package is imported
     from .dispatch import relay as _relay
 
     return _relay(limit=limit)
