@@ -83,8 +83,8 @@ def seed(ctx: DemoContext) -> None:
         name = f"{FIRST[i % len(FIRST)]}{SUFFIX[i % len(SUFFIX)]}{i:03d}"
         country = COUNTRIES[i % len(COUNTRIES)]
         age = ages[rng.randrange(len(ages))]
-        if country == "AU":
-            age = max(age, 16)  # Australia's minimum age is 16 (POLICY.md §2)
+        # Nobody below their country's minimum age (Australia's is higher: POLICY.md §2).
+        age = max(age, rules.jurisdictions.minimum_age(country))
         plan.append((name, _birthdate(rng, age, today), country))
     with transaction.atomic():
         for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from accounts.models import User
 from messaging.models import Message, Thread
+from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.demo import DEMO_ACTOR, DemoContext
 from safety_portal.core.errors import PolicyViolation
@@ -390,7 +391,9 @@ def _message_cases(people: _People, staff: dict[str, User]) -> None:
     adult_messages = [
         m
         for m in messages
-        if m.sender.birthdate is not None and m.sender.age(today) >= 18 and not m.thread.locked
+        if m.sender.birthdate is not None
+        and not rules.ages.is_minor(m.sender.birthdate, today)
+        and not m.thread.locked
     ]
     if len(adult_messages) < 2:
         return
