@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/safety_portal_bench
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench clean venv
+.PHONY: demo test test-rules lint format bench clean venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(DEV_STAMP)
 	SECRET_KEY=test-secret-key-not-for-production-$$RANDOM-0123456789abcdefghij \
 	ALLOWED_HOSTS=localhost,127.0.0.1,testserver SECURE_SSL_REDIRECT=false \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-rules: the pure rules floor alone, without Django or a database (seconds).
+test-rules: $(DEV_STAMP)
+	$(PY) -m pytest tests/rules -p no:django -W ignore::pytest.PytestConfigWarning
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

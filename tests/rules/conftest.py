@@ -1,0 +1,1 @@
+"""The pure rules' tests: plain pytest, no database, no Django settings, no clock (issue 10)."""
