@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -52,12 +51,3 @@ def senior(db: None) -> User:
 def moderator(db: None) -> User:
     """Staff without the decide permission (Moderator role)."""
     return StaffFactory(username="plain_mod", roles=["Moderator"])
-
-
-def years_ago(today: dt.date, years: int, days: int = 0) -> dt.date:
-    """The date `years` calendar years before `today` (28 Feb for a 29 Feb), minus `days`."""
-    try:
-        anniversary = today.replace(year=today.year - years)
-    except ValueError:
-        anniversary = today.replace(year=today.year - years, day=28)
-    return anniversary - dt.timedelta(days=days)

@@ -10,9 +10,8 @@ from accounts.models import SafetySettings, User
 from safety_portal import rules
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError, PolicyViolation
+from tests.dates import born
 from tests.factories.accounts import birthdate_for_age
-
-from .conftest import years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +123,7 @@ def test_a_twelve_year_old_is_refused_with_the_minimum_age_reason(
     before = nothing_written()
 
     with pytest.raises(PolicyViolation) as refused:
-        create(system, birthdate=years_ago(today, 13, days=-1))  # turns 13 tomorrow
+        create(system, birthdate=born(13, on=today, days_after_birthday=-1))  # turns 13 tomorrow
 
     assert refused.value.code == rules.vocabulary.Reason.UNDER_MINIMUM_AGE
     assert nothing_written() == before

@@ -14,15 +14,12 @@ from safety_portal.core.audit import chain
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.audit.redaction import REDACTED, redact
+from tests.dates import born
 
 from .conftest import verify
 
 ON = dt.date(2026, 6, 15)
 ACTOR = SystemActor("tests.redaction")
-
-
-def born(age: int, *, days_after_birthday: int = 30) -> dt.date:
-    return rules.ages.latest_birthdate_for_age(age, ON) - dt.timedelta(days=days_after_birthday)
 
 
 def test_secrets_are_redacted_wherever_they_sit() -> None:
@@ -47,13 +44,15 @@ def test_secrets_are_redacted_wherever_they_sit() -> None:
     ("age", "tier"), [(12, "child"), (13, "young_teen"), (15, "young_teen"), (17, "older_teen")]
 )
 def test_a_minors_birthdate_becomes_age_and_tier(age: int, tier: str) -> None:
-    assert redact({"birthdate": born(age)}, on=ON) == {
+    assert redact({"birthdate": born(age, on=ON)}, on=ON) == {
         "birthdate": {"redacted": "minor", "age": age, "tier": tier}
     }
 
 
 def test_an_adults_birthdate_is_kept() -> None:
-    assert redact({"birthdate": born(34)}, on=ON) == {"birthdate": born(34).isoformat()}
+    assert redact({"birthdate": born(34, on=ON)}, on=ON) == {
+        "birthdate": born(34, on=ON).isoformat()
+    }
 
 
 def test_the_eighteenth_birthday_is_the_boundary() -> None:
@@ -65,7 +64,7 @@ def test_the_eighteenth_birthday_is_the_boundary() -> None:
 
 
 def test_a_minors_birthdate_nested_under_a_birthdate_key_or_as_text_is_redacted() -> None:
-    old, new = born(16), born(14)
+    old, new = born(16, on=ON), born(14, on=ON)
     redacted = redact(
         {
             "birthdate": {"old": old.isoformat(), "new": f"{new.isoformat()}T00:00:00"},

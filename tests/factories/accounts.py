@@ -8,9 +8,9 @@ import random
 import factory
 
 from accounts.models import User
-from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
+from tests.dates import born
 
 FACTORY_ACTOR = SystemActor("tests.factory")
 COUNTRIES = ["GB", "IE", "FR", "DE", "ES", "IT", "NL", "SE", "PL", "US", "AU", "KR", "BR", "JP"]
@@ -20,8 +20,7 @@ def birthdate_for_age(
     age: int, *, on: dt.date | None = None, days_after_birthday: int = 30
 ) -> dt.date:
     """A birthdate that makes someone exactly `age` on `on`, `days_after_birthday` past it."""
-    on = on or clock.today()
-    return rules.ages.latest_birthdate_for_age(age, on) - dt.timedelta(days=days_after_birthday)
+    return born(age, on=on or clock.today(), days_after_birthday=days_after_birthday)
 
 
 class AppUserFactory(factory.django.DjangoModelFactory):

@@ -11,18 +11,13 @@ from django.db import connection
 from accounts import transitions
 from accounts.models import SafetySettings, User
 from accounts.tasks import birthday_transitions
-from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.outbox.models import JobRun, UserNotice
+from tests.dates import born
 from tests.factories.accounts import AppUserFactory
 
 SUMMARY = "accounts.birthday_transitions.completed"
-
-
-def born_turning(age: int, on: dt.date) -> dt.date:
-    """The birthdate of someone whose `age`-th birthday is `on`."""
-    return rules.ages.latest_birthdate_for_age(age, on)
 
 
 def summaries() -> list[AuditEntry]:
@@ -33,13 +28,19 @@ def summaries() -> list[AuditEntry]:
 def cohort(today):
     """Three users crossing a tier today, and people who must not hear anything."""
     return {
-        13: AppUserFactory(birthdate=born_turning(13, today)),
-        16: AppUserFactory(birthdate=born_turning(16, today)),
-        18: AppUserFactory(birthdate=born_turning(18, today), country="FR"),
-        "16 tomorrow": AppUserFactory(birthdate=born_turning(16, today + dt.timedelta(days=1))),
-        "17 today": AppUserFactory(birthdate=born_turning(17, today)),
-        "16 yesterday": AppUserFactory(birthdate=born_turning(16, today - dt.timedelta(days=1))),
-        "banned, 16 today": AppUserFactory(birthdate=born_turning(16, today), status="banned"),
+        13: AppUserFactory(birthdate=born(13, on=today, days_after_birthday=0)),
+        16: AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0)),
+        18: AppUserFactory(birthdate=born(18, on=today, days_after_birthday=0), country="FR"),
+        "16 tomorrow": AppUserFactory(
+            birthdate=born(16, on=today + dt.timedelta(days=1), days_after_birthday=0)
+        ),
+        "17 today": AppUserFactory(birthdate=born(17, on=today, days_after_birthday=0)),
+        "16 yesterday": AppUserFactory(
+            birthdate=born(16, on=today - dt.timedelta(days=1), days_after_birthday=0)
+        ),
+        "banned, 16 today": AppUserFactory(
+            birthdate=born(16, on=today, days_after_birthday=0), status="banned"
+        ),
     }
 
 
@@ -93,7 +94,7 @@ def test_a_second_run_the_same_day_sends_nothing_and_audits_nothing(cohort, syst
 
 @pytest.mark.django_db
 def test_a_run_killed_half_way_is_completed_by_the_next_without_duplicates(system, today):
-    users = [AppUserFactory(birthdate=born_turning(16, today)) for _ in range(5)]
+    users = [AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0)) for _ in range(5)]
     # What a worker killed after its first batch leaves: the day started, two notices written.
     JobRun.objects.create(job=transitions.JOB, run_date=today, started_at=clock.now())
     UserNotice.objects.bulk_create(
@@ -129,13 +130,13 @@ def test_queries_stay_constant_per_batch_however_many_users_cross(
     system, today, django_assert_max_num_queries
 ):
     for _ in range(3):
-        AppUserFactory(birthdate=born_turning(16, today))
+        AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0))
     with django_assert_max_num_queries(11):
         transitions.run_day(today, actor=system)
 
     tomorrow = today + dt.timedelta(days=1)
     for _ in range(40):
-        AppUserFactory(birthdate=born_turning(18, tomorrow))
+        AppUserFactory(birthdate=born(18, on=tomorrow, days_after_birthday=0))
     with django_assert_max_num_queries(11):
         result = transitions.run_day(tomorrow, actor=system)
     assert result.turning[18] == 40
@@ -165,7 +166,9 @@ def test_missed_days_are_caught_up_from_the_last_completed_run(system, today):
         started_at=clock.now(),
         completed_at=clock.now(),
     )
-    missed = AppUserFactory(birthdate=born_turning(16, today - dt.timedelta(days=1)))
+    missed = AppUserFactory(
+        birthdate=born(16, on=today - dt.timedelta(days=1), days_after_birthday=0)
+    )
 
     days = transitions.run(actor=system, today=today)
 
@@ -201,7 +204,7 @@ def test_the_task_takes_a_date_string_and_reports_the_notices_per_day(cohort, to
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_notice_once_and_one_summary(system, today):
-    users = [AppUserFactory(birthdate=born_turning(16, today)) for _ in range(30)]
+    users = [AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0)) for _ in range(30)]
     barrier = threading.Barrier(2)
     results: list[transitions.DayResult] = []
     errors: list[BaseException] = []

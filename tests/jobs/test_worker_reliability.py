@@ -6,7 +6,6 @@ broker can be stopped and the visibility timeout is 5 seconds instead of an hour
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
 import json
 import os
@@ -28,23 +27,19 @@ from accounts.roles import Role
 from messaging.models import Message
 from moderation import services
 from moderation.models import Case, Decision
-from safety_portal import rules
 from safety_portal.celery import app as celery_app
 from safety_portal.core import outbox
 from safety_portal.core.api.models import ApiClient, WebhookDelivery, WebhookEndpoint
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.outbox import dispatch
 from safety_portal.core.outbox.models import JobRun, OutboxMessage, UserNotice
+from tests.dates import born
 from tests.factories.accounts import AppUserFactory, StaffFactory
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.jobs import worker_tasks  # noqa: F401  (registers the test tasks)
 from tests.jobs.conftest import COUNTER_REDIS_URL, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def born_turning(age: int, on: dt.date) -> dt.date:
-    return rules.ages.latest_birthdate_for_age(age, on)
 
 
 @dataclass
@@ -100,7 +95,7 @@ def test_a_broker_outage_loses_no_follow_up_work_and_each_piece_runs_once(
     befriend(alice, bob)
     thread = direct_thread(alice, bob)
     senior = StaffFactory(groups=[Role.SENIOR_MODERATOR.value])
-    turning = AppUserFactory(birthdate=born_turning(16, today))
+    turning = AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0))
 
     # When the broker is down...
     private_redis.stop()
@@ -177,7 +172,7 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_redelivered_with_a_corre
     private_redis, broker_switch, start_worker, system, today
 ):
     # Nine users turn 16 today; the job writes their notices in batches of three.
-    users = [AppUserFactory(birthdate=born_turning(16, today)) for _ in range(9)]
+    users = [AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0)) for _ in range(9)]
     broker_switch(private_redis.url())
     first_worker = start_worker(private_redis.url())
 
@@ -241,7 +236,7 @@ def test_a_killed_pool_process_is_replaced_and_its_task_runs_again(
     private_redis, broker_switch, start_worker, today
 ):
     """reject_on_worker_lost: the main process requeues the message at once, no timeout needed."""
-    users = [AppUserFactory(birthdate=born_turning(18, today)) for _ in range(4)]
+    users = [AppUserFactory(birthdate=born(18, on=today, days_after_birthday=0)) for _ in range(4)]
     broker_switch(private_redis.url())
     worker = start_worker(private_redis.url())
     db = connection.settings_dict

@@ -15,19 +15,14 @@ from safety_portal.rules.capabilities import Capability, UserFacts
 from safety_portal.rules.guardianship import GuardianLimits
 from safety_portal.rules.safety_settings import SafetySettings
 from safety_portal.rules.vocabulary import AccountStatus, Audience, Feature, Reason, Tier
+from tests.dates import born
 
 ON = dt.date(2026, 6, 1)
 NOBODY, FRIENDS, EVERYONE = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
 
 
-def born(age: int, *, on: dt.date = ON, days_after_birthday: int = 40) -> dt.date:
-    """A birthdate that makes someone `age` on `on`, some days past their birthday."""
-    anniversary = dt.date(on.year - age, on.month, min(on.day, 28))
-    return anniversary - dt.timedelta(days=days_after_birthday)
-
-
 def person(age: int, country: str = "GB", **kwargs: object) -> UserFacts:
-    return UserFacts(birthdate=born(age), country=country, **kwargs)  # type: ignore[arg-type]
+    return UserFacts(birthdate=born(age, on=ON, days_after_birthday=40), country=country, **kwargs)  # type: ignore[arg-type]
 
 
 def caps(facts: UserFacts, on: dt.date = ON) -> dict[str, Capability]:

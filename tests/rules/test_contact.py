@@ -17,14 +17,10 @@ from safety_portal.rules.capabilities import UserFacts
 from safety_portal.rules.guardianship import GuardianLimits
 from safety_portal.rules.safety_settings import SafetySettings
 from safety_portal.rules.vocabulary import AccountStatus, Audience, Decision, Feature, Reason, Tier
+from tests.dates import born
 
 ON = dt.date(2026, 6, 1)
 NOBODY, FRIENDS, EVERYONE = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
-
-
-def born(age: int, *, on: dt.date = ON, days_after_birthday: int = 40) -> dt.date:
-    anniversary = dt.date(on.year - age, on.month, min(on.day, 28))
-    return anniversary - dt.timedelta(days=days_after_birthday)
 
 
 def person(
@@ -36,7 +32,9 @@ def person(
         own = dataclasses.replace(
             rules.safety_settings.default_settings(rules.ages.tier_for_age(age)), dm_setting=dm
         )
-    return UserFacts(birthdate=born(age), country=country, settings=own, **kwargs)  # type: ignore[arg-type]
+    return UserFacts(
+        birthdate=born(age, on=ON, days_after_birthday=40), country=country, settings=own, **kwargs
+    )  # type: ignore[arg-type]
 
 
 def dm(
@@ -99,7 +97,9 @@ def test_a_minors_everyone_setting_stored_before_a_correction_still_means_friend
     adult_settings = dataclasses.replace(
         rules.safety_settings.default_settings(Tier.ADULT), dm_setting=EVERYONE
     )
-    minor = UserFacts(birthdate=born(17), country="GB", settings=adult_settings)
+    minor = UserFacts(
+        birthdate=born(17, on=ON, days_after_birthday=40), country="GB", settings=adult_settings
+    )
     assert refused(dm(person(30), minor, friends=False)) is Reason.DM_NOT_FRIENDS
     assert dm(person(30), minor, friends=True).allowed
 
