@@ -1,5 +1,5 @@
 """Accounts endpoints of the API (issue 6): sign-up with the age gate, reads, capabilities,
-settings and birthdate-change requests. Thin: every rule is in `accounts.policy` and the managers.
+settings and birthdate-change requests. Thin: every rule is in `safety_portal.rules` and the managers.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ class CaseQuerySet(models.QuerySet):
         self, queue: str = "all", *, moderator: User | None = None, at: dt.datetime | None = None
     ) -> CaseQuerySet:
         """Open, unclaimed cases of a queue in the order they should be taken: highest score,
-        then the one due first, then the oldest id (priority.py explains the order).
+        then the one due first, then the oldest id (`rules.priority` explains the order).
 
         Escalated cases appear only for moderators who may handle them (senior moderators).
         """
@@ -278,7 +278,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
         return released
 
     def escalate_overdue(self, *, actor: object, at: dt.datetime) -> list[int]:
-        """Raise each case past its due time once (the overdue term of priority.py), audited;
+        """Raise each case past its due time once (the overdue term of `rules.priority`), audited;
         returns the ids raised now. A second run finds nothing new (issue 7)."""
         raised: list[int] = []
         with transaction.atomic():

@@ -6,7 +6,7 @@ RETRY_WINDOW that would now pass — the classic "try an older birthdate" — is
 (`age_gate_retry`) and flagged: the attempt is marked `flagged` (there is no account to hang a
 moderation flag on), and when an account is later created for that external id, moderation's age
 flag is raised on it with the refusals as evidence. The rule of who is old enough stays in
-`accounts.policy`; this module only remembers refusals.
+`safety_portal.rules`; this module only remembers refusals.
 """
 
 from __future__ import annotations

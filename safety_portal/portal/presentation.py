@@ -1,7 +1,7 @@
 """How the portal names things on screen: priority bands, ages, decision types.
 
-Display only: each value comes from the policy modules (`accounts.policy`, `moderation.policy`,
-`moderation.priority`); nothing here decides anything.
+Display only: each value comes from the rules (`safety_portal.rules`: ages, decisions, priority);
+nothing here decides anything.
 """
 
 from __future__ import annotations

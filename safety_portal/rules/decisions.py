@@ -146,7 +146,7 @@ def reporter_is_low_credibility(
 ) -> bool:
     """DSA art. 23: a reporter who frequently files manifestly unfounded notices is marked.
 
-    Marked reporters' reports still make cases; they rank lower (priority.py).
+    Marked reporters' reports still make cases; they rank lower (priority.py, this package).
     """
     decided = upheld + rejected
     return rejected >= min_rejected and decided > 0 and rejected / decided >= ratio

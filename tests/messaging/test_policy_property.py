@@ -9,7 +9,7 @@ sends, applies random changes (blocks, unfollows, stricter settings, bans, young
 tries again.
 
 The oracle computes every answer from the drawn population with the pure rules of
-`accounts.policy` (friendship and blocks from the drawn follows, facts from the drawn people; only
+`safety_portal.rules` (friendship and blocks from the drawn follows, facts from the drawn people; only
 the stored settings are read back, as the population's state). It also states the locking rule of
 POLICY.md §3: after every change, a thread that the policy now refuses as a whole is locked, and no
 other thread is. The implementation must agree on every outcome, every reason code, every lock.

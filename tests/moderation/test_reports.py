@@ -1,4 +1,4 @@
-"""Reports (DSA art. 16) join one open case per subject; the case's priority follows priority.py."""
+"""Reports (DSA art. 16) join one open case per subject; the case's priority follows rules.priority."""
 
 from __future__ import annotations
 

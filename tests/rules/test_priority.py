@@ -1,4 +1,4 @@
-"""The priority and due-time formula (moderation/priority.py), as a specification."""
+"""The priority and due-time formula (safety_portal/rules/priority.py), as a specification."""
 
 from __future__ import annotations
 
