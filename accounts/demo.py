@@ -138,11 +138,11 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
         )
     parent, teen = people["parent_ana"], people["teo_ana"]
     if not GuardianLink.objects.filter(guardian=parent, teen=teen).exists():
-        link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
-        link = GuardianLink.objects.consent(link, by=teen)
+        link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)
+        link = GuardianLink.objects.consent(link, actor=teen)
         GuardianLink.objects.set_limits(
             link,
-            by=parent,
+            actor=parent,
             limits=rules.guardianship.GuardianLimits(
                 dm_off=True, daily_screen_time_minutes=45, quiet_hours=(dt.time(20, 30), dt.time(8))
             ),

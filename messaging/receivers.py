@@ -13,7 +13,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from accounts.signals import birthdate_changed, restrictions_tightened, status_changed
+from accounts.events import birthdate_changed, restrictions_tightened, status_changed
 from safety_portal import rules
 
 from .models import Thread

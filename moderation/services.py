@@ -477,7 +477,7 @@ def _apply_effects(decision: Decision, plan: _Plan, *, actor: object) -> bool:
         )
         _effect(decision, DecisionEffect.Kind.RESTRICTION, restriction=restriction, user=target)
         if plan.feature == rules.vocabulary.Feature.DIRECT_MESSAGES:
-            from accounts.signals import restrictions_tightened
+            from accounts.events import restrictions_tightened
 
             before = _unlocked_thread_ids(target)
             restrictions_tightened.send(sender=type(target), user=target, actor=actor)

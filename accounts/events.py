@@ -1,7 +1,8 @@
-"""Events other apps react to inside the same transaction (messaging locks threads on them).
+"""Domain events of the accounts app, which other apps react to (messaging locks threads on them).
 
-Sent by the account managers after the change and its audit entry are written, still inside the
-transaction, so a receiver that fails rolls the whole change back.
+The order is fixed: an accounts manager first writes the change and its audit entry, then sends the
+event, still inside the same transaction. So a receiver sees the change already recorded, and a
+receiver that fails rolls back the change and its audit entry together.
 """
 
 from __future__ import annotations
