@@ -2,12 +2,14 @@
 
 Every save goes through the guarded doors: a new staff account through
 `User.objects.create_staff_user`, roles through `accounts.roles.set_roles` (audited per change), a
-lost second factor through `safety_portal.portal.twofactor.reset`, deactivation and reactivation
+lost second factor through `accounts.twofactor.reset`, deactivation and reactivation
 through `User.objects.set_staff_active`, a new password through `User.objects.change_staff_password`
 (each on its own page linked from the staff change page; the change form never saves `is_active`
 or `password`). App users are records here:
 nothing about them (birthdate, status, settings) is edited from the admin; birthdate changes are
-requests decided in the portal, status changes are moderation decisions.
+requests decided in the portal, status changes are moderation decisions. Nothing here imports the
+portal: the second factor is the account's own (`accounts/twofactor.py`), and the API clients'
+page is the API base's own admin module (`safety_portal/core/api/admin.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,9 +29,8 @@ from django.utils.html import format_html
 
 from safety_portal.core.admin_site import FastListMixin, ReadOnlyAdmin, site
 from safety_portal.core.errors import DomainError
-from safety_portal.portal import twofactor
 
-from . import roles
+from . import roles, twofactor
 from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 
 roles.connect_guards()
@@ -280,8 +282,6 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
 
     def reset_two_factor_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         if not request.user.has_perm("accounts.manage_staff"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         target = get_object_or_404(User, pk=user_id, is_staff=True)
         form = ResetTwoFactorForm(request.POST or None)
@@ -311,8 +311,6 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
 
     def _staff_target(self, request: HttpRequest, user_id: int) -> User:
         if not request.user.has_perm("accounts.manage_staff"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         return get_object_or_404(User, pk=user_id, is_staff=True)
 
@@ -426,7 +424,3 @@ class SafetySettingsAdmin(ReadOnlyAdmin):
     list_display = ["user", "dm_setting", "private_account", "comment_setting", "updated_at"]
     list_select_related = ["user"]
     ordering = ["-pk"]
-
-
-# API clients (issue 6) have no admin module of their own; their page is the portal's.
-from safety_portal.portal import admin_api_clients  # noqa: E402, F401

@@ -3,6 +3,12 @@
 Includes the boundary people a reviewer will look for: a user whose 16th birthday is today, one born on
 29 February, a 17-year-old who turns 18 tomorrow, a pending birthdate-change request, an account in
 under-age review after a corrected birthdate, and an active guardian link.
+
+Each staff login gets its role and a second factor (`enrol_demo_staff`), printed by `seed_demo`.
+Idempotent: a role already held is kept, an existing authenticator is reused and its remaining
+backup codes are printed again (new ones are issued only when fewer than `SHOWN_CODES` are left).
+Nothing secret is stored beyond django-otp's own tables; the otpauth URI printed is the one the
+enrolment page shows.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ import datetime as dt
 
 from django.db import transaction
 
+from accounts import twofactor
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
+from accounts.roles import Role, grant_role
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.demo import DEMO_ACTOR, DemoContext, DemoLogin
@@ -151,8 +159,6 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
 
 def _seed_staff(ctx: DemoContext) -> None:
     """One login per staff role; the role is granted through the audited doorway (idempotent)."""
-    from accounts.roles import grant_role
-
     for role, username in STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -163,6 +169,34 @@ def _seed_staff(ctx: DemoContext) -> None:
         ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))
     # Staff pass a second factor before any page: give each demo login a TOTP device and backup
     # codes, and print how to use them with the logins (idempotent: devices are reused).
-    from safety_portal.portal.demo import enrol_demo_staff
-
     enrol_demo_staff(ctx)
+
+
+SHOWN_CODES = 4
+TWO_FACTOR_NOTE = (
+    "Sign in with username and password, then a code from the authenticator app (or a backup "
+    "code; each works once). `oathtool --totp -b <secret>` also prints the current code."
+)
+
+
+def enrol_demo_staff(ctx: DemoContext) -> None:
+    """Give every staff-role login of `ctx` its role and a second factor, and print how to use it."""
+    for login in ctx.logins:
+        try:
+            role = Role(login.role)
+        except ValueError:
+            continue  # not a staff role login
+        user = User.objects.get(username=login.username)
+        grant_role(user, role, actor=DEMO_ACTOR, reason="Demo staff login.")
+        device = twofactor.confirmed_device(user)
+        if device is None:
+            device, _codes = twofactor.enrol_directly(user, actor=DEMO_ACTOR)
+        codes = twofactor.unused_backup_codes(user)
+        if len(codes) < SHOWN_CODES:
+            codes = twofactor.issue_backup_codes(user, actor=DEMO_ACTOR)
+        login.second_factor = [
+            f"TOTP (add to an authenticator app): {device.config_url}",
+            "single-use backup codes: " + " ".join(codes[:SHOWN_CODES]),
+        ]
+    if TWO_FACTOR_NOTE not in ctx.notes:
+        ctx.notes.append(TWO_FACTOR_NOTE)
