@@ -89,9 +89,8 @@ def seed(ctx: DemoContext) -> None:
     for i in range(216):
         name = f"{FIRST[i % len(FIRST)]}{SUFFIX[i % len(SUFFIX)]}{i:03d}"
         country = COUNTRIES[i % len(COUNTRIES)]
-        age = ages[rng.randrange(len(ages))]
-        if country == "AU":
-            age = max(age, 16)  # Australia's minimum age is 16 (POLICY.md §2)
+        # Nobody below their country's minimum age (POLICY.md §2: Australia's is higher).
+        age = max(ages[rng.randrange(len(ages))], rules.jurisdictions.minimum_age(country))
         plan.append((name, _birthdate(rng, age, today), country))
     with transaction.atomic():
         for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):
@@ -107,11 +106,17 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
     tomorrow = today + dt.timedelta(days=1)
     leap_year = next(y for y in range(today.year - 14, 1999, -1) if y % 4 == 0)
     people = {
-        "maya_sweet16": (rules.ages.latest_birthdate_for_age(16, today), "GB"),
+        "maya_sweet16": (
+            rules.ages.latest_birthdate_for_age(rules.ages.DM_MINIMUM_AGE, today),
+            "GB",
+        ),
         "luca_leapday": (dt.date(leap_year, 2, 29), "IT"),
-        "noah_almost18": (rules.ages.latest_birthdate_for_age(18, tomorrow), "IE"),
+        "noah_almost18": (
+            rules.ages.latest_birthdate_for_age(rules.ages.ADULT_AGE, tomorrow),
+            "IE",
+        ),
         "sofia_says_older": (_fixed(today, 15), "ES"),
-        "tom_age_corrected": (_fixed(today, 13), "DE"),
+        "tom_age_corrected": (_fixed(today, rules.jurisdictions.minimum_age("DE")), "DE"),
         "parent_ana": (_fixed(today, 44), "NL"),
         "teo_ana": (_fixed(today, 14), "NL"),
     }
