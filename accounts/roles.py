@@ -22,6 +22,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed
 
@@ -29,10 +32,10 @@ from safety_portal.core import audit
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.errors import DomainError, NotPermitted
 
+from .models import User
+
 if TYPE_CHECKING:
     from django.apps.registry import Apps
-
-    from .models import User
 
 
 class Role(StrEnum):
@@ -192,8 +195,6 @@ def _ensure_model_permissions(apps: Apps, *, using: str) -> None:
     `create_permissions` wants the real AppConfig (for `models_module`) and looks the models up in
     `apps`, the migration state, so only models that exist at this point of the graph are used.
     """
-    from django.contrib.auth.management import create_permissions
-
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using, apps=apps)
 
@@ -236,8 +237,6 @@ def role_names(user: User) -> list[str]:
     Authorisation never reads this cache: permission checks ask the database (Django's
     `has_perm`). It only spares each page a query for the role chips in the header.
     """
-    from django.core.cache import cache
-
     key = _cache_key(user.pk)
     names = cache.get(key)
     if names is None:
@@ -247,8 +246,6 @@ def role_names(user: User) -> list[str]:
 
 
 def _forget_cached_roles(user_id: int) -> None:
-    from django.core.cache import cache
-
     cache.delete(_cache_key(user_id))
 
 
@@ -260,8 +257,6 @@ def _check_actor(actor: object, user: User) -> None:
     """
     if isinstance(actor, SystemActor):
         return
-    from .models import User
-
     if not isinstance(actor, User):
         raise NotPermitted("not_permitted", "Only an administrator can change staff roles.")
     if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.manage_roles")):
@@ -271,8 +266,6 @@ def _check_actor(actor: object, user: User) -> None:
 
 
 def _group_for(role: Role) -> Any:
-    from django.contrib.auth.models import Group
-
     group = Group.objects.filter(name=role.value).first()
     if group is None:
         # The groups are data of this module; if a test database was flushed, recreate them exactly.
@@ -301,8 +294,6 @@ def grant_role(user: User, role: Role | str, *, actor: object, reason: str = "")
         )
     _check_actor(actor, user)
     group = _group_for(role)
-    from .models import User
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before = [r.value for r in roles_of(locked)]
@@ -327,8 +318,6 @@ def revoke_role(user: User, role: Role | str, *, actor: object, reason: str = ""
     role = _parse_role(role)
     _check_actor(actor, user)
     group = _group_for(role)
-    from .models import User
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before = [r.value for r in roles_of(locked)]
@@ -387,10 +376,6 @@ def _refuse_unsanctioned(sender: Any, action: str, **kwargs: Any) -> None:
 
 def connect_guards() -> None:
     """Connect the receivers (idempotent). Called from the accounts admin module and AppConfig."""
-    from django.contrib.auth.models import Group
-
-    from .models import User
-
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(
             _refuse_unsanctioned,
