@@ -2,12 +2,14 @@
 
 Every save goes through the guarded doors: a new staff account through
 `User.objects.create_staff_user`, roles through `accounts.roles.set_roles` (audited per change), a
-lost second factor through `safety_portal.portal.twofactor.reset`, deactivation and reactivation
-through `User.objects.set_staff_active`, a new password through `User.objects.change_staff_password`
-(each on its own page linked from the staff change page; the change form never saves `is_active`
-or `password`). App users are records here:
-nothing about them (birthdate, status, settings) is edited from the admin; birthdate changes are
-requests decided in the portal, status changes are moderation decisions.
+lost second factor through `accounts.twofactor.reset`, deactivation and reactivation through
+`User.objects.set_staff_active`, a new password through `User.objects.change_staff_password` (each
+on its own page linked from the staff change page; the change form never saves `is_active` or
+`password`; the forms are in `admin_forms.py`). App users are records here: nothing about them
+(birthdate, status, settings) is edited from the admin; birthdate changes are requests decided in
+the portal, status changes are moderation decisions. Nothing here imports the portal: the second
+factor is the account's own (`accounts/twofactor.py`), and the API clients' page is the API base's
+own admin module (`safety_portal/core/api/admin.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,99 +28,19 @@ from django.utils.html import format_html
 
 from safety_portal.core.admin_site import FastListMixin, ReadOnlyAdmin, site
 from safety_portal.core.errors import DomainError
-from safety_portal.portal import twofactor
 
-from . import roles
+from . import roles, twofactor
+from .admin_forms import (
+    ResetTwoFactorForm,
+    SetActiveForm,
+    SetPasswordForm,
+    StaffChangeForm,
+    StaffCreationForm,
+    domain_errors_into,
+)
 from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
 
 roles.connect_guards()
-
-ROLE_CHOICES = [(r.value, r.value) for r in roles.Role]
-
-
-class StaffChangeForm(forms.ModelForm):
-    """Only the roles are editable; they are saved by `roles.set_roles`, never by the m2m field."""
-
-    roles = forms.MultipleChoiceField(
-        choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    reason = forms.CharField(
-        required=True,
-        max_length=500,
-        help_text="Why the roles change; recorded in the audit log.",
-    )
-
-    class Meta:
-        model = User
-        fields: list[str] = []
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["roles"].initial = [r.value for r in roles.roles_of(self.instance)]
-
-
-class StaffCreationForm(forms.ModelForm):
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
-    roles = forms.MultipleChoiceField(
-        choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    class Meta:
-        model = User
-        fields = ["username", "email"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("password1") != data.get("password2"):
-            self.add_error("password2", "The two passwords differ.")
-        elif data.get("password1"):
-            try:
-                validate_password(data["password1"], User(username=data.get("username", "")))
-            except forms.ValidationError as exc:
-                self.add_error("password1", exc)
-        return data
-
-
-class SetActiveForm(forms.Form):
-    active = forms.TypedChoiceField(
-        choices=[("1", "active"), ("0", "inactive")],
-        coerce=lambda v: v == "1",
-        widget=forms.HiddenInput,
-    )
-    reason = forms.CharField(
-        max_length=500, help_text="For example: left the team, ticket IT-1234. Recorded."
-    )
-
-
-class SetPasswordForm(forms.Form):
-    new_password = forms.CharField(label="New password", widget=forms.PasswordInput, strip=False)
-    new_password2 = forms.CharField(
-        label="New password again", widget=forms.PasswordInput, strip=False
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("new_password") != data.get("new_password2"):
-            self.add_error("new_password2", "The two passwords differ.")
-        return data
-
-
-def _domain_errors_into(form: forms.Form, exc: DomainError) -> None:
-    placed = False
-    for field, errors in exc.fields.items():
-        if field in form.fields:
-            form.add_error(field, errors)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.detail)
-
-
-class ResetTwoFactorForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500, help_text="For example: lost phone, ticket IT-1234. Recorded."
-    )
 
 
 @admin.register(User, site=site)
@@ -280,8 +202,6 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
 
     def reset_two_factor_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         if not request.user.has_perm("accounts.manage_staff"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         target = get_object_or_404(User, pk=user_id, is_staff=True)
         form = ResetTwoFactorForm(request.POST or None)
@@ -311,8 +231,6 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
 
     def _staff_target(self, request: HttpRequest, user_id: int) -> User:
         if not request.user.has_perm("accounts.manage_staff"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         return get_object_or_404(User, pk=user_id, is_staff=True)
 
@@ -346,7 +264,7 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as exc:
-                _domain_errors_into(form, exc)
+                domain_errors_into(form, exc)
             else:
                 state = "reactivated" if form.cleaned_data["active"] else "deactivated"
                 self.message_user(request, f"{target} was {state}.")
@@ -376,7 +294,7 @@ class UserAdmin(FastListMixin, admin.ModelAdmin):
                     target, actor=request.user, new_password=form.cleaned_data["new_password"]
                 )
             except DomainError as exc:
-                _domain_errors_into(form, exc)
+                domain_errors_into(form, exc)
             else:
                 self.message_user(request, f"{target}'s password was changed.")
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[target.pk]))
@@ -426,7 +344,3 @@ class SafetySettingsAdmin(ReadOnlyAdmin):
     list_display = ["user", "dm_setting", "private_account", "comment_setting", "updated_at"]
     list_select_related = ["user"]
     ordering = ["-pk"]
-
-
-# API clients (issue 6) have no admin module of their own; their page is the portal's.
-from safety_portal.portal import admin_api_clients  # noqa: E402, F401

@@ -10,8 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Role changes go only through accounts.roles (audited); refuse every other m2m write.
-        # body import: accounts.roles imports the models, which load after the app configs
-        from .roles import connect_guards
+        from .roles import connect_guards  # body import: roles needs the models, loaded after apps
 
         connect_guards()
         # The audit log keeps a minor's age and tier, never the date (POLICY.md §1; decisions D4).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django_countries import countries
+
 from safety_portal import rules
 
 
@@ -26,3 +28,6 @@ ASSURANCE_LEVEL = {
     rules.vocabulary.AssuranceMethod.ID_DOCUMENT: "high",
 }
 LEVEL_CHOICES = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+
+# Every ISO 3166-1 alpha-2 code: the values a country of residence may take (POLICY.md §2).
+COUNTRY_CODES = sorted(code for code, _name in countries)

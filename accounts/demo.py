@@ -3,6 +3,12 @@
 Includes the boundary people a reviewer will look for: a user whose 16th birthday is today, one born on
 29 February, a 17-year-old who turns 18 tomorrow, a pending birthdate-change request, an account in
 under-age review after a corrected birthdate, and an active guardian link.
+
+Each staff login gets its role and a second factor (`enrol_demo_staff`), printed by `seed_demo`.
+Idempotent: a role already held is kept, an existing authenticator is reused and its remaining
+backup codes are printed again (new ones are issued only when fewer than `SHOWN_CODES` are left).
+Nothing secret is stored beyond django-otp's own tables; the otpauth URI printed is the one the
+enrolment page shows.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import datetime as dt
 
 from django.db import transaction
 
+from accounts import twofactor
 from accounts.models import BirthdateChangeRequest, GuardianLink, User
-from accounts.roles import grant_role
+from accounts.roles import Role, grant_role
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.demo import DEMO_ACTOR, DemoContext, DemoLogin
@@ -82,9 +89,8 @@ def seed(ctx: DemoContext) -> None:
     for i in range(216):
         name = f"{FIRST[i % len(FIRST)]}{SUFFIX[i % len(SUFFIX)]}{i:03d}"
         country = COUNTRIES[i % len(COUNTRIES)]
-        age = ages[rng.randrange(len(ages))]
-        # Nobody below their country's minimum age (Australia's is higher: POLICY.md §2).
-        age = max(age, rules.jurisdictions.minimum_age(country))
+        # Nobody below their country's minimum age (POLICY.md §2: Australia's is higher).
+        age = max(ages[rng.randrange(len(ages))], rules.jurisdictions.minimum_age(country))
         plan.append((name, _birthdate(rng, age, today), country))
     with transaction.atomic():
         for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):
@@ -100,11 +106,17 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
     tomorrow = today + dt.timedelta(days=1)
     leap_year = next(y for y in range(today.year - 14, 1999, -1) if y % 4 == 0)
     people = {
-        "maya_sweet16": (rules.ages.latest_birthdate_for_age(16, today), "GB"),
+        "maya_sweet16": (
+            rules.ages.latest_birthdate_for_age(rules.ages.DM_MINIMUM_AGE, today),
+            "GB",
+        ),
         "luca_leapday": (dt.date(leap_year, 2, 29), "IT"),
-        "noah_almost18": (rules.ages.latest_birthdate_for_age(18, tomorrow), "IE"),
+        "noah_almost18": (
+            rules.ages.latest_birthdate_for_age(rules.ages.ADULT_AGE, tomorrow),
+            "IE",
+        ),
         "sofia_says_older": (_fixed(today, 15), "ES"),
-        "tom_age_corrected": (_fixed(today, 13), "DE"),
+        "tom_age_corrected": (_fixed(today, rules.jurisdictions.minimum_age("DE")), "DE"),
         "parent_ana": (_fixed(today, 44), "NL"),
         "teo_ana": (_fixed(today, 14), "NL"),
     }
@@ -139,11 +151,11 @@ def _seed_requests_and_links(people: dict[str, User]) -> None:
         )
     parent, teen = people["parent_ana"], people["teo_ana"]
     if not GuardianLink.objects.filter(guardian=parent, teen=teen).exists():
-        link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
-        link = GuardianLink.objects.consent(link, by=teen)
+        link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)
+        link = GuardianLink.objects.consent(link, actor=teen)
         GuardianLink.objects.set_limits(
             link,
-            by=parent,
+            actor=parent,
             limits=rules.guardianship.GuardianLimits(
                 dm_off=True, daily_screen_time_minutes=45, quiet_hours=(dt.time(20, 30), dt.time(8))
             ),
@@ -160,5 +172,36 @@ def _seed_staff(ctx: DemoContext) -> None:
             )
         grant_role(user, role, actor=DEMO_ACTOR, reason="Demo login for this role.")
         ctx.logins.append(DemoLogin(role=role, username=username, password=DEMO_PASSWORD))
-    # Staff pass a second factor before any page: the roof's seed_demo gives each demo login a
-    # TOTP device and backup codes right after this step (safety_portal/portal/demo.py).
+    # Staff pass a second factor before any page: give each demo login a TOTP device and backup
+    # codes, and print how to use them with the logins (idempotent: devices are reused).
+    enrol_demo_staff(ctx)
+
+
+SHOWN_CODES = 4
+TWO_FACTOR_NOTE = (
+    "Sign in with username and password, then a code from the authenticator app (or a backup "
+    "code; each works once). `oathtool --totp -b <secret>` also prints the current code."
+)
+
+
+def enrol_demo_staff(ctx: DemoContext) -> None:
+    """Give every staff-role login of `ctx` its role and a second factor, and print how to use it."""
+    for login in ctx.logins:
+        try:
+            role = Role(login.role)
+        except ValueError:
+            continue  # not a staff role login
+        user = User.objects.get(username=login.username)
+        grant_role(user, role, actor=DEMO_ACTOR, reason="Demo staff login.")
+        device = twofactor.confirmed_device(user)
+        if device is None:
+            device, _codes = twofactor.enrol_directly(user, actor=DEMO_ACTOR)
+        codes = twofactor.unused_backup_codes(user)
+        if len(codes) < SHOWN_CODES:
+            codes = twofactor.issue_backup_codes(user, actor=DEMO_ACTOR)
+        login.second_factor = [
+            f"TOTP (add to an authenticator app): {device.config_url}",
+            "single-use backup codes: " + " ".join(codes[:SHOWN_CODES]),
+        ]
+    if TWO_FACTOR_NOTE not in ctx.notes:
+        ctx.notes.append(TWO_FACTOR_NOTE)

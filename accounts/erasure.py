@@ -59,7 +59,7 @@ def erase_child_data(user: User, *, actor: object, reason: str) -> int:
     birthdate through the sanctioned path. Returns how many guardian links were ended."""
     links_ended = 0
     for link in GuardianLink.objects.involving(user).exclude(status=GuardianLink.Status.ENDED):
-        GuardianLink.objects.end(link, by=actor, reason=reason)
+        GuardianLink.objects.end(link, actor=actor, reason=reason)
         links_ended += 1
     BirthdateChangeRequest.objects.filter(user=user).exclude(evidence_reference="").update(
         evidence_reference=""

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from safety_portal import rules
 
+from .managers import ActiveRestrictions
 from .models import GuardianLink, Restriction, SafetySettings, User
-from .restrictions import ActiveRestrictions
 
 
 def strictest_limits(

@@ -1,8 +1,9 @@
 """Users, their birthdates and safety settings, birthdate-change requests and guardian links.
 
-The rules live in `policy.py` (pure) and are enforced by the managers in `managers.py`; the models
-hold fields and the database constraints that back those rules up when something walks around a
-manager (POLICY.md §1-5).
+The rules live in `safety_portal/rules/` (pure) and are enforced by the managers in `managers/` (one
+module per aggregate, wired here as each model's `objects`); the models hold fields and the
+database constraints that back those rules up when something walks around a manager (POLICY.md
+§1-5).
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django_countries import countries
 from django_countries.fields import CountryField
 
 from safety_portal import rules
 from safety_portal.core.audit.actors import ActorIdentity
 
-from .choices import AUDIENCE_CHOICES, LEVEL_CHOICES, METHOD_CHOICES, STATUS_CHOICES, choices_of
+from .choices import (
+    AUDIENCE_CHOICES,
+    COUNTRY_CODES,
+    LEVEL_CHOICES,
+    METHOD_CHOICES,
+    STATUS_CHOICES,
+    choices_of,
+)
 from .managers import (
     BirthdateChangeRequestManager,
     GuardianLinkManager,
+    RestrictionManager,
     SafetySettingsManager,
     UserManager,
 )
-from .restrictions import RestrictionManager
-
-COUNTRY_CODES = sorted(code for code, _name in countries)
 
 
 class User(AbstractUser):

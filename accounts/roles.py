@@ -22,7 +22,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed
 
@@ -67,7 +69,7 @@ _TRIAGE = [
     "moderation.view_report",
     "moderation.view_casenote",
     "moderation.view_flag",
-    "accounts.view_restriction",
+    "moderation.view_restriction",
     "moderation.view_strike",
     "moderation.view_decision",
     "messaging.read_message_body",
@@ -193,8 +195,6 @@ def _ensure_model_permissions(apps: Apps, *, using: str) -> None:
     `create_permissions` wants the real AppConfig (for `models_module`) and looks the models up in
     `apps`, the migration state, so only models that exist at this point of the graph are used.
     """
-    from django.contrib.auth.management import create_permissions
-
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using, apps=apps)
 
@@ -237,8 +237,6 @@ def role_names(user: User) -> list[str]:
     Authorisation never reads this cache: permission checks ask the database (Django's
     `has_perm`). It only spares each page a query for the role chips in the header.
     """
-    from django.core.cache import cache
-
     key = _cache_key(user.pk)
     names = cache.get(key)
     if names is None:
@@ -248,8 +246,6 @@ def role_names(user: User) -> list[str]:
 
 
 def _forget_cached_roles(user_id: int) -> None:
-    from django.core.cache import cache
-
     cache.delete(_cache_key(user_id))
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from accounts.signals import birthdate_changed, restrictions_tightened, status_changed
+from accounts.events import birthdate_changed, restrictions_tightened, status_changed
+from safety_portal import rules
 
 from .models import Thread
 
@@ -23,10 +24,21 @@ def lock_threads_when_account_is_not_active(
     sender: Any, *, user: Any, actor: object, old_status: str, new_status: str, **kwargs: Any
 ) -> None:
     """POLICY.md §3: a participant whose account is restricted, suspended, banned or under age
-    review -> each of their threads is locked (`Thread.objects.lock_for_account_status`, which a
-    caller that needs the ids it locked can call itself)."""
-    Thread.objects.lock_for_account_status(
-        user, old_status=old_status, new_status=new_status, actor=actor
+    review -> each of their threads is locked. The policy states this outright, so every thread is
+    locked without asking about the others in it."""
+    if new_status == rules.vocabulary.AccountStatus.ACTIVE:
+        return
+    reason = (
+        rules.vocabulary.Reason.UNDER_MINIMUM_AGE
+        if new_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
+        else rules.vocabulary.Reason.ACCOUNT_RESTRICTED
+    )
+    Thread.objects.lock_all_for_user(
+        user,
+        reason=reason.value,
+        source=Thread.LockSource.ACCOUNT_STATUS,
+        actor=actor,
+        detail=f"Account status of user {user.pk} changed from {old_status} to {new_status}.",
     )
 
 

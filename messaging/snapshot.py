@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models
 
 from accounts.facts import assemble
+from accounts.managers import ActiveRestrictions
 from accounts.models import GuardianLink, Restriction, SafetySettings, User
-from accounts.restrictions import ActiveRestrictions
 from safety_portal import rules
 
 from .registry import thread_model

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from accounts.events import signed_up_after_age_refusals
 from accounts.models import User
 from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
 from safety_portal import rules
@@ -140,7 +141,19 @@ def queue_evaluation_on_refusal(sender: Any, instance: Any, created: bool, **kwa
         outbox.enqueue(TASK, kwargs={"user_id": instance.sender_id})
 
 
+def raise_age_flag_after_refused_sign_up(
+    sender: Any, *, user: Any, actor: object, evidence: dict[str, Any], **kwargs: Any
+) -> None:
+    """The age gate refused this external id before the account was made: an age flag for staff
+    (POLICY.md §4), raised in the sign-up's transaction. A flag never changes the age itself."""
+    Flag.objects.raise_signal(user_id=user.pk, kind=Flag.Kind.AGE, signal=evidence, actor=actor)
+
+
 def connect() -> None:
+    signed_up_after_age_refusals.connect(
+        raise_age_flag_after_refused_sign_up,
+        dispatch_uid="moderation.age_flag_after_refused_sign_up",
+    )
     post_save.connect(
         queue_evaluation_on_refusal,
         sender=RefusedContactAttempt,

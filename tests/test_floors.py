@@ -51,12 +51,12 @@ def test_the_real_tree_keeps_every_import_contract() -> None:
 
 def test_an_upward_import_from_a_lower_floor_breaks_the_layer_contract(tmp_path: Path) -> None:
     tree = _copy_tree(tmp_path)
-    models = tree / "accounts" / "restrictions.py"
+    models = tree / "accounts" / "managers" / "restrictions.py"
     models.write_text(models.read_text() + "\nimport moderation.models  # deliberate\n")
     result = _lint(tree)
     assert result.returncode != 0
     assert "Floors: roof -> moderation" in result.stdout
-    assert "accounts.restrictions -> moderation.models" in result.stdout
+    assert "accounts.managers.restrictions -> moderation.models" in result.stdout
 
 
 def test_django_in_the_pure_rules_breaks_the_purity_contract(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import age_gate
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
 from safety_portal import rules
@@ -19,7 +20,6 @@ from safety_portal.core.api.schema import api_doc
 from safety_portal.core.api.scopes import Scope
 from safety_portal.core.api.views import ApiGenericView, ApiView, validated
 from safety_portal.core.errors import DomainError
-from safety_portal.integrations import age_gate
 
 from .serializers import (
     BirthdateChangeCreateSerializer,

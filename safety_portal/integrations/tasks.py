@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.age_gate import ATTEMPT_RETENTION
 from safety_portal.core import clock
 from safety_portal.core.api.models import AgeGateAttempt
 from safety_portal.core.audit.actors import SystemActor
-
-from .age_gate import ATTEMPT_RETENTION
 
 
 @shared_task(name="integrations.purge_age_gate_attempts", ignore_result=True)

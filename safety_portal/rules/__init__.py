@@ -7,7 +7,7 @@ holds one subject, so a rule is found in one hop:
 - ages             age on a date, tiers, the birthdate bounds SQL uses
 - jurisdictions    the country table of POLICY.md §2
 - safety_settings  settings, their tier ceilings and defaults
-- guardianship     quiet hours, screen time, guardian limits (tighten-only)
+- guardianship     who may be a guardian, quiet hours, screen time, guardian limits (tighten-only)
 - capabilities     the effective value of every row of the §3 table, with the reason when refused
 - contact          direct messages and group threads
 - birthdates       classifying a birthdate change

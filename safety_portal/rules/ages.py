@@ -101,6 +101,20 @@ def tier_for_age(age: int) -> Tier:
     return Tier.ADULT
 
 
+def tier_ages(tier: Tier | str) -> tuple[int, int | None]:
+    """The ages `tier` spans, youngest and oldest inclusive; None: no upper bound (POLICY.md §1).
+
+    The same thresholds as `tier_for_age`, turned around for SQL: a query for a tier asks for the
+    birthdates of these ages (with `latest_birthdate_for_age`) instead of restating the numbers.
+    """
+    return {
+        Tier.CHILD: (0, YOUNG_TEEN_AGE - 1),
+        Tier.YOUNG_TEEN: (YOUNG_TEEN_AGE, DM_MINIMUM_AGE - 1),
+        Tier.OLDER_TEEN: (DM_MINIMUM_AGE, ADULT_AGE - 1),
+        Tier.ADULT: (ADULT_AGE, None),
+    }[Tier(tier)]
+
+
 def tier_on(birthdate: date, on: date) -> Tier:
     """The tier of someone born on `birthdate`, on `on` (POLICY.md §1)."""
     return tier_for_age(age_on(birthdate, on))

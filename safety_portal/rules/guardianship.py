@@ -1,12 +1,15 @@
-"""Quiet hours, screen time and guardian limits (POLICY.md §3, §5): a guardian only tightens."""
+"""Who may be a guardian, quiet hours, screen time and guardian limits (POLICY.md §3, §5): a guardian
+is an adult and only tightens.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from typing import Final
 
+from . import ages
 from .vocabulary import Reason, Tier
 
 # A local-time window [start, end) that wraps past midnight when end <= start. start == end is the
@@ -132,6 +135,22 @@ class GuardianLimits:
                 raise TypeError("quiet_hours must be a (time, time) pair")
             _arc((start, end))  # refuses time-zone-aware times
             object.__setattr__(self, "quiet_hours", (start, end))
+
+
+def check_pairing(
+    guardian_birthdate: date | None, teen_birthdate: date | None, on: date
+) -> Reason | None:
+    """May these two accounts be linked as guardian and teen on `on`? (POLICY.md §5)
+
+    "An adult account can be linked to a minor's account": the guardian is an app user (one with a
+    birthdate) who is an adult on `on` (GUARDIAN_NOT_ADULT otherwise), and the teen an app user who
+    is a minor on `on` (TEEN_NOT_MINOR otherwise). None when the pair may be linked.
+    """
+    if guardian_birthdate is None or ages.is_minor(guardian_birthdate, on):
+        return Reason.GUARDIAN_NOT_ADULT
+    if teen_birthdate is None or not ages.is_minor(teen_birthdate, on):
+        return Reason.TEEN_NOT_MINOR
+    return None
 
 
 def check_guardian_limits(tier: Tier, limits: GuardianLimits) -> Reason | None:

@@ -4,6 +4,7 @@ defaults, and which of two values is the stricter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,13 +39,14 @@ SETTING_NAMES: Final[tuple[str, ...]] = (
     "download_setting",
     "suggest_account",
 )
-_AUDIENCE_SETTINGS: Final = frozenset({"dm_setting", "comment_setting", "duet_setting"})
+# The settings whose values are audiences (nobody < friends < everyone); the others are booleans.
+AUDIENCE_SETTINGS: Final = frozenset({"dm_setting", "comment_setting", "duet_setting"})
 # For these booleans True is the strict value; for the others False is.
 _TRUE_IS_STRICT: Final = frozenset({"private_account"})
 
 
 def _coerce_setting(name: str, value: object) -> Audience | bool:
-    if name in _AUDIENCE_SETTINGS:
+    if name in AUDIENCE_SETTINGS:
         if isinstance(value, str):
             return Audience(value)  # ValueError for anything but nobody/friends/everyone
         raise TypeError(f"{name} must be an Audience, not {type(value).__name__}")
@@ -64,6 +66,28 @@ def _openness(name: str, value: Audience | bool) -> int:
 
 def _stricter(name: str, a: Audience | bool, b: Audience | bool) -> Audience | bool:
     return a if _openness(name, a) <= _openness(name, b) else b
+
+
+def is_stricter(name: str, new: object, than: object) -> bool:
+    """Whether `new` lets in less than `than` for setting `name` (POLICY.md §3).
+
+    Audiences order nobody < friends < everyone; a private account is stricter than a public one;
+    downloads and account suggestions are stricter off than on. Plain strings are accepted for
+    audiences (the database hands them back); unknown names and ill-typed values raise.
+    """
+    return _openness(name, _coerce_setting(name, new)) < _openness(
+        name, _coerce_setting(name, than)
+    )
+
+
+def tightens(before: Mapping[str, object], after: Mapping[str, object]) -> bool:
+    """Whether any setting in `after` became stricter than it was in `before` (POLICY.md §3).
+
+    A change that tightens something may leave a thread with a participant who may no longer be
+    in it, so the caller tells messaging (which locks such threads); `after` names only the
+    settings that changed, and each of them must be in `before`.
+    """
+    return any(is_stricter(name, value, before[name]) for name, value in after.items())
 
 
 _N, _F, _E = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE

@@ -121,6 +121,8 @@ class Reason(StrEnum):
     METHOD_TOO_WEAK = "method_too_weak"
     BIRTHDATE_UNCHANGED = "birthdate_unchanged"
     GUARDIAN_LOOSENS = "guardian_loosens"
+    GUARDIAN_NOT_ADULT = "guardian_not_adult"
+    TEEN_NOT_MINOR = "teen_not_minor"
 
 
 @dataclass(frozen=True)

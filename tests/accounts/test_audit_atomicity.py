@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
-from accounts import managers
+from accounts.events import status_changed
 from accounts.models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
-from accounts.signals import status_changed
+from safety_portal.core import audit
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
 from safety_portal.rules.guardianship import GuardianLimits
@@ -42,8 +42,8 @@ def cast(system: object) -> Cast:
 
 
 def _active_link(c: Cast) -> GuardianLink:
-    link = GuardianLink.objects.propose(guardian=c.parent, teen=c.teen, proposed_by=c.parent)
-    return GuardianLink.objects.consent(link, by=c.teen)
+    link = GuardianLink.objects.propose(guardian=c.parent, teen=c.teen, actor=c.parent)
+    return GuardianLink.objects.consent(link, actor=c.teen)
 
 
 # Each change: (set-up returning a context, the change, the expected action, an observable state).
@@ -95,22 +95,20 @@ CHANGES = {
     ),
     "guardian proposal": Change(
         "accounts.guardian.proposed",
-        lambda c: GuardianLink.objects.propose(
-            guardian=c.parent, teen=c.teen, proposed_by=c.parent
-        ),
+        lambda c: GuardianLink.objects.propose(guardian=c.parent, teen=c.teen, actor=c.parent),
         lambda c: GuardianLink.objects.count(),
     ),
     "guardian limits": Change(
         "accounts.guardian.limits_changed",
         lambda c: GuardianLink.objects.set_limits(
-            GuardianLink.objects.get(), by=c.parent, limits=GuardianLimits(dm_off=True)
+            GuardianLink.objects.get(), actor=c.parent, limits=GuardianLimits(dm_off=True)
         ),
         lambda c: GuardianLink.objects.get().dm_off,
         prepare=_active_link,
     ),
     "guardian end": Change(
         "accounts.guardian.ended",
-        lambda c: GuardianLink.objects.end(GuardianLink.objects.get(), by=c.teen, reason="bye"),
+        lambda c: GuardianLink.objects.end(GuardianLink.objects.get(), actor=c.teen, reason="bye"),
         lambda c: GuardianLink.objects.get().status,
         prepare=_active_link,
     ),
@@ -174,7 +172,7 @@ def test_a_failing_audit_write_rolls_the_change_back(
     def failing_record(**kwargs: object) -> None:
         raise Boom("the audit log is unavailable")
 
-    monkeypatch.setattr(managers.audit, "record", failing_record)
+    monkeypatch.setattr(audit, "record", failing_record)
 
     with pytest.raises(Boom):
         SafetySettings.objects.change(cast.teen, actor=cast.teen, dm_setting="friends")

@@ -44,7 +44,7 @@ def test_a_senior_sees_the_exact_birthdate_and_the_entry_holds_no_date(
     senior: User, age: int
 ) -> None:
     person = AppUserFactory(birthdate=birthdate_for_age(age), country="GB")
-    seen = User.objects.reveal_birthdate(person, viewer=senior, reason="age appeal #12")
+    seen = User.objects.reveal_birthdate(person, actor=senior, reason="age appeal #12")
     assert seen == person.birthdate
     [entry] = _views(person)
     assert (entry.actor_id, entry.reason) == (str(senior.pk), "age appeal #12")
@@ -55,21 +55,21 @@ def test_a_senior_sees_the_exact_birthdate_and_the_entry_holds_no_date(
 def test_other_roles_are_refused_and_nothing_is_recorded(role: Role) -> None:
     person = AppUserFactory(birthdate=birthdate_for_age(16), country="GB")
     with pytest.raises(NotPermitted):
-        User.objects.reveal_birthdate(person, viewer=StaffFactory(roles=[role]), reason="curious")
+        User.objects.reveal_birthdate(person, actor=StaffFactory(roles=[role]), reason="curious")
     assert _views(person) == []
 
 
 def test_a_reason_is_required(senior: User) -> None:
     person = AppUserFactory(birthdate=birthdate_for_age(16), country="GB")
     with pytest.raises(DomainError) as refused:
-        User.objects.reveal_birthdate(person, viewer=senior, reason="   ")
+        User.objects.reveal_birthdate(person, actor=senior, reason="   ")
     assert "reason" in refused.value.fields
     assert _views(person) == []
 
 
 def test_the_portal_reads_through_the_managers_one_door(senior: User) -> None:
     person = AppUserFactory(birthdate=birthdate_for_age(30), country="GB")
-    assert disclosure.reveal_birthdate(person, viewer=senior, reason="r") == person.birthdate
+    assert disclosure.reveal_birthdate(person, actor=senior, reason="r") == person.birthdate
     request = BirthdateChangeRequest.objects.submit(
         user=person,
         new_birthdate=birthdate_for_age(40),
@@ -78,7 +78,7 @@ def test_the_portal_reads_through_the_managers_one_door(senior: User) -> None:
         reason="typo at sign-up",
         actor=person,
     )
-    old, new = disclosure.reveal_request_dates(request, viewer=senior, reason="reviewing")
+    old, new = disclosure.reveal_request_dates(request, actor=senior, reason="reviewing")
     assert (old, new) == (request.old_birthdate, request.new_birthdate)
     entries = _views(person)
     assert [e.reason for e in entries] == ["r", "reviewing"]

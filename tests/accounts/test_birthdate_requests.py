@@ -130,7 +130,7 @@ def test_staff_with_the_decide_permission_approve_and_it_is_audited(
 ) -> None:
     request = submit(teen, birthdate_for_age(18), actor=teen)
 
-    BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="ID checked, matches.")
+    BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked, matches.")
 
     request.refresh_from_db()
     assert (request.status, request.decided_by) == ("approved", senior)
@@ -158,9 +158,9 @@ def test_only_staff_with_the_decide_permission_may_approve(
     before = snapshot(teen)
 
     with pytest.raises(NotPermitted):
-        BirthdateChangeRequest.objects.approve(request, reviewer=reviewer, note="Looks fine.")
+        BirthdateChangeRequest.objects.approve(request, actor=reviewer, note="Looks fine.")
     with pytest.raises(NotPermitted):
-        BirthdateChangeRequest.objects.reject(request, reviewer=reviewer, note="No.")
+        BirthdateChangeRequest.objects.reject(request, actor=reviewer, note="No.")
 
     assert snapshot(teen) == before
     assert BirthdateChangeRequest.objects.get(pk=request.pk).status == "pending"
@@ -170,7 +170,7 @@ def test_a_note_is_required_to_decide(teen: User, senior: User) -> None:
     request = submit(teen, birthdate_for_age(18), actor=teen)
 
     with pytest.raises(DomainError) as refused:
-        BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="  ")
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="  ")
 
     assert refused.value.fields == {"note": ["required"]}
 
@@ -181,7 +181,7 @@ def test_rejection_is_audited_and_keeps_the_birthdate(
     old = teen.birthdate
     request = submit(teen, birthdate_for_age(18), actor=teen)
 
-    BirthdateChangeRequest.objects.reject(request, reviewer=senior, note="Document unreadable.")
+    BirthdateChangeRequest.objects.reject(request, actor=senior, note="Document unreadable.")
 
     assert request.status == "rejected"
     assert User.objects.get(pk=teen.pk).birthdate == old
@@ -192,11 +192,11 @@ def test_rejection_is_audited_and_keeps_the_birthdate(
 
 def test_approving_twice_is_a_conflict(teen: User, senior: User, audit_entries: Entries) -> None:
     request = submit(teen, birthdate_for_age(18), actor=teen)
-    BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="ID checked.")
+    BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked.")
     entries = len(audit_entries())
 
     with pytest.raises(Conflict) as refused:
-        BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="Again.")
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="Again.")
 
     assert refused.value.code == "already_decided"
     assert len(audit_entries()) == entries
@@ -204,10 +204,10 @@ def test_approving_twice_is_a_conflict(teen: User, senior: User, audit_entries: 
 
 def test_a_rejected_request_cannot_be_approved(teen: User, senior: User) -> None:
     request = submit(teen, birthdate_for_age(18), actor=teen)
-    BirthdateChangeRequest.objects.reject(request, reviewer=senior, note="No evidence.")
+    BirthdateChangeRequest.objects.reject(request, actor=senior, note="No evidence.")
 
     with pytest.raises(Conflict):
-        BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="Changed my mind.")
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="Changed my mind.")
 
 
 def test_a_second_pending_request_is_a_conflict_and_writes_nothing(teen: User) -> None:
@@ -273,7 +273,7 @@ def test_approval_rechecks_the_method_of_a_request_made_around_the_manager(
     )
 
     with pytest.raises(PolicyViolation) as refused:
-        BirthdateChangeRequest.objects.approve(request, reviewer=senior, note="ok")
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="ok")
 
     assert refused.value.code == Reason.METHOD_TOO_WEAK
 

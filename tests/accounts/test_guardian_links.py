@@ -25,8 +25,8 @@ T = dt.time
 
 
 def active_link(guardian: User, teen: User) -> GuardianLink:
-    link = GuardianLink.objects.propose(guardian=guardian, teen=teen, proposed_by=guardian)
-    return GuardianLink.objects.consent(link, by=teen)
+    link = GuardianLink.objects.propose(guardian=guardian, teen=teen, actor=guardian)
+    return GuardianLink.objects.consent(link, actor=teen)
 
 
 # --- Proposing and consenting -------------------------------------------------------------------
@@ -34,7 +34,7 @@ def active_link(guardian: User, teen: User) -> GuardianLink:
 
 def test_a_guardian_must_be_an_adult(teen: User, older_teen: User) -> None:
     with pytest.raises(PolicyViolation) as refused:
-        GuardianLink.objects.propose(guardian=older_teen, teen=teen, proposed_by=older_teen)
+        GuardianLink.objects.propose(guardian=older_teen, teen=teen, actor=older_teen)
 
     assert refused.value.code == "guardian_not_adult"
     assert not GuardianLink.objects.exists()
@@ -42,14 +42,14 @@ def test_a_guardian_must_be_an_adult(teen: User, older_teen: User) -> None:
 
 def test_a_staff_account_cannot_be_a_guardian(teen: User, senior: User) -> None:
     with pytest.raises(PolicyViolation):
-        GuardianLink.objects.propose(guardian=senior, teen=teen, proposed_by=teen)
+        GuardianLink.objects.propose(guardian=senior, teen=teen, actor=teen)
 
 
 def test_only_a_minor_can_be_linked(adult: User) -> None:
     other_adult = AppUserFactory(age=18, username="just_eighteen")
 
     with pytest.raises(PolicyViolation) as refused:
-        GuardianLink.objects.propose(guardian=adult, teen=other_adult, proposed_by=adult)
+        GuardianLink.objects.propose(guardian=adult, teen=other_adult, actor=adult)
 
     assert refused.value.code == "teen_not_minor"
 
@@ -58,19 +58,19 @@ def test_a_third_person_cannot_propose(adult: User, teen: User) -> None:
     stranger = AppUserFactory(age=35, username="stranger")
 
     with pytest.raises(NotPermitted):
-        GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=stranger)
+        GuardianLink.objects.propose(guardian=adult, teen=teen, actor=stranger)
 
 
 def test_a_link_is_active_only_after_both_sides_consent(
     adult: User, teen: User, audit_entries: Entries
 ) -> None:
-    link = GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=teen)
+    link = GuardianLink.objects.propose(guardian=adult, teen=teen, actor=teen)
     assert (link.status, link.teen_consented_at is not None) == ("proposed", True)
     assert link.guardian_consented_at is None
 
     with pytest.raises(NotPermitted):  # the teen already consented
-        GuardianLink.objects.consent(link, by=teen)
-    link = GuardianLink.objects.consent(link, by=adult)
+        GuardianLink.objects.consent(link, actor=teen)
+    link = GuardianLink.objects.consent(link, actor=adult)
 
     assert link.status == "active"
     assert [e.action for e in audit_entries() if e.action.startswith("accounts.guardian")] == [
@@ -80,16 +80,16 @@ def test_a_link_is_active_only_after_both_sides_consent(
 
 
 def test_limits_cannot_be_set_before_the_link_is_active(adult: User, teen: User) -> None:
-    link = GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=adult)
+    link = GuardianLink.objects.propose(guardian=adult, teen=teen, actor=adult)
 
     with pytest.raises(Conflict) as refused:
-        GuardianLink.objects.set_limits(link, by=adult, limits=GuardianLimits(dm_off=True))
+        GuardianLink.objects.set_limits(link, actor=adult, limits=GuardianLimits(dm_off=True))
 
     assert refused.value.code == "not_active"
 
 
 def test_the_database_refuses_an_active_link_without_both_consents(adult: User, teen: User) -> None:
-    link = GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=adult)
+    link = GuardianLink.objects.propose(guardian=adult, teen=teen, actor=adult)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         GuardianLink.objects.filter(pk=link.pk).update(status="active")
@@ -99,11 +99,11 @@ def test_a_pair_has_one_open_link(adult: User, teen: User) -> None:
     active_link(adult, teen)
 
     with pytest.raises(Conflict):
-        GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=teen)
+        GuardianLink.objects.propose(guardian=adult, teen=teen, actor=teen)
 
 
 def test_the_link_is_visible_to_both_sides_and_nobody_else(adult: User, teen: User) -> None:
-    link = GuardianLink.objects.propose(guardian=adult, teen=teen, proposed_by=adult)
+    link = GuardianLink.objects.propose(guardian=adult, teen=teen, actor=adult)
     stranger = AppUserFactory(age=30, username="stranger")
 
     assert list(GuardianLink.objects.involving(adult)) == [link]
@@ -129,7 +129,7 @@ def test_a_guardian_cannot_loosen_beyond_the_tier(
     entries = len(audit_entries())
 
     with pytest.raises(PolicyViolation) as refused:
-        GuardianLink.objects.set_limits(link, by=adult, limits=limits)
+        GuardianLink.objects.set_limits(link, actor=adult, limits=limits)
 
     assert refused.value.code == Reason.GUARDIAN_LOOSENS
     link.refresh_from_db()
@@ -145,7 +145,9 @@ def test_a_guardian_tightens_and_it_is_audited(
         dm_off=True, daily_screen_time_minutes=45, quiet_hours=(T(20, 30), T(8, 30))
     )
 
-    GuardianLink.objects.set_limits(link, by=adult, limits=limits, consents_to_personalisation=True)
+    GuardianLink.objects.set_limits(
+        link, actor=adult, limits=limits, consents_to_personalisation=True
+    )
 
     link.refresh_from_db()
     assert link.limits() == limits
@@ -165,16 +167,16 @@ def test_only_the_guardian_sets_limits(adult: User, teen: User) -> None:
     link = active_link(adult, teen)
 
     with pytest.raises(NotPermitted):
-        GuardianLink.objects.set_limits(link, by=teen, limits=GuardianLimits(dm_off=False))
+        GuardianLink.objects.set_limits(link, actor=teen, limits=GuardianLimits(dm_off=False))
 
 
 def test_setting_the_same_limits_again_writes_nothing(
     adult: User, teen: User, audit_entries: Entries
 ) -> None:
     link = active_link(adult, teen)
-    GuardianLink.objects.set_limits(link, by=adult, limits=GuardianLimits(dm_off=True))
+    GuardianLink.objects.set_limits(link, actor=adult, limits=GuardianLimits(dm_off=True))
 
-    GuardianLink.objects.set_limits(link, by=adult, limits=GuardianLimits(dm_off=True))
+    GuardianLink.objects.set_limits(link, actor=adult, limits=GuardianLimits(dm_off=True))
 
     assert len(audit_entries("accounts.guardian.limits_changed")) == 1
 
@@ -182,7 +184,7 @@ def test_setting_the_same_limits_again_writes_nothing(
 def test_guardian_limits_show_in_the_teens_capabilities(adult: User, older_teen: User) -> None:
     link = active_link(adult, older_teen)
     GuardianLink.objects.set_limits(
-        link, by=adult, limits=GuardianLimits(dm_off=True, daily_screen_time_minutes=30)
+        link, actor=adult, limits=GuardianLimits(dm_off=True, daily_screen_time_minutes=30)
     )
     today = clock.today()
 
@@ -200,14 +202,14 @@ def test_ending_a_link_is_audited_and_only_the_two_sides_or_staff_may_do_it(
     stranger = AppUserFactory(age=30, username="stranger")
 
     with pytest.raises(NotPermitted):
-        GuardianLink.objects.end(link, by=stranger, reason="meddling")
-    link = GuardianLink.objects.end(link, by=teen, reason="I asked my parent to unlink.")
+        GuardianLink.objects.end(link, actor=stranger, reason="meddling")
+    link = GuardianLink.objects.end(link, actor=teen, reason="I asked my parent to unlink.")
 
     assert link.status == "ended"
     [entry] = audit_entries("accounts.guardian.ended")
     assert entry.reason == "I asked my parent to unlink."
     with pytest.raises(Conflict):
-        GuardianLink.objects.end(link, by=senior, reason="again")
+        GuardianLink.objects.end(link, actor=senior, reason="again")
 
 
 # --- Several guardians combine strictly ---------------------------------------------------------
@@ -218,13 +220,13 @@ def test_several_guardians_combine_to_the_strictest_of_each_limit(teen: User) ->
     first, second = active_link(mother, teen), active_link(father, teen)
     GuardianLink.objects.set_limits(
         first,
-        by=mother,
+        actor=mother,
         limits=GuardianLimits(daily_screen_time_minutes=30, quiet_hours=(T(20, 0), T(8, 0))),
         consents_to_personalisation=True,
     )
     GuardianLink.objects.set_limits(
         second,
-        by=father,
+        actor=father,
         limits=GuardianLimits(dm_off=True, daily_screen_time_minutes=0, quiet_hours=(T(21), T(9))),
     )
 
@@ -240,8 +242,8 @@ def test_several_guardians_combine_to_the_strictest_of_each_limit(teen: User) ->
 
 def test_an_ended_link_no_longer_limits(adult: User, teen: User) -> None:
     link = active_link(adult, teen)
-    GuardianLink.objects.set_limits(link, by=adult, limits=GuardianLimits(dm_off=True))
-    GuardianLink.objects.end(link, by=adult, reason="Moved out.")
+    GuardianLink.objects.set_limits(link, actor=adult, limits=GuardianLimits(dm_off=True))
+    GuardianLink.objects.end(link, actor=adult, reason="Moved out.")
 
     facts = facts_for([teen], at=clock.now(), on=clock.today())[teen.pk]
 
@@ -265,7 +267,7 @@ def test_facts_for_fifty_users_costs_at_most_three_queries(
     teens = [AppUserFactory(age=13 + i % 5, username=f"cohort{i:02d}") for i in range(50)]
     for teen in teens[:5]:
         GuardianLink.objects.set_limits(
-            active_link(adult, teen), by=adult, limits=GuardianLimits(dm_off=True)
+            active_link(adult, teen), actor=adult, limits=GuardianLimits(dm_off=True)
         )
     users = list(User.objects.filter(pk__in=[t.pk for t in teens]))
     at, on = clock.now(), clock.today()

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from accounts.events import restrictions_tightened
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
-from accounts.signals import restrictions_tightened
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry

@@ -121,8 +121,8 @@ def test_a_pending_birthdate_request_keeps_the_account_open(system):
 def test_open_guardian_links_end_with_the_account(system):
     guardian = AppUserFactory(birthdate=birthdate_for_age(40))
     teen = AppUserFactory(birthdate=birthdate_for_age(14))
-    link = GuardianLink.objects.propose(guardian=guardian, teen=teen, proposed_by=guardian)
-    GuardianLink.objects.consent(link, by=teen)
+    link = GuardianLink.objects.propose(guardian=guardian, teen=teen, actor=guardian)
+    GuardianLink.objects.consent(link, actor=teen)
     BirthdateChangeRequest.objects.submit(
         user=teen,
         new_birthdate=birthdate_for_age(11),

@@ -146,10 +146,10 @@ def test_a_moderation_dm_restriction_refuses_sending_and_receiving() -> None:
 def test_a_guardian_who_turned_direct_messages_off_stops_the_teen_sending() -> None:
     teen, parent, friend = person(17, dm="friends"), person(45), person(30)
     befriend(teen, friend)
-    link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
-    link = GuardianLink.objects.consent(link, by=teen)
+    link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)
+    link = GuardianLink.objects.consent(link, actor=teen)
     GuardianLink.objects.set_limits(
-        link, by=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
+        link, actor=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
     )
     assert refused_start(teen, friend) == R.GUARDIAN_RESTRICTED
     assert refused_start(friend, teen) == R.DM_RECIPIENT_SETTING

@@ -241,10 +241,10 @@ def test_a_guardian_turning_dms_off_locks_the_teens_threads() -> None:
     teen, adult, parent = person(16, dm="friends"), person(30), person(45)
     befriend(teen, adult)
     thread = direct_thread(teen, adult)
-    link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=teen)
-    link = GuardianLink.objects.consent(link, by=parent)
+    link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=teen)
+    link = GuardianLink.objects.consent(link, actor=parent)
     GuardianLink.objects.set_limits(
-        link, by=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
+        link, actor=parent, limits=rules.guardianship.GuardianLimits(dm_off=True)
     )
     assert_locked(thread, R.GUARDIAN_RESTRICTED, Source.RESTRICTIONS)
 

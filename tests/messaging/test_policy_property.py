@@ -210,12 +210,12 @@ def add_person(world: World, data: st.DataObject) -> None:
             birthdate=rules.ages.latest_birthdate_for_age(40, world.today),
             country=country,
         )
-        link = GuardianLink.objects.propose(guardian=guardian, teen=user, proposed_by=guardian)
-        link = GuardianLink.objects.consent(link, by=user)
+        link = GuardianLink.objects.propose(guardian=guardian, teen=user, actor=guardian)
+        link = GuardianLink.objects.consent(link, actor=user)
         dm_off = data.draw(st.booleans(), label="guardian dm off")
         if dm_off:
             GuardianLink.objects.set_limits(
-                link, by=guardian, limits=rules.guardianship.GuardianLimits(True)
+                link, actor=guardian, limits=rules.guardianship.GuardianLimits(True)
             )
         person.guardian_dm_off = dm_off
     # Hypothesis favours the ends of a range, so the rare cases sit in the middle (about 1 in 10).

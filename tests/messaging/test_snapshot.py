@@ -45,12 +45,12 @@ def guardian(
     teen: User, *, limits: rules.guardianship.GuardianLimits | None, consent: bool = False
 ) -> None:
     parent = person(45, country=teen.country.code)
-    link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
-    link = GuardianLink.objects.consent(link, by=teen)
+    link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)
+    link = GuardianLink.objects.consent(link, actor=teen)
     if limits is not None or consent:
         GuardianLink.objects.set_limits(
             link,
-            by=parent,
+            actor=parent,
             limits=limits or rules.guardianship.GuardianLimits(),
             consents_to_personalisation=consent,
         )
@@ -83,11 +83,11 @@ def cast() -> list[User]:
     )
     teen = people["teen_links_not_active"]
     parent = person(41, country="DE")
-    GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)  # proposed only
+    GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)  # proposed only
     other = person(39, country="DE")
-    ended = GuardianLink.objects.propose(guardian=other, teen=teen, proposed_by=other)
-    ended = GuardianLink.objects.consent(ended, by=teen)
-    GuardianLink.objects.end(ended, by=other, reason="test")
+    ended = GuardianLink.objects.propose(guardian=other, teen=teen, actor=other)
+    ended = GuardianLink.objects.consent(ended, actor=teen)
+    GuardianLink.objects.end(ended, actor=other, reason="test")
 
     restriction(people["suspended"], "suspension")
     User.objects.change_status(people["suspended"], "suspended", actor=FACTORY_ACTOR, reason="t")

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
 from accounts.models import User
 from accounts.roles import Role, grant_role
 from messaging.models import Connection, Message, Thread
 from moderation import services
 from moderation.models import Case
 from safety_portal.core.audit.actors import SystemActor
-from safety_portal.portal import twofactor
 from tests.factories.accounts import AppUserFactory, StaffFactory
 
 ACTOR = SystemActor("tests.portal")

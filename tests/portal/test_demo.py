@@ -9,12 +9,12 @@ import pytest
 from django.core.management.color import no_style
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
+from accounts.demo import SHOWN_CODES, enrol_demo_staff
 from accounts.models import User
 from accounts.roles import roles_of
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.demo import DemoContext, DemoLogin
-from safety_portal.portal import twofactor
-from safety_portal.portal.demo import SHOWN_CODES, enrol_demo_staff
 from tests.factories.accounts import StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -196,7 +196,7 @@ def world() -> dict[str, object]:
         name="walk-client", scopes=["users:read"], actor=ACTOR
     )
     parent = AppUserFactory(username="pat_parent", age=40, country="GB")
-    link = GuardianLink.objects.propose(guardian=parent, teen=teen, proposed_by=parent)
+    link = GuardianLink.objects.propose(guardian=parent, teen=teen, actor=parent)
     app_user = AppUserFactory(username="just_an_app_user", age=30)
     objects = {
         "case_id": day.message_case.pk,

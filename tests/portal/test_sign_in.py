@@ -9,9 +9,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
 from accounts.roles import Role
 from safety_portal.core.audit.models import AuditEntry
-from safety_portal.portal import twofactor
 from tests.factories.accounts import AppUserFactory
 
 from .conftest import sign_in

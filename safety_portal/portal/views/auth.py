@@ -22,10 +22,10 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
 from safety_portal.core import audit
 from safety_portal.core.errors import DomainError
 
-from .. import twofactor
 from ..access import staff_view
 from ..forms import EnrolForm, LoginForm, TokenForm
 

@@ -85,7 +85,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("intent") == "reveal":
         try:
             ctx["dates"] = disclosure.reveal_request_dates(
-                req, viewer=request.user, reason=request.POST.get("reason", "")
+                req, actor=request.user, reason=request.POST.get("reason", "")
             )
         except DomainError as exc:
             ctx["reveal_error"] = exc.detail
@@ -100,7 +100,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
                 manager.approve if form.cleaned_data["decision"] == "approve" else manager.reject
             )
             try:
-                action(req, reviewer=request.user, note=form.cleaned_data["note"])
+                action(req, actor=request.user, note=form.cleaned_data["note"])
             except DomainError as exc:
                 for field, errors in exc.fields.items():
                     form.add_error(field if field in form.fields else None, errors)

@@ -154,7 +154,7 @@ def reveal_birthdate(request: HttpRequest, user_id: int) -> HttpResponse:
     ctx = _context(user, request)
     try:
         ctx["exact_birthdate"] = disclosure.reveal_birthdate(
-            user, viewer=request.user, reason=request.POST.get("reason", "")
+            user, actor=request.user, reason=request.POST.get("reason", "")
         )
     except DomainError as exc:
         ctx["reveal_error"] = exc.detail

@@ -1,9 +1,9 @@
 """`python manage.py seed_demo`: believable demo data, safe to run again.
 
-Each app contributes a seeder (`<app>/demo.py`, function `seed(ctx)`), run in dependency order; the
-portal then gives the demo staff their second factor. The command lives in the roof because it is
-the one place that may call every floor (issue 10). Every seeder is idempotent: it looks for its own
-rows by stable names and creates only what is missing, so a second run adds nothing.
+Each app contributes a seeder (`<app>/demo.py`, function `seed(ctx)`), run in dependency order. The
+command lives in the roof because it is the one place that may call every floor (issue 10). Every
+seeder is idempotent: it looks for its own rows by stable names and creates only what is missing, so
+a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from accounts import demo as accounts_demo
 from messaging import demo as messaging_demo
 from moderation import demo as moderation_demo
 from safety_portal.core.demo import DemoContext
-from safety_portal.portal import demo as portal_demo
 
-# App name -> its steps, in dependency order. Staff logins get their second factor with accounts.
+# App name -> its steps, in dependency order (accounts also gives staff their second factor).
 SEEDERS: dict[str, list[Callable[[DemoContext], None]]] = {
-    "accounts": [accounts_demo.seed, portal_demo.enrol_demo_staff],
+    "accounts": [accounts_demo.seed],
     "messaging": [messaging_demo.seed],
     "moderation": [moderation_demo.seed],
 }

@@ -3,7 +3,8 @@
 Every change goes through `ApiClient.objects` (create_client, change_scopes, change_throttle_rate,
 rotate_token, revoke), which validate, write the audit entry and never log a token. A new token is
 shown once on the response page (not in a message, which could sit in a cookie) and nowhere after.
-Registered from `accounts/admin.py` because the integrations app has no admin module of its own.
+The API base is an app of the ground floor, so this is its own admin module, found by the admin's
+autodiscovery like every other; it needs nothing above `core`.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ RETRY_WINDOW that would now pass — the classic "try an older birthdate" — is
 moderation flag on), and when an account is later created for that external id, moderation's age
 flag is raised on it with the refusals as evidence. The rule of who is old enough stays in
 `safety_portal.rules`; this module only remembers refusals.
+
+It is an accounts use case (issue 10): the flag belongs to moderation, a floor above, so the sign-up
+announces `events.signed_up_after_age_refusals` and moderation raises the flag when it hears it.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import datetime as dt
 
 from django.db import transaction
 
-from accounts.models import COUNTRY_CODES, User
-from moderation.models import Flag
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.api.models import AgeGateAttempt, ApiClient
 from safety_portal.core.errors import PolicyViolation
+
+from . import events
+from .models import COUNTRY_CODES, User
 
 RETRY_WINDOW = dt.timedelta(hours=24)
 ATTEMPT_RETENTION = dt.timedelta(days=90)
@@ -109,7 +113,8 @@ def _flag_earlier_refusals(user: User, *, client: ApiClient, external_id: str) -
     """An account created after the age gate refused the same external id gets an age flag.
 
     POLICY.md §4: a signal that the account may be younger than declared raises a flag for staff
-    review (moderation's `Flag.objects.raise_signal`); the flag never changes the age by itself.
+    review (moderation's receiver of the event calls `Flag.objects.raise_signal`, in this
+    transaction); the flag never changes the age by itself.
     The refused attempts are kept for ATTEMPT_RETENTION (tasks.purge_age_gate_attempts).
     """
     refusals = list(
@@ -119,14 +124,14 @@ def _flag_earlier_refusals(user: User, *, client: ApiClient, external_id: str) -
     )
     if not refusals:
         return
-    Flag.objects.raise_signal(
-        user_id=user.pk,
-        kind=Flag.Kind.AGE,
-        signal={
+    events.signed_up_after_age_refusals.send(
+        sender=User,
+        user=user,
+        actor=client,
+        evidence={
             "source": "age_gate",
             "refused_attempts": len(refusals),
             "retries_after_refusal": sum(1 for o, _ in refusals if o == AGE_GATE_RETRY),
             "last_refused_at": refusals[0][1].isoformat(),
         },
-        actor=client,
     )

@@ -24,7 +24,7 @@ from safety_portal.core import audit, clock
 from safety_portal.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from .models import Restriction, User
+    from ..models import Restriction, User
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,11 @@ Issue 5: staff must pass a second factor before any page. Enrolment creates an u
 device, shows its otpauth URI as a QR code, and confirms it only when the person types a valid
 code; at that moment a fresh set of backup codes (django-otp static tokens, each usable once) is
 issued. Only django-otp's own tables hold the secrets; the audit log records that something happened,
-never the key or the codes (the redaction in `safety_portal/audit/redaction.py` would blank them).
+never the key or the codes (the redaction in `safety_portal/core/audit/redaction.py` would blank them).
+
+It belongs to the accounts: a second factor is a credential of the staff account, audited under
+`accounts.two_factor.*`, and both the portal's sign-in pages and the accounts admin (a lost phone is
+reset there) call it from above.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from .models import User
 
 TOTP_NAME = "Authenticator app"
 BACKUP_NAME = "Backup codes"
