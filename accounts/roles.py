@@ -69,7 +69,7 @@ _TRIAGE = [
     "moderation.view_report",
     "moderation.view_casenote",
     "moderation.view_flag",
-    "moderation.view_restriction",
+    "accounts.view_restriction",
     "moderation.view_strike",
     "moderation.view_decision",
     "messaging.read_message_body",
