@@ -38,7 +38,7 @@ from .admin_forms import (
     StaffCreationForm,
     domain_errors_into,
 )
-from .models import BirthdateChangeRequest, GuardianLink, SafetySettings, User
+from .models import BirthdateChangeRequest, GuardianLink, Restriction, SafetySettings, User
 
 roles.connect_guards()
 
@@ -344,3 +344,12 @@ class SafetySettingsAdmin(ReadOnlyAdmin):
     list_display = ["user", "dm_setting", "private_account", "comment_setting", "updated_at"]
     list_select_related = ["user"]
     ordering = ["-pk"]
+
+
+@admin.register(Restriction, site=site)
+class RestrictionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "kind", "feature", "starts_at", "ends_at", "lifted_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    ordering = ["-pk"]
+    raw_id_fields = ["user"]

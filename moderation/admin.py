@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.models import Restriction
 from safety_portal.core.admin_site import ReadOnlyAdmin, site
 
 from .models import (
@@ -70,15 +69,6 @@ class FlagAdmin(ReadOnlyAdmin):
     list_select_related = ["user"]
     ordering = ["-pk"]
     raw_id_fields = ["user", "case", "reviewed_by"]
-
-
-@admin.register(Restriction, site=site)
-class RestrictionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "user", "kind", "feature", "starts_at", "ends_at", "lifted_at"]
-    list_filter = ["kind"]
-    list_select_related = ["user"]
-    ordering = ["-pk"]
-    raw_id_fields = ["user"]
 
 
 @admin.register(Strike, site=site)
