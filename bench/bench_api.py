@@ -10,7 +10,7 @@ errors.
 
 What one intake request does (all of it, as in production): Bearer authentication (one indexed
 query), the per-client throttle (one Redis INCR), the Idempotency-Key record (get-or-create in the
-request's transaction), `Report.objects.file` (subject lookup, minors check, the open case on the
+request's transaction), `moderation.services.file_report` (subject lookup, minors check, the open case on the
 subject locked or created, priority re-assessment, the report), its audit entries (the hash-chained
 log, whose head is locked: the one serialisation point), the webhook event hook, and the commit.
 
