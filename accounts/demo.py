@@ -90,7 +90,9 @@ def seed(ctx: DemoContext) -> None:
         name = f"{FIRST[i % len(FIRST)]}{SUFFIX[i % len(SUFFIX)]}{i:03d}"
         country = COUNTRIES[i % len(COUNTRIES)]
         # Nobody below their country's minimum age (POLICY.md §2: Australia's is higher).
-        age = max(ages[rng.randrange(len(ages))], rules.jurisdictions.minimum_age(country))
+        age = max(
+            ages[rng.randrange(len(ages))], rules.jurisdictions.minimum_age(country, on=today)
+        )
         plan.append((name, _birthdate(rng, age, today), country))
     with transaction.atomic():
         for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):
@@ -116,7 +118,7 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
             "IE",
         ),
         "sofia_says_older": (_fixed(today, 15), "ES"),
-        "tom_age_corrected": (_fixed(today, rules.jurisdictions.minimum_age("DE")), "DE"),
+        "tom_age_corrected": (_fixed(today, rules.jurisdictions.minimum_age("DE", on=today)), "DE"),
         "parent_ana": (_fixed(today, 44), "NL"),
         "teo_ana": (_fixed(today, 14), "NL"),
     }

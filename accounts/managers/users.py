@@ -72,14 +72,15 @@ class UserQuerySet(models.QuerySet):
         )
 
     def below_minimum_age(self, *, on: dt.date) -> UserQuerySet:
-        """Country-aware (POLICY.md §2): one birthdate range per distinct minimum age."""
+        """Too young to hold an account where they live on `on` (POLICY.md §2, §7.1): one birthdate
+        range per distinct floor age in force that day, the countries as constants."""
+        default, floors = rules.jurisdictions.account_floor_ages(on=on)
         by_age: dict[int, list[str]] = {}
-        for country, age in rules.jurisdictions.MINIMUM_AGE_OVERRIDES.items():
+        for country, age in floors.items():
             by_age.setdefault(age, []).append(country)
-        overridden = [c for codes in by_age.values() for c in codes]
-        condition = Q(
-            birthdate__gt=latest_birthdate_for_age(rules.jurisdictions.DEFAULT_MINIMUM_AGE, on)
-        ) & ~Q(country__in=overridden)
+        condition = Q(birthdate__gt=latest_birthdate_for_age(default, on)) & ~Q(
+            country__in=list(floors)
+        )
         for age, codes in by_age.items():
             condition |= Q(country__in=codes, birthdate__gt=latest_birthdate_for_age(age, on))
         return self.filter(condition)

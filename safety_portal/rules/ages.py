@@ -134,5 +134,13 @@ def minor_summary(birthdate: date, on: date) -> dict[str, object] | None:
 
 
 def is_below_minimum_age(birthdate: date, country: str, on: date) -> bool:
-    """Below the country's minimum age to hold an account (POLICY.md §2: 13, AU 16)."""
-    return age_on(birthdate, on) < jurisdictions.minimum_age(country)
+    """Too young to hold an account there on `on`, even with a guardian's consent (POLICY.md §2,
+    §7.1: 13, AU 16 from 2025-12-10; the bottom of a guardian-consent band where one is in force)."""
+    return age_on(birthdate, on) < jurisdictions.account_floor_age(country, on=on)
+
+
+def needs_guardian_consent_to_hold(birthdate: date, country: str, on: date) -> bool:
+    """In the country's guardian-consent band on `on` (POLICY.md §7.1: proposed for FR and DK, 13-14):
+    the account is active only while a linked guardian has consented."""
+    band = jurisdictions.guardian_consent_band(country, on=on)
+    return band is not None and age_on(birthdate, on) in band

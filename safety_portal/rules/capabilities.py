@@ -20,6 +20,7 @@ from .guardianship import (
     _min_minutes,
     _quiet_hours_union,
 )
+from .jurisdictions import JurisdictionRule
 from .safety_settings import _CEILINGS, _STRICTEST, SafetySettings, clamp_settings, default_settings
 from .vocabulary import AccountStatus, Audience, Feature, Reason, Tier
 
@@ -93,6 +94,9 @@ class _Resolved:
     age: int
     tier: Tier
     below_minimum_age: bool
+    hold_needs_consent: bool  # in a guardian-consent band (POLICY.md §7.1) without the consent
+    gift_minimum_age: int
+    ads_minimum_age: int
     requested: SafetySettings  # own settings, or the tier defaults
     clamped: SafetySettings  # capped by the tier ceiling
     guardian_dm_off: bool
@@ -109,16 +113,26 @@ class _Resolved:
         return feature in self.facts.restricted_features
 
 
-def _resolve(facts: UserFacts, on: date) -> _Resolved:
+def _resolve(
+    facts: UserFacts, on: date, table: Iterable[JurisdictionRule] = jurisdictions.TABLE
+) -> _Resolved:
+    """`table` is the jurisdiction table (POLICY.md §7.1); tests pass one with a proposed rule dated."""
+    table = tuple(table)
     age = age_on(facts.birthdate, on)
     tier = tier_for_age(age)
     requested = facts.settings if facts.settings is not None else default_settings(tier)
-    consent_age = jurisdictions.digital_consent_age(facts.country)
+    consent_age = jurisdictions.digital_consent_age(facts.country, on=on, table=table)
+    band = jurisdictions.guardian_consent_band(facts.country, on=on, table=table)
     return _Resolved(
         facts=facts,
         age=age,
         tier=tier,
-        below_minimum_age=age < jurisdictions.minimum_age(facts.country),
+        below_minimum_age=age < jurisdictions.account_floor_age(facts.country, on=on, table=table),
+        hold_needs_consent=band is not None and age in band and not facts.guardian_consent,
+        gift_minimum_age=jurisdictions.gift_minimum_age(facts.country, on=on, table=table),
+        ads_minimum_age=jurisdictions.personalised_ads_minimum_age(
+            facts.country, on=on, table=table
+        ),
         requested=requested,
         clamped=clamp_settings(requested, tier),
         guardian_dm_off=facts.guardian_limits is not None and facts.guardian_limits.dm_off,
@@ -131,12 +145,18 @@ def _resolve(facts: UserFacts, on: date) -> _Resolved:
 def _lockdown_reason(r: _Resolved) -> Reason | None:
     """Why nothing interactive is allowed at all, if that is the case (POLICY.md §3, §4).
 
-    Below the country's minimum age, or already in under_age_review: UNDER_MINIMUM_AGE (the
-    account goes to under_age_review). Suspended or banned: ACCOUNT_RESTRICTED. The age reason wins
-    because it is what the account's notice and appeal are about.
+    Below the country's minimum age: UNDER_MINIMUM_AGE (the account goes to under_age_review). In
+    the country's guardian-consent band without a guardian's consent (POLICY.md §7.1):
+    GUARDIAN_CONSENT_REQUIRED (under_age_review too, until a guardian consents). Already in
+    under_age_review: UNDER_MINIMUM_AGE. Suspended or banned: ACCOUNT_RESTRICTED. The age reasons
+    win because they are what the account's notice and appeal are about.
     """
     status = r.facts.status
-    if r.below_minimum_age or status is AccountStatus.UNDER_AGE_REVIEW:
+    if r.below_minimum_age:
+        return Reason.UNDER_MINIMUM_AGE
+    if r.hold_needs_consent:
+        return Reason.GUARDIAN_CONSENT_REQUIRED
+    if status is AccountStatus.UNDER_AGE_REVIEW:
         return Reason.UNDER_MINIMUM_AGE
     if status in (AccountStatus.SUSPENDED, AccountStatus.BANNED):
         return Reason.ACCOUNT_RESTRICTED
@@ -146,9 +166,9 @@ def _lockdown_reason(r: _Resolved) -> Reason | None:
 def _cap_hold_account(r: _Resolved) -> Capability:
     """POLICY.md §3 row 1. `value` is the status the account should be in."""
     status = r.facts.status
-    if r.below_minimum_age:
+    if r.below_minimum_age or r.hold_needs_consent:
         target = status if status is AccountStatus.BANNED else AccountStatus.UNDER_AGE_REVIEW
-        return Capability("hold_account", False, target, Reason.UNDER_MINIMUM_AGE)
+        return Capability("hold_account", False, target, _lockdown_reason(r))
     reason = _lockdown_reason(r)
     if reason is not None:
         return Capability("hold_account", False, status, reason)
@@ -272,7 +292,7 @@ def _cap_livestream(r: _Resolved) -> Capability:
 
 def _cap_gifts(r: _Resolved) -> Capability:
     """POLICY.md §2/§3 virtual gifts: 18, KR 19; a moderator can restrict them."""
-    if r.age < jurisdictions.gift_minimum_age(r.facts.country):
+    if r.age < r.gift_minimum_age:
         return Capability("gifts", False, None, Reason.BELOW_GIFT_AGE)
     if r.restricts(Feature.GIFTS):
         return Capability("gifts", False, None, Reason.FEATURE_RESTRICTED)
@@ -281,7 +301,7 @@ def _cap_gifts(r: _Resolved) -> Capability:
 
 def _cap_personalised_ads(r: _Resolved) -> Capability:
     """POLICY.md §2: personalised advertising is off for every minor (DSA art. 28(2))."""
-    if r.age < jurisdictions.personalised_ads_minimum_age(r.facts.country):
+    if r.age < r.ads_minimum_age:
         return Capability("personalised_ads", False, None, Reason.TIER_NOT_ELIGIBLE)
     return Capability("personalised_ads", True)
 
@@ -355,7 +375,9 @@ _LOCKED_VALUES: Final[dict[str, object | None]] = {
 _PROTECTIONS: Final = frozenset({"quiet_hours", "daily_screen_time_limit"})
 
 
-def capabilities(facts: UserFacts, *, on: date) -> dict[str, Capability]:
+def capabilities(
+    facts: UserFacts, *, on: date, table: Iterable[JurisdictionRule] = jurisdictions.TABLE
+) -> dict[str, Capability]:
     """What the person may do on `on`, and why not: one Capability per CAPABILITY_NAMES entry.
 
     POLICY.md §3: the effective value of each row is the most restrictive of the tier ceiling, the
@@ -371,7 +393,7 @@ def capabilities(facts: UserFacts, *, on: date) -> dict[str, Capability]:
     Quiet hours and the screen-time limit are protections, not permissions: under lock-down they are
     reported refused with their (still effective) values.
     """
-    r = _resolve(facts, on)
+    r = _resolve(facts, on, table)
     lockdown = _lockdown_reason(r)
     result: dict[str, Capability] = {}
     for name, row in _ROWS.items():

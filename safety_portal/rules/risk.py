@@ -36,7 +36,7 @@ def assess_age_estimate(
     if confidence < min_confidence:
         return AgeEstimateFinding(False, "confidence below threshold")
     declared_age = age_on(declared_birthdate, on)
-    minimum = jurisdictions.minimum_age(country)
+    minimum = jurisdictions.account_floor_age(country, on=on)
     if estimated_age < minimum <= declared_age:
         return AgeEstimateFinding(True, f"estimate below the minimum age of {minimum}")
     estimated_tier = tier_for_age(max(0, int(estimated_age)))

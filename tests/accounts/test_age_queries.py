@@ -38,6 +38,8 @@ REFERENCE_DATES = [
     dt.date(2027, 3, 1),
     dt.date(2028, 2, 29),
     dt.date(2026, 7, 14),
+    dt.date(2025, 12, 9),  # the last day of Australia's old minimum age (13) ...
+    dt.date(2025, 12, 10),  # ... and the first of its new one (16, POLICY.md §7.1)
 ]
 THRESHOLD_AGES = (12, 13, 15, 16, 17, 18, 19)
 TURNING_AGES = (13, 16, 18)

@@ -239,14 +239,14 @@ def test_fifteen_year_old_in_australia_is_below_the_minimum_age() -> None:
 
 
 def test_lower_case_country_codes_get_their_own_rules_not_the_default() -> None:
-    assert rules.jurisdictions.minimum_age("au") == 16
-    assert rules.jurisdictions.gift_minimum_age("kr") == 19
+    assert rules.jurisdictions.minimum_age("au", on=ON) == 16
+    assert rules.jurisdictions.gift_minimum_age("kr", on=ON) == 19
 
 
 @pytest.mark.parametrize("code", ["", "A", "GBR", "G1", "É1"])
 def test_country_codes_must_be_two_letters(code: str) -> None:
     with pytest.raises(ValueError, match="alpha-2"):
-        rules.jurisdictions.minimum_age(code)
+        rules.jurisdictions.minimum_age(code, on=ON)
 
 
 @pytest.mark.parametrize(
@@ -257,49 +257,59 @@ def test_country_codes_must_be_two_letters(code: str) -> None:
     ],
 )
 def test_digital_consent_age_by_country(country: str, age: int | None) -> None:
-    assert rules.jurisdictions.digital_consent_age(country) == age
+    assert rules.jurisdictions.digital_consent_age(country, on=ON) == age
 
 
 def test_every_eu_eea_country_has_a_digital_consent_age_and_it_is_13_to_16() -> None:
     assert len(rules.jurisdictions.EU_EEA_COUNTRIES) == 30
     for country in rules.jurisdictions.EU_EEA_COUNTRIES:
-        age = rules.jurisdictions.digital_consent_age(country)
+        age = rules.jurisdictions.digital_consent_age(country, on=ON)
         assert age is not None
         assert 13 <= age <= 16
 
 
-def test_an_eu_country_missing_from_the_overrides_would_get_16() -> None:
-    rule = rules.jurisdictions.DIGITAL_CONSENT_AGE
-    assert rule.default == 16
-    assert rule.default_scope == rules.jurisdictions.EU_EEA_COUNTRIES
+def test_an_eu_country_without_a_row_of_its_own_would_get_16() -> None:
+    rule = rules.jurisdictions.rule_on(
+        rules.jurisdictions.RuleName.DIGITAL_CONSENT_AGE, "FR", on=ON, table=_without("FR")
+    )
+    assert rule is not None
+    assert rule.country is None
+    assert rule.value == 16
+    assert rule.scope == rules.jurisdictions.EU_EEA_COUNTRIES
+
+
+def _without(country: str) -> tuple[rules.jurisdictions.JurisdictionRule, ...]:
+    return tuple(r for r in rules.jurisdictions.TABLE if r.country != country)
 
 
 def test_the_only_listed_consent_age_outside_the_eu_eea_is_britain() -> None:
-    outside = (
-        set(rules.jurisdictions.DIGITAL_CONSENT_AGE_OVERRIDES)
-        - rules.jurisdictions.EU_EEA_COUNTRIES
-    )
-    assert outside == {"GB"}
+    listed = {
+        r.country
+        for r in rules.jurisdictions.TABLE
+        if r.name is rules.jurisdictions.RuleName.DIGITAL_CONSENT_AGE and r.country
+    }
+    assert listed - rules.jurisdictions.EU_EEA_COUNTRIES == {"GB"}
 
 
 def test_gift_age_is_18_and_19_in_korea() -> None:
-    assert rules.jurisdictions.gift_minimum_age("GB") == 18
-    assert rules.jurisdictions.gift_minimum_age("KR") == 19
+    assert rules.jurisdictions.gift_minimum_age("GB", on=ON) == 18
+    assert rules.jurisdictions.gift_minimum_age("KR", on=ON) == 19
 
 
 def test_every_jurisdiction_rule_names_its_source() -> None:
-    for rule in rules.jurisdictions.RULES:
+    for rule in rules.jurisdictions.TABLE:
         assert rule.source.strip(), rule.name
-        assert set(rule.overrides) <= {c.upper() for c in rule.overrides}
+        assert rule.country is None or rule.country == rule.country.upper()
 
 
 def test_every_minimum_age_is_at_most_16_so_under_16_covers_everyone_below_it() -> None:
     # can_direct_message relies on this for its reason precedence (POLICY.md §3).
     every_minimum = [
-        rules.jurisdictions.DEFAULT_MINIMUM_AGE,
-        *rules.jurisdictions.MINIMUM_AGE_OVERRIDES.values(),
+        r.value
+        for r in rules.jurisdictions.TABLE
+        if r.name is rules.jurisdictions.RuleName.MINIMUM_AGE
     ]
-    assert max(every_minimum) <= rules.ages.DM_MINIMUM_AGE
+    assert max(every_minimum) <= rules.ages.DM_MINIMUM_AGE  # type: ignore[type-var]
 
 
 # --- birthdate changes (POLICY.md §4) ---------------------------------------------------------------
