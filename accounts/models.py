@@ -116,6 +116,15 @@ class SafetySettings(models.Model):
     duet_setting = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
     download_setting = models.BooleanField()
     suggest_account = models.BooleanField()
+    connections_visible = models.BooleanField(
+        help_text="Others may see who the user follows and who follows them (POLICY.md §7.4)."
+    )
+    guardian_approved_public_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a linked guardian approved making a 13-15-year-old's account public "
+        "(POLICY.md §7.4); cleared when the account is private again.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SafetySettingsManager()
@@ -128,12 +137,7 @@ class SafetySettings(models.Model):
 
     def as_policy(self) -> rules.safety_settings.SafetySettings:
         return rules.safety_settings.SafetySettings(
-            dm_setting=rules.vocabulary.Audience(self.dm_setting),
-            private_account=self.private_account,
-            comment_setting=rules.vocabulary.Audience(self.comment_setting),
-            duet_setting=rules.vocabulary.Audience(self.duet_setting),
-            download_setting=self.download_setting,
-            suggest_account=self.suggest_account,
+            **{name: getattr(self, name) for name in rules.safety_settings.SETTING_NAMES}
         )
 
 

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from safety_portal.core.audit.actors import SystemActor
 
-from . import transitions
+from . import minor_defaults, transitions
 
 
 @shared_task(name="accounts.birthday_transitions", soft_time_limit=1500, time_limit=1800)
@@ -22,3 +22,11 @@ def birthday_transitions(
         batch_size=batch_size,
     )
     return {day.on.isoformat(): day.notices for day in days}
+
+
+@shared_task(name="accounts.apply_minor_defaults", soft_time_limit=1500, time_limit=1800)
+def apply_minor_defaults() -> dict[str, int]:
+    """After a rule change (POLICY.md §7.4): move minors within the rules. Idempotent and
+    resumable: a run stopped by its time limit keeps what it committed; run it again to finish."""
+    result = minor_defaults.apply(actor=SystemActor(minor_defaults.JOB))
+    return {"examined": result.examined, "moved": result.moved}

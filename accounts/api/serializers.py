@@ -88,6 +88,13 @@ class SettingsPatchSerializer(serializers.Serializer):
     duet_setting = serializers.ChoiceField(choices=AUDIENCES, required=False)
     download_setting = serializers.BooleanField(required=False)
     suggest_account = serializers.BooleanField(required=False)
+    connections_visible = serializers.BooleanField(required=False)
+    guardian_approved_by = serializers.IntegerField(
+        required=False,
+        help_text="The id of the user's linked guardian who approved this change in the app; "
+        "a 13-15-year-old's loosening needs it when a guardian is linked, and making their "
+        "account public always does (POLICY.md §7.4).",
+    )
 
 
 class SettingsSerializer(serializers.Serializer):
@@ -97,6 +104,7 @@ class SettingsSerializer(serializers.Serializer):
     duet_setting = serializers.ChoiceField(choices=AUDIENCES)
     download_setting = serializers.BooleanField()
     suggest_account = serializers.BooleanField()
+    connections_visible = serializers.BooleanField()
 
 
 class BirthdateChangeCreateSerializer(serializers.Serializer):

@@ -144,7 +144,9 @@ class SettingsView(ApiView):
         description=(
             "Any subset of the settings. A value looser than the user's tier allows is refused "
             "with 403 and the reason code (`setting_above_tier_ceiling`, "
-            "`setting_locked_for_tier`); unknown names or values are 400. Returns all settings."
+            "`setting_locked_for_tier`); a 13-15-year-old's loosening that needs their linked "
+            "guardian's approval is 403 `setting_needs_guardian` until it is sent again with "
+            "`guardian_approved_by`; unknown names or values are 400. Returns all settings."
         ),
         request=SettingsPatchSerializer,
         responses={200: SettingsSerializer},
@@ -154,15 +156,24 @@ class SettingsView(ApiView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = app_user_or_404(pk)
-        values = request.data
-        if not isinstance(values, dict):
+        if not isinstance(request.data, dict):
             raise DomainError("invalid", "Send a JSON object of settings.")
+        values = dict(request.data)
+        approver = values.pop("guardian_approved_by", None)
+        if approver is not None and (isinstance(approver, bool) or not isinstance(approver, int)):
+            raise DomainError(
+                "invalid",
+                "guardian_approved_by is a user id.",
+                fields={"guardian_approved_by": ["A user id (an integer) is required."]},
+            )
         unknown = sorted(set(values) - set(rules.safety_settings.SETTING_NAMES))
         if unknown:  # checked here too so that no key can collide with the manager's keywords
             raise DomainError(
                 "invalid", "Unknown settings.", fields={n: ["unknown setting"] for n in unknown}
             )
-        SafetySettings.objects.change(user, actor=self.client, **values)
+        SafetySettings.objects.change(
+            user, actor=self.client, guardian_approved_by=approver, **values
+        )
         current = SafetySettings.objects.get(user=user)
         return Response(
             {name: getattr(current, name) for name in rules.safety_settings.SETTING_NAMES}

@@ -19,10 +19,11 @@ from .guardianship import (
     QuietHours,
     _min_minutes,
     _quiet_hours_union,
+    reminder_dismissable,
 )
 from .jurisdictions import JurisdictionRule
 from .safety_settings import _CEILINGS, _STRICTEST, SafetySettings, clamp_settings, default_settings
-from .vocabulary import AccountStatus, Audience, Feature, Reason, Tier
+from .vocabulary import AccountStatus, Audience, Feature, Reason, SuggestionReach, Tier
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Capability:
     allowed: bool
     value: object | None = None
     reason: Reason | None = None
+    dismissable: bool | None = None  # reminders and quiet hours: may the person dismiss them?
 
     def __post_init__(self) -> None:
         if not self.allowed and self.reason is None:
@@ -77,6 +79,9 @@ CAPABILITY_NAMES: Final[tuple[str, ...]] = (
     "downloads",
     "recommendation_feed",
     "suggest_account",
+    "suggested_to",
+    "connection_lists",
+    "non_profiling_feed",
     "livestream",
     "gifts",
     "personalised_ads",
@@ -281,6 +286,31 @@ def _cap_suggest_account(r: _Resolved) -> Capability:
     return _setting_capability(r, "suggest_account", "suggest_account")
 
 
+def _cap_suggested_to(r: _Resolved) -> Capability:
+    """POLICY.md §7.4: whom the account is suggested to. Off when `suggest_account` is; a minor's
+    account reaches existing connections only; an adult's, everyone."""
+    suggest = _cap_suggest_account(r)
+    if not suggest.allowed:
+        return Capability("suggested_to", False, SuggestionReach.NOBODY, suggest.reason)
+    if not suggest.value:
+        return Capability("suggested_to", True, SuggestionReach.NOBODY)
+    if r.tier < Tier.ADULT:
+        return Capability("suggested_to", True, SuggestionReach.CONNECTIONS)
+    return Capability("suggested_to", True, SuggestionReach.EVERYONE)
+
+
+def _cap_connection_lists(r: _Resolved) -> Capability:
+    """POLICY.md §7.4 "connection lists visible to others": hidden and locked for 13-15, hidden
+    by default for 16-17; `value` True when others can see who they follow and who follows them."""
+    return _setting_capability(r, "connection_lists", "connections_visible")
+
+
+def _cap_non_profiling_feed(r: _Resolved) -> Capability:
+    """POLICY.md §7.4 (DSA art. 28 guidelines, art. 38): a feed not based on profiling is always
+    offered, to everyone who may use the app at all."""
+    return Capability("non_profiling_feed", True, True)
+
+
 def _cap_livestream(r: _Resolved) -> Capability:
     """POLICY.md §3 "host a livestream": adults only; a moderator can restrict it."""
     if r.tier < Tier.ADULT:
@@ -329,17 +359,19 @@ def _screen_time_value(r: _Resolved) -> int | None:
 
 
 def _cap_quiet_hours(r: _Resolved) -> Capability:
-    """POLICY.md §3/§5: the tier's window, widened (never narrowed) by a guardian."""
+    """POLICY.md §3/§5: the tier's window, widened (never narrowed) by a guardian; 13-15 cannot
+    dismiss it (§7.4)."""
     value = _quiet_hours_value(r)
     reason = Reason.GUARDIAN_RESTRICTED if value != _TIER_QUIET_HOURS[r.tier] else None
-    return Capability("quiet_hours", True, value, reason)
+    return Capability("quiet_hours", True, value, reason, reminder_dismissable(r.tier))
 
 
 def _cap_daily_screen_time_limit(r: _Resolved) -> Capability:
-    """POLICY.md §3/§5: the tier's default, shortened (never lengthened) by a guardian."""
+    """POLICY.md §3/§5: the tier's default, shortened (never lengthened) by a guardian; the
+    reminder cannot be dismissed by 13-15 (§7.4), only by 16-17."""
     value = _screen_time_value(r)
     reason = Reason.GUARDIAN_RESTRICTED if value != _TIER_SCREEN_TIME_MINUTES[r.tier] else None
-    return Capability("daily_screen_time_limit", True, value, reason)
+    return Capability("daily_screen_time_limit", True, value, reason, reminder_dismissable(r.tier))
 
 
 _ROWS: Final[dict[str, Callable[[_Resolved], Capability]]] = {
@@ -352,6 +384,9 @@ _ROWS: Final[dict[str, Callable[[_Resolved], Capability]]] = {
     "downloads": _cap_downloads,
     "recommendation_feed": _cap_recommendation_feed,
     "suggest_account": _cap_suggest_account,
+    "suggested_to": _cap_suggested_to,
+    "connection_lists": _cap_connection_lists,
+    "non_profiling_feed": _cap_non_profiling_feed,
     "livestream": _cap_livestream,
     "gifts": _cap_gifts,
     "personalised_ads": _cap_personalised_ads,
@@ -370,6 +405,8 @@ _LOCKED_VALUES: Final[dict[str, object | None]] = {
     "duet_stitch": Audience.NOBODY,
     "downloads": False,
     "suggest_account": False,
+    "suggested_to": SuggestionReach.NOBODY,
+    "connection_lists": False,
 }
 # Protections (not permissions) keep showing their effective value under lock-down.
 _PROTECTIONS: Final = frozenset({"quiet_hours", "daily_screen_time_limit"})
@@ -400,6 +437,6 @@ def capabilities(
         cap = row(r)
         if lockdown is not None and name != "hold_account":
             value = _LOCKED_VALUES.get(name, cap.value if name in _PROTECTIONS else None)
-            cap = Capability(name, False, value, lockdown)
+            cap = Capability(name, False, value, lockdown, cap.dismissable)
         result[name] = cap
     return result

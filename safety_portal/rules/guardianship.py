@@ -32,6 +32,22 @@ _TIER_SCREEN_TIME_MINUTES: Final[dict[Tier, int | None]] = {
     Tier.ADULT: None,
 }
 
+# POLICY.md §7.4 (product choice after the Commission's preliminary findings on TikTok, 6 Feb 2026):
+# 13-15 cannot dismiss the quiet hours or the screen-time reminder; 16-17 can. Adults have neither.
+# §7.4 writes the 13-15 window as 22:00-07:00; §3's 21:00-08:00 contains it, and nothing loosens
+# (§7.4 last line), so the window stays 21:00-08:00 and only becomes undismissable (decisions D14).
+_TIER_REMINDER_DISMISSABLE: Final[dict[Tier, bool | None]] = {
+    Tier.CHILD: False,
+    Tier.YOUNG_TEEN: False,
+    Tier.OLDER_TEEN: True,
+    Tier.ADULT: None,
+}
+
+
+def reminder_dismissable(tier: Tier) -> bool | None:
+    """Whether `tier` may dismiss its quiet hours and screen-time reminder (None: it has none)."""
+    return _TIER_REMINDER_DISMISSABLE[tier]
+
 
 def default_quiet_hours(tier: Tier) -> QuietHours | None:
     """Push-notification quiet hours of the tier (POLICY.md §3): 21-08, 22-08, none for adults."""

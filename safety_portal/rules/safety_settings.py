@@ -4,6 +4,7 @@ defaults, and which of two values is the stricter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +26,7 @@ class SafetySettings:
     duet_setting: Audience
     download_setting: bool
     suggest_account: bool
+    connections_visible: bool
 
     def __post_init__(self) -> None:
         for name in SETTING_NAMES:
@@ -38,6 +40,7 @@ SETTING_NAMES: Final[tuple[str, ...]] = (
     "duet_setting",
     "download_setting",
     "suggest_account",
+    "connections_visible",
 )
 # The settings whose values are audiences (nobody < friends < everyone); the others are booleans.
 AUDIENCE_SETTINGS: Final = frozenset({"dm_setting", "comment_setting", "duet_setting"})
@@ -72,7 +75,7 @@ def is_stricter(name: str, new: object, than: object) -> bool:
     """Whether `new` lets in less than `than` for setting `name` (POLICY.md §3).
 
     Audiences order nobody < friends < everyone; a private account is stricter than a public one;
-    downloads and account suggestions are stricter off than on. Plain strings are accepted for
+    downloads, account suggestions and visible connection lists are stricter off than on. Plain strings are accepted for
     audiences (the database hands them back); unknown names and ill-typed values raise.
     """
     return _openness(name, _coerce_setting(name, new)) < _openness(
@@ -92,17 +95,20 @@ def tightens(before: Mapping[str, object], after: Mapping[str, object]) -> bool:
 
 _N, _F, _E = Audience.NOBODY, Audience.FRIENDS, Audience.EVERYONE
 
-# The loosest value each tier may choose (POLICY.md §3). A ceiling equal to the strictest value
-# means the setting is locked for the tier. A child has no account (it goes to under_age_review), so
-# every setting is locked at its strictest.
+# The loosest value each tier may choose (POLICY.md §3 as changed by §7.4, 2025-26). A ceiling equal
+# to the strictest value means the setting is locked for the tier (SETTING_LOCKED_FOR_TIER). A child
+# has no account (it goes to under_age_review), so every setting is locked at its strictest. Fields:
+# dm, private, comments, duet/stitch, downloads, suggest account, connection lists visible.
 _CEILINGS: Final[dict[Tier, SafetySettings]] = {
-    Tier.CHILD: SafetySettings(_N, True, _N, _N, False, False),
-    # 13-15: DMs nobody only; comments friends at most; duet/stitch and downloads off and locked.
-    # "Private by default" and "suggestions off by default" are defaults, not locks.
-    Tier.YOUNG_TEEN: SafetySettings(_N, False, _F, _N, False, True),
-    # 16-17: DMs nobody or friends; everything else may be opened.
-    Tier.OLDER_TEEN: SafetySettings(_F, False, _E, _E, True, True),
-    Tier.ADULT: SafetySettings(_E, False, _E, _E, True, True),
+    Tier.CHILD: SafetySettings(_N, True, _N, _N, False, False, False),
+    # 13-15: DMs nobody only; comments friends at most; duet/stitch and downloads off and locked;
+    # suggestions off and locked and connection lists hidden and locked (§7.4). Private is a
+    # default that only a linked guardian's approval can turn off (`loosening_refusal`).
+    Tier.YOUNG_TEEN: SafetySettings(_N, False, _F, _N, False, False, False),
+    # 16-17: DMs nobody or friends; downloads off and locked (§7.4, was "default off"); the rest
+    # may be opened (suggestions then reach existing connections only: capabilities).
+    Tier.OLDER_TEEN: SafetySettings(_F, False, _E, _E, False, True, True),
+    Tier.ADULT: SafetySettings(_E, False, _E, _E, True, True, True),
 }
 _STRICTEST: Final = _CEILINGS[Tier.CHILD]
 
@@ -115,6 +121,7 @@ _DEFAULTS: Final[dict[Tier, SafetySettings]] = {
         duet_setting=_N,
         download_setting=False,
         suggest_account=False,
+        connections_visible=False,
     ),
     Tier.OLDER_TEEN: SafetySettings(
         dm_setting=_N,
@@ -123,6 +130,7 @@ _DEFAULTS: Final[dict[Tier, SafetySettings]] = {
         duet_setting=_F,
         download_setting=False,
         suggest_account=False,
+        connections_visible=False,  # §7.4: hidden by default
     ),
     # POLICY.md §3 says "any" for adults' duet/stitch and downloads; the defaults are the open ones.
     Tier.ADULT: SafetySettings(
@@ -132,8 +140,27 @@ _DEFAULTS: Final[dict[Tier, SafetySettings]] = {
         duet_setting=_E,
         download_setting=True,
         suggest_account=True,
+        connections_visible=True,
     ),
 }
+
+# POLICY.md §7.4 "loosen any setting within the ceiling": the tiers whose loosenings need a linked
+# guardian's approval when a guardian is linked, and the settings that such a tier may not loosen at
+# all without one (13-15: the account stays private unless a linked guardian approves).
+_LOOSENING_NEEDS_LINKED_GUARDIAN: Final = frozenset({Tier.YOUNG_TEEN})
+_LOOSENING_NEEDS_GUARDIAN_ALWAYS: Final[dict[Tier, frozenset[str]]] = {
+    Tier.YOUNG_TEEN: frozenset({"private_account"}),
+}
+
+
+def ceiling(tier: Tier) -> SafetySettings:
+    """The loosest values `tier` may hold (POLICY.md §3, §7.4): what the database also enforces."""
+    return _CEILINGS[tier]
+
+
+def strictest() -> SafetySettings:
+    """The strictest value of every setting (a child's ceiling)."""
+    return _STRICTEST
 
 
 def default_settings(tier: Tier) -> SafetySettings:
@@ -146,8 +173,9 @@ def check_setting(tier: Tier, name: str, value: object) -> Reason | None:
 
     None when allowed: any value at or below the tier ceiling, so tightening is always allowed.
     SETTING_LOCKED_FOR_TIER when the tier allows only the strictest value (13-15: DMs, duet/stitch,
-    downloads); SETTING_ABOVE_TIER_CEILING when the tier has a choice but not this one (13-15
-    comments "everyone", 16-17 DMs "everyone"). Unknown names and ill-typed values raise.
+    downloads, suggestions, connection lists; 16-17: downloads, POLICY.md §7.4);
+    SETTING_ABOVE_TIER_CEILING when the tier has a choice but not this one (13-15 comments
+    "everyone", 16-17 DMs "everyone"). Unknown names and ill-typed values raise.
     """
     coerced = _coerce_setting(name, value)
     ceiling = getattr(_CEILINGS[tier], name)
@@ -156,6 +184,67 @@ def check_setting(tier: Tier, name: str, value: object) -> Reason | None:
     if ceiling == getattr(_STRICTEST, name):
         return Reason.SETTING_LOCKED_FOR_TIER
     return Reason.SETTING_ABOVE_TIER_CEILING
+
+
+def values_looser_than(name: str, value: object) -> tuple[Audience | bool, ...]:
+    """Every value of setting `name` that lets in more than `value` (for SQL: the stored values a
+    ceiling refuses, as constants)."""
+    limit = _coerce_setting(name, value)
+    candidates: tuple[Audience | bool, ...] = (
+        tuple(Audience) if name in AUDIENCE_SETTINGS else (False, True)
+    )
+    return tuple(v for v in candidates if _openness(name, v) > _openness(name, limit))
+
+
+def loosening_refusal(
+    tier: Tier,
+    name: str,
+    value: object,
+    current: object,
+    *,
+    guardian_linked: bool,
+    guardian_approved: bool,
+) -> Reason | None:
+    """May a user of `tier` move setting `name` from `current` to `value`? (POLICY.md §3, §7.4)
+
+    First the tier ceiling (`check_setting`). Then, for a change that loosens: 13-15 needs a linked
+    guardian's approval when a guardian is linked, and may not make the account public at all
+    without one (SETTING_NEEDS_GUARDIAN). Tightening, and keeping a value, are always allowed.
+    """
+    refusal = check_setting(tier, name, value)
+    if refusal is not None or not is_stricter(name, current, value):
+        return refusal
+    if guardian_approved:
+        return None
+    if name in guardian_gated(tier):
+        return Reason.SETTING_NEEDS_GUARDIAN
+    if guardian_linked and tier in _LOOSENING_NEEDS_LINKED_GUARDIAN:
+        return Reason.SETTING_NEEDS_GUARDIAN
+    return None
+
+
+def guardian_gated(tier: Tier) -> frozenset[str]:
+    """The settings `tier` may loosen past its default only with a linked guardian's approval,
+    whether or not a guardian is linked (POLICY.md §7.4: a 13-15-year-old's private account)."""
+    return _LOOSENING_NEEDS_GUARDIAN_ALWAYS.get(tier, frozenset())
+
+
+def within_rules(
+    settings: SafetySettings, tier: Tier, *, guardian_approved: frozenset[str] = frozenset()
+) -> SafetySettings:
+    """The values a stored row must hold under the rules in force (POLICY.md §3, §7.4): each
+    setting capped at the tier ceiling, and each guardian-gated setting back at the tier default
+    unless a linked guardian approved it (`guardian_approved` names those settings).
+
+    What an existing account moves to when a rule changes; it only ever tightens.
+    """
+    values = clamp_settings(settings, tier)
+    defaults = _DEFAULTS[tier]
+    for name in guardian_gated(tier) - guardian_approved:
+        value, default = getattr(values, name), getattr(defaults, name)
+        if _openness(name, value) > _openness(name, default):
+            values = dataclasses.replace(values, **{name: default})
+    return values
 
 
 def clamp_settings(settings: SafetySettings, tier: Tier) -> SafetySettings:

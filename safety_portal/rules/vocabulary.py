@@ -75,6 +75,15 @@ class Audience(_RankedStrEnum):
     EVERYONE = "everyone"
 
 
+class SuggestionReach(_RankedStrEnum):
+    """Whom an account is suggested to, strictest first (POLICY.md §3, §7.4): a minor's account is
+    never suggested to accounts that are not already connections."""
+
+    NOBODY = "nobody"
+    CONNECTIONS = "connections"  # follows them or is followed by them
+    EVERYONE = "everyone"
+
+
 class Feature(StrEnum):
     """Features a moderator can restrict one by one (POLICY.md §3 "moderation restriction")."""
 
@@ -123,6 +132,8 @@ class Reason(StrEnum):
     GUARDIAN_LOOSENS = "guardian_loosens"
     GUARDIAN_NOT_ADULT = "guardian_not_adult"
     TEEN_NOT_MINOR = "teen_not_minor"
+    SETTING_NEEDS_GUARDIAN = "setting_needs_guardian"  # POLICY.md §7.4
+    GROUP_INVITE_REQUIRED = "group_invite_required"  # POLICY.md §7.4
 
 
 @dataclass(frozen=True)

@@ -173,13 +173,13 @@ def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_t
     system: object, audit_entries: Callable[..., list[AuditEntry]]
 ) -> None:
     """POLICY.md §3: the effective value is the most restrictive of the tier ceiling and the
-    user's own setting. A 16-year-old who opened DMs, duets and downloads is corrected to 14: the
-    stored choices stay as history, the policy stops honouring them."""
+    user's own setting. A 16-year-old who opened DMs, duets and suggestions is corrected to 14:
+    the stored choices stay as history, the policy stops honouring them."""
     user = User.objects.create_app_user(
         actor=system, username="corrected_kid", birthdate=birthdate_for_age(16), country="GB"
     )
     SafetySettings.objects.change(
-        user, actor=user, dm_setting="friends", duet_setting="everyone", download_setting=True
+        user, actor=user, dm_setting="friends", duet_setting="everyone", suggest_account=True
     )
     chosen = stored(user)
 
@@ -201,13 +201,13 @@ def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_t
     )
     assert effective.dm_setting is Audience.NOBODY
     assert effective.duet_setting is Audience.NOBODY
-    assert effective.download_setting is False
+    assert effective.suggest_account is False
 
     caps = rules.capabilities.capabilities(facts_of(user, at=clock.now(), on=today), on=today)
     assert caps["direct_messages"].allowed is False
     assert caps["direct_messages"].reason is Reason.TIER_NOT_ELIGIBLE
     assert (caps["duet_stitch"].allowed, caps["duet_stitch"].value) == (False, Audience.NOBODY)
-    assert (caps["downloads"].allowed, caps["downloads"].value) == (False, False)
+    assert (caps["suggest_account"].allowed, caps["suggest_account"].value) == (False, False)
 
 
 def test_after_a_lower_tier_is_found_other_settings_can_still_change(system: object) -> None:

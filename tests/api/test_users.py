@@ -239,6 +239,35 @@ def test_a_setting_beyond_the_tier_ceiling_is_403_with_the_reason(make_caller):
     assert SafetySettings.objects.get(user=teen).dm_setting == "nobody"
 
 
+def test_a_14_year_olds_public_account_needs_the_linked_guardians_approval_over_the_api(
+    make_caller,
+):
+    from accounts.models import GuardianLink
+
+    caller = make_caller("users:write")
+    young, parent = app_user(14), app_user(41)
+    refused = caller.patch(f"{USERS}{young.pk}/settings/", {"private_account": False})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "setting_needs_guardian"
+    link = GuardianLink.objects.propose(guardian=parent, teen=young, actor=parent)
+    GuardianLink.objects.consent(link, actor=young)
+    body = {"private_account": False, "guardian_approved_by": parent.pk}
+    approved = caller.patch(f"{USERS}{young.pk}/settings/", body)
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["private_account"] is False
+    stranger = app_user(50)
+    wrong = caller.patch(
+        f"{USERS}{young.pk}/settings/",
+        {"comment_setting": "friends", "guardian_approved_by": stranger.pk},
+    )
+    assert wrong.status_code == 400
+    assert "guardian_approved_by" in wrong.json()["fields"]
+    not_an_id = caller.patch(
+        f"{USERS}{young.pk}/settings/", {"comment_setting": "friends", "guardian_approved_by": "x"}
+    )
+    assert not_an_id.status_code == 400
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -44,6 +44,7 @@ def test_young_teen_defaults_are_private_with_messages_duets_and_downloads_off()
         duet_setting=NOBODY,
         download_setting=False,
         suggest_account=False,
+        connections_visible=False,
     )
 
 
@@ -55,6 +56,7 @@ def test_older_teen_defaults_are_private_with_messages_off_and_duets_for_friends
         duet_setting=FRIENDS,
         download_setting=False,
         suggest_account=False,
+        connections_visible=False,
     )
 
 
@@ -82,6 +84,9 @@ def test_every_default_is_allowed_for_its_tier(tier: Tier) -> None:
         (Tier.YOUNG_TEEN, "dm_setting", FRIENDS, Reason.SETTING_LOCKED_FOR_TIER),
         (Tier.YOUNG_TEEN, "duet_setting", FRIENDS, Reason.SETTING_LOCKED_FOR_TIER),
         (Tier.YOUNG_TEEN, "download_setting", True, Reason.SETTING_LOCKED_FOR_TIER),
+        (Tier.YOUNG_TEEN, "suggest_account", True, Reason.SETTING_LOCKED_FOR_TIER),
+        (Tier.YOUNG_TEEN, "connections_visible", True, Reason.SETTING_LOCKED_FOR_TIER),
+        (Tier.OLDER_TEEN, "download_setting", True, Reason.SETTING_LOCKED_FOR_TIER),
         (Tier.YOUNG_TEEN, "comment_setting", EVERYONE, Reason.SETTING_ABOVE_TIER_CEILING),
         (Tier.OLDER_TEEN, "dm_setting", EVERYONE, Reason.SETTING_ABOVE_TIER_CEILING),
         (Tier.CHILD, "private_account", False, Reason.SETTING_LOCKED_FOR_TIER),
@@ -97,10 +102,10 @@ def test_loosening_beyond_the_tier_is_refused_with_a_reason(
     ("tier", "name", "value"),
     [
         (Tier.YOUNG_TEEN, "private_account", False),  # private by default, not locked
-        (Tier.YOUNG_TEEN, "suggest_account", True),
         (Tier.YOUNG_TEEN, "comment_setting", NOBODY),
         (Tier.OLDER_TEEN, "dm_setting", FRIENDS),
-        (Tier.OLDER_TEEN, "download_setting", True),
+        (Tier.OLDER_TEEN, "suggest_account", True),
+        (Tier.OLDER_TEEN, "connections_visible", True),
         (Tier.ADULT, "dm_setting", EVERYONE),
     ],
 )
@@ -110,7 +115,10 @@ def test_choices_within_the_tier_are_allowed(tier: Tier, name: str, value: objec
 
 def test_setting_values_may_be_plain_strings_from_the_database() -> None:
     assert rules.safety_settings.check_setting(Tier.OLDER_TEEN, "dm_setting", "friends") is None
-    assert SafetySettings("nobody", True, "friends", "nobody", False, False).dm_setting is NOBODY  # type: ignore[arg-type]
+    assert (
+        SafetySettings("nobody", True, "friends", "nobody", False, False, False).dm_setting
+        is NOBODY
+    )  # type: ignore[arg-type]
 
 
 def test_unknown_setting_names_and_values_are_bad_input() -> None:
@@ -434,13 +442,14 @@ def test_personalised_ads_are_off_for_every_minor() -> None:
 
 
 def test_fourteen_year_old_in_germany_needs_a_guardians_consent_for_personalisation() -> None:
-    teen = person(14, "DE", settings=with_settings(Tier.YOUNG_TEEN, suggest_account=True))
+    teen = person(14, "DE")
     result = caps(teen)
     assert result["personalisation"].reason is Reason.GUARDIAN_CONSENT_REQUIRED
     assert result["suggest_account"].reason is Reason.GUARDIAN_CONSENT_REQUIRED
     consented = caps(dataclasses.replace(teen, guardian_consent=True))
     assert consented["personalisation"].allowed
-    assert consented["suggest_account"].value is True
+    # ... and a guardian's consent does not unlock suggestions: they are locked for 13-15 (§7.4).
+    assert consented["suggest_account"].reason is Reason.TIER_NOT_ELIGIBLE
 
 
 def test_fourteen_year_old_in_spain_or_the_us_needs_no_consent() -> None:
@@ -469,13 +478,17 @@ def no_looser(stricter: Capability, looser: Capability) -> bool:
         return True
     if name in ("direct_messages", "group_threads", "comments", "duet_stitch"):
         return openness("dm_setting", a) <= openness("dm_setting", b)
-    if name in ("private_account", "downloads", "suggest_account"):
+    if name == "suggested_to":
+        return a.rank <= b.rank  # type: ignore[union-attr]
+    if name in ("private_account", "downloads", "suggest_account", "connection_lists"):
         key = "private_account" if name == "private_account" else "download_setting"
         return openness(key, a) <= openness(key, b)
     if name == "quiet_hours":
         return rules.guardianship.quiet_hours_cover(a, b)  # type: ignore[arg-type]
     if name == "daily_screen_time_limit":
         return b is None or (a is not None and a <= b)  # type: ignore[operator]
+    if name == "non_profiling_feed":
+        return True  # an option offered, never a permission that opens anything
     return a == b
 
 

@@ -89,6 +89,7 @@ class UserNotice(models.Model):
 
     class Kind(models.TextChoices):
         TIER_CHANGE = "tier_change", "Your age group changed"
+        POLICY_CHANGE = "policy_change", "Our safety rules changed your settings"
 
     # No index of its own: the two indexes below both start with `user`.
     user = models.ForeignKey(
