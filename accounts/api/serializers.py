@@ -57,6 +57,11 @@ class CapabilitySerializer(serializers.Serializer):
     reason = serializers.CharField(
         allow_null=True, help_text="POLICY.md §3 reason code when refused or limited, else null."
     )
+    dismissable = serializers.BooleanField(
+        allow_null=True,
+        help_text="Quiet hours and the screen-time reminder: whether the person may dismiss them "
+        "(13-15 may not, POLICY.md §7.4); null for every other row.",
+    )
 
 
 class CapabilitiesSerializer(serializers.Serializer):

@@ -128,6 +128,7 @@ class CapabilitiesView(ApiView):
                         "allowed": cap.allowed,
                         "value": capability_value(cap.value),
                         "reason": None if cap.reason is None else str(cap.reason),
+                        "dismissable": cap.dismissable,
                     }
                     for name, cap in caps.items()
                 },

@@ -201,17 +201,26 @@ def test_capabilities_list_every_row_of_the_policy_with_reasons(make_caller):
         "allowed": False,
         "value": "nobody",
         "reason": "tier_not_eligible",
+        "dismissable": None,
     }
     assert caps["livestream"]["allowed"] is False
     assert caps["quiet_hours"]["value"] == {"start": "21:00", "end": "08:00"}
     assert caps["daily_screen_time_limit"]["value"] == 60
+    assert caps["daily_screen_time_limit"]["dismissable"] is False  # 13-15 (POLICY.md §7.4)
+    assert caps["suggested_to"] == {
+        "allowed": False,
+        "value": "nobody",
+        "reason": "tier_not_eligible",
+        "dismissable": None,
+    }
 
 
 def test_capabilities_match_the_policy_module_for_an_adult(make_caller):
     caller = make_caller("users:read")
     adult = app_user(30, country="KR")
     caps = caller.get(f"{USERS}{adult.pk}/capabilities/").json()["capabilities"]
-    assert caps["gifts"] == {"allowed": True, "value": None, "reason": None}
+    assert caps["gifts"] == {"allowed": True, "value": None, "reason": None, "dismissable": None}
+    assert caps["suggested_to"]["value"] == "everyone"
     assert caps["direct_messages"]["allowed"] is True
     assert caps["quiet_hours"]["value"] is None
 
