@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from safety_portal.core.admin_site import ReadOnlyAdmin, site
 
-from .models import Block, Connection, Message, RefusedContactAttempt, Thread
+from .models import Block, Connection, GroupInvite, Message, RefusedContactAttempt, Thread
 
 
 @admin.register(Thread, site=site)
@@ -49,6 +49,14 @@ class ConnectionAdmin(ReadOnlyAdmin):
 class BlockAdmin(ReadOnlyAdmin):
     list_display = ["id", "blocker", "blocked", "created_at"]
     list_select_related = ["blocker", "blocked"]
+    ordering = ["-pk"]
+
+
+@admin.register(GroupInvite, site=site)
+class GroupInviteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "thread", "invitee", "invited_by", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["thread", "invitee", "invited_by"]
     ordering = ["-pk"]
 
 

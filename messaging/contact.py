@@ -242,6 +242,15 @@ def add_outcome(
     return ALLOWED
 
 
+def invite_required(view: ThreadView, user_ids: Iterable[int]) -> Outcome | None:
+    """Refused with `group_invite_required` when one of `user_ids` may join a group only by
+    accepting an invite (POLICY.md §7.4) and is being added directly; None otherwise."""
+    for uid in user_ids:
+        if rules.contact.joins_groups_by_invite_only(view.facts[uid], on=view.on):
+            return Outcome(Reason.GROUP_INVITE_REQUIRED.value, uid)
+    return None
+
+
 # --------------------------------------------------------------------------------------------------
 # Gathering the facts (constant number of queries)
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from safety_portal.core import clock
 from safety_portal.core.demo import DEMO_ACTOR, DemoContext
 from safety_portal.core.errors import PolicyViolation
 
-from .models import Block, Connection, Message, Thread
+from .models import Block, Connection, GroupInvite, Message, Thread
 
 CHATS = [
     ["are you going to the match on sunday?", "yes! dad is driving, want a lift?", "please 🙏"],
@@ -122,17 +122,22 @@ def seed(ctx: DemoContext) -> None:
         for (a, b), lines in zip(pairs, CHATS * 2, strict=False):
             sent += _chat(_direct(a, b), [a, b], lines)
 
-        # A group: an adult, two adult friends and a 17-year-old added by her friend.
+        # A group: an adult, two adult friends and a 17-year-old who accepted her friend's
+        # invite (POLICY.md §7.4: 16-17 join a group only by accepting an invite).
         creator = adults[8]
         for friend in (adults[9], adults[10]):
             _befriend(creator, friend)
         group = Thread.objects.start(
             creator=creator,
-            participants=[adults[9], adults[10], teens[3]],
+            participants=[adults[9], adults[10]],
             actor=DEMO_ACTOR,
             kind="group",
             title=GROUP_TITLE,
         )
+        invite = GroupInvite.objects.send(
+            thread=group, invitee=teens[3], invited_by=creator, actor=DEMO_ACTOR
+        )
+        GroupInvite.objects.accept(invite, invitee=teens[3], actor=DEMO_ACTOR)
         sent += _chat(group, [creator, adults[9], teens[3], adults[10]], GROUP_CHAT)
 
         # A thread locked after a block: its messages are kept, nobody can post.
@@ -182,10 +187,10 @@ def _refused_attempts(
     lonely = next((t for t in older if t not in exclude), None)
     if lonely is not None:
         _dm(lonely, "friends")
-        # The group's creator is not her friend: she can only be added by a friend.
+        # The group's creator is not her friend: only a friend may invite her.
         attempts.append(
-            lambda: Thread.objects.add_participant(
-                group, user=lonely, added_by=group.creator, actor=DEMO_ACTOR
+            lambda: GroupInvite.objects.send(
+                thread=group, invitee=lonely, invited_by=group.creator, actor=DEMO_ACTOR
             )
         )
     refused = 0

@@ -27,6 +27,7 @@ from .limits import (
 from .managers import (
     BlockManager,
     ConnectionManager,
+    GroupInviteManager,
     MessageManager,
     RefusedContactAttemptManager,
     ThreadManager,
@@ -211,6 +212,49 @@ class ThreadParticipant(GuardedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} in thread {self.thread_id}"
+
+
+class GroupInvite(GuardedModel):
+    """An invite to a group thread that the invitee accepts or declines (POLICY.md §7.4: how a
+    16-17-year-old joins a group)."""
+
+    DOORS = "GroupInvite.objects.send() / accept() / decline()"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="invites")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_invites"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GroupInviteManager()
+
+    class Meta:
+        base_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["thread", "invitee"],
+                condition=Q(status="pending"),
+                name="group_invite_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined"]),
+                name="group_invite_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["invitee", "status"], name="group_invite_invitee")]
+
+    def __str__(self) -> str:
+        return f"Invite of {self.invitee_id} to thread {self.thread_id} ({self.status})"
 
 
 class Message(GuardedModel):

@@ -86,6 +86,25 @@ class ParticipantCreateSerializer(serializers.Serializer):
     added_by = user_id_field(help_text="A participant of the group who adds `user`.")
 
 
+class InviteCreateSerializer(serializers.Serializer):
+    invitee = user_id_field()
+    invited_by = user_id_field(help_text="A participant of the group, a friend of `invitee`.")
+
+
+class InviteAnswerSerializer(serializers.Serializer):
+    invitee = user_id_field(help_text="The person invited: only they answer.")
+
+
+class InviteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    thread = serializers.IntegerField(source="thread_id")
+    invitee = serializers.IntegerField(source="invitee_id")
+    invited_by = serializers.IntegerField(source="invited_by_id")
+    status = serializers.CharField(help_text="pending, accepted or declined.")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
 class MessageCreateSerializer(serializers.Serializer):
     sender = user_id_field()
     body = serializers.CharField(

@@ -15,6 +15,17 @@ urlpatterns = [
         views.ParticipantCreateView.as_view(),
         name="thread-participants",
     ),
+    path("threads/<int:pk>/invites/", views.InviteCreateView.as_view(), name="thread-invites"),
+    path(
+        "group-invites/<int:pk>/accept/",
+        views.InviteAnswerView.as_view(answer="accept"),
+        name="group-invite-accept",
+    ),
+    path(
+        "group-invites/<int:pk>/decline/",
+        views.InviteAnswerView.as_view(answer="decline"),
+        name="group-invite-decline",
+    ),
     path(
         "threads/<int:pk>/messages/",
         views.MessageListCreateView.as_view(),

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.serializers import MAX_ID
-from messaging.models import Block, Connection, Message, Thread
+from messaging.models import Block, Connection, GroupInvite, Message, Thread
 from safety_portal.core.api.pagination import NewestFirstCursorPagination
 from safety_portal.core.api.schema import BodyOnDeleteSchema, api_doc
 from safety_portal.core.api.scopes import Scope
@@ -28,6 +28,9 @@ from .serializers import (
     BlockSerializer,
     FollowResultSerializer,
     FollowSerializer,
+    InviteAnswerSerializer,
+    InviteCreateSerializer,
+    InviteSerializer,
     MessageCreateSerializer,
     MessageSerializer,
     ParticipantCreateSerializer,
@@ -178,7 +181,9 @@ class ParticipantCreateView(ApiView):
         description=(
             "`added_by` must be a participant (403 `not_a_participant`). Refused with 403 and "
             "the POLICY.md §3 reason code (`group_member_under_16`, `group_add_not_friend`, "
-            "`thread_locked`, ...); 409 when the person is already in the thread."
+            "`thread_locked`, ...); a 16-17-year-old is never added, only invited (403 "
+            "`group_invite_required`, POLICY.md §7.4); 409 when the person is already in the "
+            "thread."
         ),
         request=ParticipantCreateSerializer,
         responses={201: ThreadSerializer},
@@ -196,6 +201,60 @@ class ParticipantCreateView(ApiView):
             ThreadSerializer(ThreadSerializer.represent(thread)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class InviteCreateView(ApiView):
+    scopes = {"POST": Scope.MESSAGES_WRITE}
+
+    @api_doc(
+        summary="Invite someone to a group thread",
+        scope=Scope.MESSAGES_WRITE,
+        description=(
+            "How a 16-17-year-old joins a group (POLICY.md §7.4): the invite is checked like an "
+            "add (403 with the reason code, e.g. `group_add_not_friend`), and again when it is "
+            "accepted. 409 `already_invited` while an earlier invite is pending."
+        ),
+        request=InviteCreateSerializer,
+        responses={201: InviteSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=THREADS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        thread = _thread_or_404(pk)
+        data = validated(InviteCreateSerializer, request.data)
+        invite = GroupInvite.objects.send(
+            thread=thread, invitee=data["invitee"], invited_by=data["invited_by"], actor=self.client
+        )
+        return Response(InviteSerializer(invite).data, status=status.HTTP_201_CREATED)
+
+
+class InviteAnswerView(ApiView):
+    scopes = {"POST": Scope.MESSAGES_WRITE}
+    answer = ""
+
+    @api_doc(
+        summary="Accept or decline a group invite",
+        scope=Scope.MESSAGES_WRITE,
+        description=(
+            "Only the invitee answers (403 `not_the_invitee`). Accepting checks the rules again "
+            "as of now and adds them to the group (403 with the reason code if something changed "
+            "since the invite); 409 `invite_answered` for an invite already answered."
+        ),
+        request=InviteAnswerSerializer,
+        responses={200: InviteSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=THREADS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        invite = get_object_or_404(GroupInvite.objects.all(), pk=pk)
+        data = validated(InviteAnswerSerializer, request.data)
+        door = (
+            GroupInvite.objects.accept if self.answer == "accept" else GroupInvite.objects.decline
+        )
+        invite = door(invite, invitee=data["invitee"], actor=self.client)
+        return Response(InviteSerializer(invite).data)
 
 
 class MessageListCreateView(ApiGenericView):

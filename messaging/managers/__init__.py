@@ -1,7 +1,8 @@
 """Messaging's read vocabulary and its guarded writes: the only doors (STYLE.md idea 2).
 
 One module per aggregate: `connections` (follows), `blocks`, `threads` (stacked from
-`thread_queries`, `thread_locking` and `thread_opening`), `messages` and `refused_attempts`;
+`thread_queries`, `thread_locking` and `thread_opening`), `group_invites`, `messages` and
+`refused_attempts`;
 `_common` holds the checks they share. `models.py` wires these managers onto the models, and
 `from messaging.managers import X` keeps working for every name listed here.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 from ._common import SEND_CHECK_ACTOR, THREAD_LOCKED
 from .blocks import BlockManager, BlockQuerySet
 from .connections import ConnectionManager, ConnectionQuerySet
+from .group_invites import GroupInviteManager, GroupInviteQuerySet
 from .messages import MessageManager, MessageQuerySet, validate_body
 from .refused_attempts import RefusedContactAttemptManager, RefusedContactAttemptQuerySet
 from .thread_queries import ThreadParticipantManager, ThreadParticipantQuerySet, ThreadQuerySet
@@ -36,6 +38,8 @@ __all__ = [
     "BlockQuerySet",
     "ConnectionManager",
     "ConnectionQuerySet",
+    "GroupInviteManager",
+    "GroupInviteQuerySet",
     "MessageManager",
     "MessageQuerySet",
     "RefusedContactAttemptManager",

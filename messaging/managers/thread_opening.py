@@ -7,6 +7,7 @@ participant rows and their audit entry in one transaction, and on a refusal writ
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,9 @@ class ThreadOpening(ThreadLocking):
             outcome = contact.Outcome(THREAD_LOCKED, other_ids[0])
         else:
             outcome = contact.start_outcome(view)
+            if outcome.allowed and kind == "group":
+                # 16-17-year-olds join a group by accepting an invite, never at its start (§7.4).
+                outcome = contact.invite_required(view, other_ids) or outcome
         if not outcome.allowed:
             RefusedContactAttempt.objects.record(
                 sender=creator,
@@ -207,7 +211,7 @@ class ThreadOpening(ThreadLocking):
         group themselves, and so must everyone else (otherwise the thread is locked and the add is
         refused with `thread_locked`).
         """
-        RefusedContactAttempt, ThreadParticipant = refused_attempt_model(), participant_model()
+        RefusedContactAttempt = refused_attempt_model()
         via = acting_for(actor, added_by, what="add people to a thread")
         thread_id, user_id, adder_id = (
             pk_of(thread, "thread"),
@@ -216,49 +220,15 @@ class ThreadOpening(ThreadLocking):
         )
         now, today = now_and_today()
         with transaction.atomic():
-            locked_row = self.select_for_update().filter(pk=thread_id).first()
-            if locked_row is None:
-                raise DomainError("invalid", "Unknown thread.", fields={"thread": ["unknown"]})
-            if locked_row.kind != "group":
-                raise DomainError(
-                    "invalid",
-                    "People are added to group threads only.",
-                    fields={"thread": ["direct thread"]},
-                )
-            newcomer = require_app_user(fresh_app_users([user_id]).get(user_id), "user")
-            loaded = contact.load_threads([thread_id], at=now, on=today, extra_users=[newcomer])[
-                thread_id
-            ]
-            member_ids = [m.user_id for m in loaded.view.members]
-            if adder_id not in member_ids:
-                raise NotPermitted("not_a_participant", "Only a participant can add people.")
-            if user_id in member_ids:
-                raise Conflict("already_participant", "This person is already in the thread.")
-            if len(member_ids) >= MAX_GROUP_PARTICIPANTS:
-                raise DomainError(
-                    "invalid",
-                    "The thread is full.",
-                    fields={"user": [f"A thread has at most {MAX_GROUP_PARTICIPANTS} people."]},
-                )
-            if locked_row.locked:
-                outcome = contact.Outcome(THREAD_LOCKED, user_id)
-            else:
-                relations = contact.relations_among([user_id], with_ids=member_ids)
-                after = contact.with_newcomer(
-                    loaded.view, new_user_id=user_id, added_by_id=adder_id, relations=relations
-                )
-                outcome = contact.add_outcome(
-                    loaded.view, after, new_user_id=user_id, added_by_id=adder_id
-                )
+            locked_row, outcome, after = self.check_add(
+                thread_id, user_id=user_id, adder_id=adder_id, now=now, today=today
+            )
+            if outcome.allowed and after is not None:
+                # 16-17-year-olds join by accepting an invite, never by being added (§7.4).
+                outcome = contact.invite_required(after, [user_id]) or outcome
             if outcome.allowed:
-                ThreadParticipant(
-                    thread_id=thread_id, user_id=user_id, added_by_id=adder_id, joined_at=now
-                ).save(_door=True, force_insert=True)
-                audit.record(
-                    actor=actor,
-                    action="messaging.thread.participant_added",
-                    target=locked_row,
-                    after={"user": user_id, "added_by": adder_id},
+                self.insert_participant(
+                    locked_row, user_id=user_id, adder_id=adder_id, now=now, actor=actor
                 )
                 return locked_row
         self._record_refusal(
@@ -269,3 +239,59 @@ class ThreadOpening(ThreadLocking):
             via=via,
         )
         raise PolicyViolation(outcome.reason)
+
+    def check_add(
+        self, thread_id: int, *, user_id: int, adder_id: int, now: dt.datetime, today: dt.date
+    ) -> tuple[Thread, contact.Outcome, contact.ThreadView | None]:
+        """Lock the group's row and ask whether `adder_id` may bring `user_id` in (POLICY.md §3):
+        the thread, the outcome, and the group as it would be with them in it (None when locked).
+
+        Bad input (not a group, unknown person, already in, full) raises; the caller holds the
+        transaction. Shared by a direct add and by an invite, sent or accepted.
+        """
+        locked_row = self.select_for_update().filter(pk=thread_id).first()
+        if locked_row is None:
+            raise DomainError("invalid", "Unknown thread.", fields={"thread": ["unknown"]})
+        if locked_row.kind != "group":
+            raise DomainError(
+                "invalid",
+                "People are added to group threads only.",
+                fields={"thread": ["direct thread"]},
+            )
+        newcomer = require_app_user(fresh_app_users([user_id]).get(user_id), "user")
+        loaded = contact.load_threads([thread_id], at=now, on=today, extra_users=[newcomer])[
+            thread_id
+        ]
+        member_ids = [m.user_id for m in loaded.view.members]
+        if adder_id not in member_ids:
+            raise NotPermitted("not_a_participant", "Only a participant can add people.")
+        if user_id in member_ids:
+            raise Conflict("already_participant", "This person is already in the thread.")
+        if len(member_ids) >= MAX_GROUP_PARTICIPANTS:
+            raise DomainError(
+                "invalid",
+                "The thread is full.",
+                fields={"user": [f"A thread has at most {MAX_GROUP_PARTICIPANTS} people."]},
+            )
+        if locked_row.locked:
+            return locked_row, contact.Outcome(THREAD_LOCKED, user_id), None
+        relations = contact.relations_among([user_id], with_ids=member_ids)
+        after = contact.with_newcomer(
+            loaded.view, new_user_id=user_id, added_by_id=adder_id, relations=relations
+        )
+        outcome = contact.add_outcome(loaded.view, after, new_user_id=user_id, added_by_id=adder_id)
+        return locked_row, outcome, after
+
+    def insert_participant(
+        self, thread: Thread, *, user_id: int, adder_id: int, now: dt.datetime, actor: object
+    ) -> None:
+        """Write the participant row and its audit entry (after `check_add` allowed it)."""
+        participant_model()(
+            thread_id=thread.pk, user_id=user_id, added_by_id=adder_id, joined_at=now
+        ).save(_door=True, force_insert=True)
+        audit.record(
+            actor=actor,
+            action="messaging.thread.participant_added",
+            target=thread,
+            after={"user": user_id, "added_by": adder_id},
+        )

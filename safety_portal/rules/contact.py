@@ -125,6 +125,17 @@ def can_join_group(
     return Decision.allow()
 
 
+# POLICY.md §7.4 (DSA art. 28 guidelines, 2025): 16-17-year-olds join a group only by accepting an
+# invite from a friend, never by being added. Younger teens are never in groups; adults are added.
+_JOIN_BY_INVITE_ONLY: Final = frozenset({Tier.OLDER_TEEN})
+
+
+def joins_groups_by_invite_only(member: UserFacts, *, on: date) -> bool:
+    """Whether `member` may enter a group thread only by accepting an invite (POLICY.md §7.4:
+    `group_invite_required` when they are added directly)."""
+    return _resolve(member, on).tier in _JOIN_BY_INVITE_ONLY
+
+
 def status_lock_reason(status: str) -> Reason | None:
     """The reason a participant's threads are locked when their account moves to `status`, or
     None when it does not lock them (POLICY.md §3: a thread whose participant's account is

@@ -222,3 +222,35 @@ def test_reading_messages_is_paginated_and_leaves_out_moderated_ones(writer):
         writer.get(f"{THREADS}{thread.pk}/messages/", {"as_user": outsider.pk}).status_code == 404
     )
     assert writer.get(f"{THREADS}{thread.pk}/messages/", {"as_user": "x"}).status_code == 400
+
+
+def test_a_16_year_old_joins_a_group_over_the_api_by_accepting_a_friends_invite(writer):
+    host, other, teen = person(30), person(30, dm="everyone"), person(16, dm="friends")
+    befriend(host, teen)
+    thread = group_thread(host, [other])
+    added = writer.post(
+        f"{THREADS}{thread.pk}/participants/", {"user": teen.pk, "added_by": host.pk}
+    )
+    assert added.status_code == 403
+    assert added.json()["code"] == "group_invite_required"
+
+    sent = writer.post(
+        f"{THREADS}{thread.pk}/invites/", {"invitee": teen.pk, "invited_by": host.pk}
+    )
+    assert sent.status_code == 201, sent.content
+    invite = sent.json()
+    assert invite["status"] == "pending"
+    again = writer.post(
+        f"{THREADS}{thread.pk}/invites/", {"invitee": teen.pk, "invited_by": host.pk}
+    )
+    assert again.status_code == 409
+    wrong = writer.post(f"/api/v1/group-invites/{invite['id']}/accept/", {"invitee": other.pk})
+    assert wrong.status_code == 403
+    accepted = writer.post(f"/api/v1/group-invites/{invite['id']}/accept/", {"invitee": teen.pk})
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["status"] == "accepted"
+    assert teen in thread.members.all()
+    answered = writer.post(f"/api/v1/group-invites/{invite['id']}/decline/", {"invitee": teen.pk})
+    assert answered.status_code == 409
+    entry = AuditEntry.objects.filter(action="messaging.group_invite.accepted").latest("seq")
+    assert entry.actor_kind == "api_client"

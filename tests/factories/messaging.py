@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from accounts.facts import facts_of
 from accounts.models import Restriction, SafetySettings, User
-from messaging.models import Block, Connection, Message, Thread
+from messaging.models import Block, Connection, GroupInvite, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory, birthdate_for_age
@@ -56,9 +57,31 @@ def direct_thread(creator: User, other: User) -> Thread:
 
 
 def group_thread(creator: User, members: Iterable[User], *, title: str = "") -> Thread:
-    return Thread.objects.start(
-        creator=creator, participants=list(members), actor=creator, kind="group", title=title
+    """A group as the app makes one (POLICY.md §7.4): started with the members who may be added,
+    then the 16-17-year-olds invited by the creator, each accepting."""
+    now, today = clock.now(), clock.today()
+    members = list(members)
+    invited = [
+        m
+        for m in members
+        if rules.contact.joins_groups_by_invite_only(facts_of(m, at=now, on=today), on=today)
+    ]
+    direct = [m for m in members if m not in invited]
+    if not direct:
+        raise ValueError("a group starts with at least one member who is not 16-17")
+    thread = Thread.objects.start(
+        creator=creator, participants=direct, actor=creator, kind="group", title=title
     )
+    for teen in invited:
+        invite_and_accept(thread, teen, invited_by=creator)
+    return thread
+
+
+def invite_and_accept(thread: Thread, teen: User, *, invited_by: User) -> GroupInvite:
+    invite = GroupInvite.objects.send(
+        thread=thread, invitee=teen, invited_by=invited_by, actor=invited_by
+    )
+    return GroupInvite.objects.accept(invite, invitee=teen, actor=teen)
 
 
 def send(sender: User, thread: Thread, body: str = "hello") -> Message:

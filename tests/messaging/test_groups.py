@@ -1,11 +1,18 @@
-"""Group threads follow POLICY.md §3: no one under 16, 16-17 only when added by a friend."""
+"""Group threads follow POLICY.md §3 and §7.4: no one under 16, 16-17 only by accepting a friend's
+invite."""
 
 from __future__ import annotations
 
 import pytest
 
 from messaging.limits import MAX_GROUP_PARTICIPANTS
-from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
+from messaging.models import (
+    Connection,
+    GroupInvite,
+    RefusedContactAttempt,
+    Thread,
+    ThreadParticipant,
+)
 from safety_portal import rules
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import (
@@ -15,6 +22,7 @@ from tests.factories.messaging import (
     direct_thread,
     friendly_pair,
     group_thread,
+    invite_and_accept,
     person,
     send,
 )
@@ -105,14 +113,78 @@ def group():
     return group_thread(creator, [a, person(30, dm="everyone")]), creator, a
 
 
-def test_a_participant_adds_a_friend_of_sixteen(group) -> None:
+def test_group_invite_a_participant_invites_a_friend_of_sixteen_who_accepts(group) -> None:
     thread, _creator, member = group
     teen = person(16, dm="friends")
     befriend(member, teen)
-    Thread.objects.add_participant(thread, user=teen, added_by=member, actor=member)
+    invite = invite_and_accept(thread, teen, invited_by=member)
+    assert invite.status == GroupInvite.Status.ACCEPTED
     row = ThreadParticipant.objects.get(thread=thread, user=teen)
     assert row.added_by == member
-    send(teen, thread, "thanks for adding me")
+    send(teen, thread, "thanks for inviting me")
+
+
+def test_group_invite_required_a_friend_of_sixteen_is_never_added_directly(group) -> None:
+    """POLICY.md §7.4: 16-17 join a group only by accepting an invite from a friend."""
+    thread, _creator, member = group
+    teen = person(16, dm="friends")
+    befriend(member, teen)
+    assert refused_add(thread, teen, member) == R.GROUP_INVITE_REQUIRED
+    assert not ThreadParticipant.objects.filter(thread=thread, user=teen).exists()
+    attempt = RefusedContactAttempt.objects.by_sender(member).get()
+    assert (attempt.recipient, attempt.reason) == (teen, R.GROUP_INVITE_REQUIRED)
+
+
+def test_group_invite_required_a_group_does_not_start_with_a_sixteen_year_old_in_it() -> None:
+    creator, teen = person(30), person(17, dm="friends")
+    befriend(creator, teen)
+    with pytest.raises(PolicyViolation) as refused:
+        Thread.objects.start(
+            creator=creator, participants=[teen, person(30, dm="everyone")], actor=creator
+        )
+    assert refused.value.code == R.GROUP_INVITE_REQUIRED
+    assert not Thread.objects.exists()
+
+
+def test_group_invite_a_pending_invite_adds_nobody_and_a_decline_changes_nothing(group) -> None:
+    thread, _creator, member = group
+    teen = person(16, dm="friends")
+    befriend(member, teen)
+    invite = GroupInvite.objects.send(thread=thread, invitee=teen, invited_by=member, actor=member)
+    assert not ThreadParticipant.objects.filter(thread=thread, user=teen).exists()
+    with pytest.raises(Conflict):
+        GroupInvite.objects.send(thread=thread, invitee=teen, invited_by=member, actor=member)
+    GroupInvite.objects.decline(invite, invitee=teen, actor=teen)
+    assert not ThreadParticipant.objects.filter(thread=thread, user=teen).exists()
+    with pytest.raises(Conflict):
+        GroupInvite.objects.accept(invite, invitee=teen, actor=teen)
+
+
+def test_group_invite_is_checked_again_when_accepted(group) -> None:
+    """Between the invite and the answer the friendship ended: the accept is refused."""
+    thread, _creator, member = group
+    teen = person(16, dm="friends")
+    befriend(member, teen)
+    invite = GroupInvite.objects.send(thread=thread, invitee=teen, invited_by=member, actor=member)
+    Connection.objects.unfollow(follower=teen, followee=member, actor=teen)
+    with pytest.raises(PolicyViolation) as refused:
+        GroupInvite.objects.accept(invite, invitee=teen, actor=teen)
+    assert refused.value.code == R.GROUP_ADD_NOT_FRIEND
+    assert not ThreadParticipant.objects.filter(thread=thread, user=teen).exists()
+
+
+def test_group_invite_only_the_invitee_answers_and_only_a_friend_invites(group) -> None:
+    thread, creator, member = group
+    teen = person(16, dm="friends")
+    befriend(creator, teen)
+    with pytest.raises(PolicyViolation) as refused:
+        GroupInvite.objects.send(thread=thread, invitee=teen, invited_by=member, actor=member)
+    assert refused.value.code == R.GROUP_ADD_NOT_FRIEND
+    invite = GroupInvite.objects.send(
+        thread=thread, invitee=teen, invited_by=creator, actor=creator
+    )
+    with pytest.raises(NotPermitted):
+        GroupInvite.objects.accept(invite, invitee=member, actor=member)
 
 
 def test_a_participant_cannot_add_a_sixteen_year_old_who_is_not_their_friend(group) -> None:

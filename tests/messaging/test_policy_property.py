@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import BirthdateChangeRequest, GuardianLink, Restriction, SafetySettings, User
-from messaging.models import Block, Connection, Message, Thread
+from messaging.limits import MAX_GROUP_PARTICIPANTS
+from messaging.models import Block, Connection, GroupInvite, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.errors import PolicyViolation
@@ -335,7 +336,72 @@ def expected_start(world: World, kind: str, order: list[int]) -> str | None:
         if existing is not None and existing.locked:
             return "thread_locked"
         return world.dm(creator, order[1])
-    return world.group_refusal([(m, creator) for m in order])
+    refusal = world.group_refusal([(m, creator) for m in order])
+    if refusal is not None:
+        return refusal
+    # POLICY.md §7.4: a 16-17-year-old joins by accepting an invite, never at a group's start.
+    invitee = next(
+        (
+            m
+            for m in order[1:]
+            if rules.contact.joins_groups_by_invite_only(world.facts(m), on=world.today)
+        ),
+        None,
+    )
+    return None if invitee is None else "group_invite_required"
+
+
+def try_invite(world: World, data: st.DataObject) -> None:
+    """A member invites someone to a group and they accept at once (POLICY.md §7.4): the oracle is
+    an add by the inviter (the inviter's standing, the invitee's, then everyone else's)."""
+    groups = [t for t in world.threads if t.kind == "group"]
+    if not groups:
+        return
+    t = data.draw(st.sampled_from(groups), label="group")
+    members = [m for m, _ in t.members]
+    outsiders = [i for i in range(len(world.people)) if i not in members]
+    if not outsiders or len(members) >= MAX_GROUP_PARTICIPANTS:
+        return
+    inviter = data.draw(st.sampled_from(members), label="inviter")
+    invitee = data.draw(st.sampled_from(outsiders), label="invitee")
+
+    def oracle(invitee: int) -> tuple[str | None, str | None]:
+        if t.locked:
+            return "thread_locked", None
+        own = world.membership(inviter, next(a for m, a in t.members if m == inviter), members)
+        expected = (
+            own
+            or world.membership(invitee, inviter, [*members, invitee])
+            or ("thread_locked" if world.group_refusal(t.members, skip=inviter) else None)
+        )
+        return expected, own
+
+    if data.draw(st.booleans(), label="steer towards an accepted invite"):
+        accepted = [o for o in outsiders if oracle(o)[0] is None]
+        if accepted:
+            invitee = data.draw(st.sampled_from(accepted), label="accepted invitee")
+    expected, own = oracle(invitee)
+    users = world.people
+
+    def invite_and_accept() -> GroupInvite:
+        invite = GroupInvite.objects.send(
+            thread=t.thread_id,
+            invitee=users[invitee].user,
+            invited_by=users[inviter].user,
+            actor=users[inviter].user,
+        )
+        return GroupInvite.objects.accept(
+            invite, invitee=users[invitee].user, actor=users[invitee].user
+        )
+
+    code, _invite = outcome_of(invite_and_accept)
+    assert code == expected, (t, inviter, invitee, world.people)
+    event(f"invite: {code or 'accepted'}")
+    if code is None:
+        t.members.append((invitee, inviter))
+    elif own is not None or code == "thread_locked":
+        t.locked = True  # the inviter's own refusal, or someone else's, locks the group
+    world.check_locks()
 
 
 def try_send(world: World, data: st.DataObject) -> None:
@@ -422,6 +488,8 @@ def test_every_outcome_is_the_policys_and_no_forbidden_message_exists(data: st.D
         if len(world.people) >= 2:
             for _ in range(data.draw(st.integers(1, 6), label="starts")):
                 try_start(world, data)
+            for _ in range(data.draw(st.integers(0, 3), label="invites")):
+                try_invite(world, data)
             for _ in range(data.draw(st.integers(0, 8), label="sends")):
                 try_send(world, data)
             for _ in range(data.draw(st.integers(0, 3), label="changes")):
