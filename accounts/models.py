@@ -332,3 +332,59 @@ class Restriction(models.Model):
     def __str__(self) -> str:
         what = self.feature or "account"
         return f"{self.get_kind_display()}: {what} of {self.user_id}"
+
+
+class MinimumAgeSweep(models.Model):
+    """One run of the minimum-age sweep (POLICY.md §7.3): for a rule that took effect in a country
+    on a day, or started by staff. `key` makes it run once; `last_user_id` makes it resumable."""
+
+    key = models.CharField(max_length=80, unique=True, help_text="rule:<country>:<date>, ...")
+    country = CountryField()
+    on = models.DateField(help_text="The date the rules were asked about.")
+    source = models.TextField(help_text="The rule (and its source) that started the sweep.")
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_user_id = models.BigIntegerField(default=0, help_text="Resume after this user id.")
+    found = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Minimum-age sweep {self.key}"
+
+
+class MinimumAgeReview(models.Model):
+    """An account found below the minimum age, and what became of it (POLICY.md §7.3): the counts
+    a regulator asks for (found, notified, verified older, deactivated, appealed, reinstated) are
+    read from these rows, per country and period."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Under review"
+        VERIFIED_OLDER = "verified_older", "Verified old enough"
+        REINSTATED = "reinstated", "Reinstated on appeal"
+        DEACTIVATED = "deactivated", "Deactivated"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="minimum_age_reviews")
+    sweep = models.ForeignKey(
+        MinimumAgeSweep, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
+    country = CountryField()
+    found_on = models.DateField()
+    grace_until = models.DateField()
+    appeal_until = models.DateField()
+    notified_at = models.DateTimeField()
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OPEN)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(outcome="open"), name="one_open_minimum_age_review"
+            ),
+        ]
+        indexes = [models.Index(fields=["country", "found_on"], name="min_age_review_country")]
+
+    def __str__(self) -> str:
+        return f"Minimum-age review of {self.user_id} ({self.outcome})"

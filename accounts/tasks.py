@@ -8,7 +8,7 @@ from celery import shared_task
 
 from safety_portal.core.audit.actors import SystemActor
 
-from . import minor_defaults, transitions
+from . import minimum_age_sweep, minor_defaults, transitions
 
 
 @shared_task(name="accounts.birthday_transitions", soft_time_limit=1500, time_limit=1800)
@@ -30,3 +30,14 @@ def apply_minor_defaults() -> dict[str, int]:
     resumable: a run stopped by its time limit keeps what it committed; run it again to finish."""
     result = minor_defaults.apply(actor=SystemActor(minor_defaults.JOB))
     return {"examined": result.examined, "moved": result.moved}
+
+
+@shared_task(name="accounts.minimum_age_sweep", soft_time_limit=1500, time_limit=1800)
+def run_minimum_age_sweeps(today: str | None = None) -> dict[str, int]:
+    """Daily (beat, 00:20): the sweeps of minimum-age rules that took effect in the last week
+    (POLICY.md §7.3). Each runs once; one stopped by its time limit resumes on the next run."""
+    done = minimum_age_sweep.run_due(
+        actor=SystemActor(minimum_age_sweep.JOB),
+        today=dt.date.fromisoformat(today) if today else None,
+    )
+    return {sweep.key: sweep.found for sweep in done}

@@ -69,6 +69,8 @@ app.conf.task_routes = {
     "integrations.deliver_due_webhooks": {"queue": "webhooks"},
     # Scheduled sweeps and daily jobs (the outbox relay stays on `default`: it must not wait).
     "accounts.birthday_transitions": {"queue": "periodic"},
+    "accounts.minimum_age_sweep": {"queue": "periodic"},
+    "accounts.apply_minor_defaults": {"queue": "periodic"},
     "moderation.close_expired_under_age_reviews": {"queue": "periodic"},
     "moderation.close_under_age_account": {"queue": "periodic"},
     "moderation.tidy_expired_restrictions": {"queue": "periodic"},
@@ -107,6 +109,11 @@ app.conf.beat_schedule = {
     "accounts-birthday-transitions": {
         "task": "accounts.birthday_transitions",
         "schedule": crontab(hour=0, minute=5),
+    },
+    # POLICY.md §7.3: a minimum-age rule that took effect re-checks existing accounts.
+    "accounts-minimum-age-sweep": {
+        "task": "accounts.minimum_age_sweep",
+        "schedule": crontab(hour=0, minute=20),
     },
     "accounts-under-age-closure": {
         "task": "moderation.close_expired_under_age_reviews",

@@ -118,6 +118,11 @@ class BirthdateChangeRequestManager(models.Manager):
                 # One change, one entry: the applied entry carries the request's details.
                 self._apply(request, actor=actor, status="applied")
             else:
+                # A request to be found older is how someone under minimum-age review appeals
+                # (POLICY.md §4, §7.3): the regulator's counts see it.
+                current.minimum_age_reviews.filter(outcome="open", appealed_at__isnull=True).update(
+                    appealed_at=request.created_at
+                )
                 audit.record(
                     actor=actor,
                     action="accounts.birthdate.change_requested",

@@ -210,6 +210,18 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
             locked.status = new_status
             locked.status_changed_at = clock.now()
             locked.save(update_fields=["status", "status_changed_at", "updated_at"])
+            if old_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW:
+                # Out of review: an open minimum-age review ends (POLICY.md §7.3 counts). Back to
+                # active is a reinstatement (unless assurance already closed it as verified);
+                # anything else is a deactivation.
+                outcome = (
+                    "reinstated"
+                    if new_status is rules.vocabulary.AccountStatus.ACTIVE
+                    else "deactivated"
+                )
+                locked.minimum_age_reviews.filter(outcome="open").update(
+                    outcome=outcome, decided_at=locked.status_changed_at
+                )
             status_changed.send(
                 sender=self.model,
                 user=locked,

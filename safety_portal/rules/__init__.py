@@ -5,7 +5,8 @@ holds one subject, so a rule is found in one hop:
 
 - vocabulary       tiers, statuses, audiences, features, assurance methods, refusal codes
 - ages             age on a date, tiers, the birthdate bounds SQL uses
-- jurisdictions    the country table of POLICY.md §2
+- jurisdictions    the country rules of POLICY.md §2 and §7.1, as dated rows
+- minimum_age      the minimum-age sweep's windows and triggers, re-registration signals (§7.3)
 - safety_settings  settings, their tier ceilings and defaults
 - guardianship     who may be a guardian, quiet hours, screen time, guardian limits (tighten-only)
 - capabilities     the effective value of every row of the §3 table, with the reason when refused
@@ -34,6 +35,7 @@ from . import (
     grounds,
     guardianship,
     jurisdictions,
+    minimum_age,
     priority,
     risk,
     safety_settings,
@@ -53,6 +55,7 @@ __all__ = [
     "grounds",
     "guardianship",
     "jurisdictions",
+    "minimum_age",
     "priority",
     "risk",
     "safety_settings",

@@ -90,6 +90,7 @@ class UserNotice(models.Model):
     class Kind(models.TextChoices):
         TIER_CHANGE = "tier_change", "Your age group changed"
         POLICY_CHANGE = "policy_change", "Our safety rules changed your settings"
+        MINIMUM_AGE = "minimum_age", "Your account is below the minimum age"
 
     # No index of its own: the two indexes below both start with `user`.
     user = models.ForeignKey(

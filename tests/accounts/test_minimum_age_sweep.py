@@ -1,0 +1,191 @@
+"""The minimum-age sweep (POLICY.md §7.3): Australia's minimum age of 16 takes effect on 10 December
+2025 and re-checks the accounts that already exist there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from accounts import minimum_age_sweep as sweeps
+from accounts.models import BirthdateChangeRequest, MinimumAgeReview, MinimumAgeSweep, User
+from safety_portal import rules
+from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.outbox.models import UserNotice
+from tests.dates import born
+from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory
+
+pytestmark = pytest.mark.django_db
+ACTOR = SystemActor(sweeps.JOB)
+BEFORE, IN_FORCE = dt.date(2025, 12, 1), dt.date(2025, 12, 10)
+
+
+def at_noon(day: dt.date) -> time_machine.travel:
+    return time_machine.travel(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), tick=False)
+
+
+@pytest.fixture
+def australians() -> dict[str, User]:
+    """Accounts made before the law: a 14- and a 15-year-old in AU, a 16-year-old in AU and a
+    14-year-old in GB (who keeps the default minimum age of 13)."""
+    with at_noon(BEFORE):
+        people = {
+            "au_14": AppUserFactory(birthdate=born(14, on=IN_FORCE), country="AU"),
+            "au_15": AppUserFactory(birthdate=born(15, on=IN_FORCE), country="AU"),
+            "au_16": AppUserFactory(birthdate=born(16, on=IN_FORCE), country="AU"),
+            "gb_14": AppUserFactory(birthdate=born(14, on=IN_FORCE), country="GB"),
+        }
+    return people
+
+
+def status(user: User) -> str:
+    return User.objects.values_list("status", flat=True).get(pk=user.pk)
+
+
+def test_minimum_age_sweep_runs_on_the_day_australias_rule_takes_effect(
+    australians: dict[str, User], audit_entries: Callable[..., list[AuditEntry]]
+) -> None:
+    with at_noon(IN_FORCE - dt.timedelta(days=1)):
+        assert sweeps.run_due(actor=ACTOR) == []  # the law is not in force yet
+    with at_noon(IN_FORCE):
+        [sweep] = sweeps.run_due(actor=ACTOR)
+
+    assert (sweep.key, sweep.found, sweep.completed_at is not None) == (
+        "rule:AU:2025-12-10",
+        2,
+        True,
+    )
+    assert status(australians["au_14"]) == status(australians["au_15"]) == "under_age_review"
+    assert status(australians["au_16"]) == status(australians["gb_14"]) == "active"
+    review = MinimumAgeReview.objects.get(user=australians["au_14"])
+    assert (review.grace_until, review.appeal_until) == (
+        IN_FORCE + dt.timedelta(days=rules.minimum_age.GRACE_DAYS),
+        IN_FORCE + dt.timedelta(days=rules.decisions.UNDER_AGE_APPEAL_DAYS),
+    )
+    notice = UserNotice.objects.get(user=australians["au_14"], kind=UserNotice.Kind.MINIMUM_AGE)
+    assert "16 or older" in notice.body
+    assert "24 December 2025" in notice.body  # the grace window, in words
+    changes = [
+        e
+        for e in audit_entries("accounts.status.changed")
+        if e.after == {"status": "under_age_review"}
+    ]
+    assert len(changes) == 2  # one entry per account ...
+    assert len(audit_entries("accounts.minimum_age_sweep.completed")) == 1  # ... and a summary
+
+
+def test_minimum_age_sweep_runs_once_however_often_the_job_runs(
+    australians: dict[str, User],
+) -> None:
+    with at_noon(IN_FORCE):
+        sweeps.run_due(actor=ACTOR)
+    with at_noon(IN_FORCE + dt.timedelta(days=1)):
+        [again] = sweeps.run_due(actor=ACTOR)
+    assert again.found == 2
+    assert MinimumAgeSweep.objects.count() == 1
+    assert MinimumAgeReview.objects.count() == 2
+    assert UserNotice.objects.filter(kind=UserNotice.Kind.MINIMUM_AGE).count() == 2
+
+
+def test_minimum_age_sweep_killed_after_a_batch_resumes_where_it_stopped(
+    australians: dict[str, User],
+) -> None:
+    class Killed(Exception):
+        pass
+
+    def kill(_n: int) -> None:
+        raise Killed
+
+    with at_noon(IN_FORCE):
+        sweep = sweeps.start(
+            key="rule:AU:2025-12-10", country="AU", on=IN_FORCE, source="t", actor=ACTOR
+        )
+        with pytest.raises(Killed):
+            sweeps.run(sweep, actor=ACTOR, batch_size=1, progress=kill)
+        stopped = MinimumAgeSweep.objects.get(pk=sweep.pk)
+        assert (stopped.found, stopped.completed_at) == (1, None)
+        [done] = sweeps.run_due(actor=ACTOR)
+    assert (done.found, done.completed_at is not None) == (2, True)
+    assert MinimumAgeReview.objects.count() == 2
+
+
+def test_minimum_age_sweep_writes_nothing_for_an_account_old_enough_under_its_row_lock(
+    australians: dict[str, User],
+) -> None:
+    """The rule is checked again under the row lock: an account old enough by then is skipped."""
+    with at_noon(IN_FORCE):
+        assert sweeps.place_under_review(australians["au_16"], sweep=None, actor=ACTOR) is False
+    assert not MinimumAgeReview.objects.filter(user=australians["au_16"]).exists()
+
+
+def test_regulator_counts_follow_each_review_to_its_outcome(australians: dict[str, User]) -> None:
+    with at_noon(IN_FORCE):
+        sweeps.run_due(actor=ACTOR)
+    with at_noon(IN_FORCE + dt.timedelta(days=3)):
+        BirthdateChangeRequest.objects.submit(
+            user=australians["au_15"],
+            new_birthdate=born(16, on=IN_FORCE),
+            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
+            evidence_reference="check:123",
+            reason="I am 16.",
+            actor=FACTORY_ACTOR,
+        )
+        User.objects.change_status(
+            australians["au_15"], "active", actor=FACTORY_ACTOR, reason="appeal upheld"
+        )
+        User.objects.change_status(
+            australians["au_14"], "banned", actor=FACTORY_ACTOR, reason="closed after review"
+        )
+
+    rows = sweeps.regulator_counts(start_on=IN_FORCE, end_on=IN_FORCE + dt.timedelta(days=30))
+    [row] = rows
+    assert row == {
+        "country": "AU",
+        "found": 2,
+        "notified": 2,
+        "verified_older": 0,
+        "deactivated": 1,
+        "appealed": 1,
+        "reinstated": 1,
+    }
+    assert sweeps.regulator_counts(start_on=BEFORE, end_on=BEFORE) == []
+
+
+def test_the_sweep_command_runs_a_staff_sweep_and_writes_the_counts_as_csv(
+    australians: dict[str, User], tmp_path: Path
+) -> None:
+    with at_noon(IN_FORCE):
+        out = StringIO()
+        call_command("minimum_age_sweep", "--country", "au", stdout=out)
+        assert "staff:AU:2025-12-10: 2 account(s) placed under review" in out.getvalue()
+    target = tmp_path / "counts.csv"
+    call_command(
+        "minimum_age_sweep", "--counts", "--from", "2025-12-01", "--to", "2025-12-31",
+        "--csv", str(target), stdout=StringIO(),
+    )  # fmt: skip
+    lines = target.read_text().splitlines()
+    assert lines[0] == "country,found,notified,verified_older,deactivated,appealed,reinstated"
+    assert lines[1] == "AU,2,2,0,0,0,0"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--country", "XX"], "alpha-2"),
+        (["--counts", "--from", "2025-12-01"], "--from and --to"),
+        (["--counts", "--from", "2025-12-31", "--to", "2025-12-01"], "before --from"),
+        (["--on", "2025-13-01", "--country", "AU"], "YYYY-MM-DD"),
+        ([], "--due, --counts"),
+    ],
+)
+def test_the_sweep_command_refuses_bad_input_with_a_message(args: list[str], message: str) -> None:
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("minimum_age_sweep", *args, stdout=StringIO())
