@@ -12,6 +12,9 @@ from django.dispatch import Signal
 
 # sender=User class; kwargs: user, actor, old_status, new_status
 status_changed = Signal()
+# sender=User class; kwargs: users (a list), actor, old_status, new_status: one status change for a
+# batch of accounts that all had `old_status` (the minimum-age sweep, POLICY.md §7.3)
+statuses_changed = Signal()
 # sender=User class; kwargs: user, actor, old_birthdate, new_birthdate
 birthdate_changed = Signal()
 # sender=User class; kwargs: user, actor (a safety setting or guardian limit became stricter)

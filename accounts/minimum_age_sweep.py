@@ -81,23 +81,23 @@ def run(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> MinimumAgeSweep:
-    """Place every account of the sweep's cohort under review; resumes after `last_user_id`."""
+    """Place every account of the sweep's cohort under review; resumes after `last_user_id`.
+
+    One transaction per batch: the batch's rows are locked with the cohort's conditions checked
+    again under the lock, their reviews and notices written in two INSERTs, their status in one
+    UPDATE, the sweep's progress, and one audit entry per account in one batch, last (D3).
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
     if sweep.completed_at is not None:
         return sweep
-    people = cohort(sweep.country, on=sweep.on)
     while True:
-        batch = list(people.filter(pk__gt=sweep.last_user_id).order_by("pk")[:batch_size])
-        if not batch:
+        with transaction.atomic():
+            taken = _sweep_batch(sweep, actor=actor, batch_size=batch_size)
+        if not taken:
             break
-        found = sum(place_under_review(user, sweep=sweep, actor=actor) for user in batch)
-        MinimumAgeSweep.objects.filter(pk=sweep.pk).update(
-            last_user_id=batch[-1].pk, found=sweep.found + found
-        )
-        sweep.last_user_id, sweep.found = batch[-1].pk, sweep.found + found
         if progress is not None:
-            progress(len(batch))
+            progress(taken)
     with transaction.atomic():
         done = MinimumAgeSweep.objects.filter(pk=sweep.pk, completed_at__isnull=True).update(
             completed_at=clock.now()
@@ -112,6 +112,29 @@ def run(
             )
     sweep.refresh_from_db()
     return sweep
+
+
+def _sweep_batch(sweep: MinimumAgeSweep, *, actor: object, batch_size: int) -> int:
+    """One batch of the sweep, in the caller's transaction; the number of accounts it placed."""
+    today = clock.today()
+    batch = list(
+        cohort(str(sweep.country), on=today)
+        .filter(pk__gt=sweep.last_user_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .only("pk", "username", "birthdate", "country", "status")[:batch_size]
+    )
+    if not batch:
+        return 0
+    _open_reviews(batch, sweep=sweep, today=today)
+    sweep.last_user_id, sweep.found = batch[-1].pk, sweep.found + len(batch)
+    MinimumAgeSweep.objects.filter(pk=sweep.pk).update(
+        last_user_id=sweep.last_user_id, found=sweep.found
+    )
+    User.objects.change_status_many(
+        batch, Status.UNDER_AGE_REVIEW, actor=actor, reason=_reason(str(sweep.country), sweep)
+    )
+    return len(batch)
 
 
 def place_under_review(user: User, *, sweep: MinimumAgeSweep | None, actor: object) -> bool:
@@ -131,44 +154,61 @@ def place_under_review(user: User, *, sweep: MinimumAgeSweep | None, actor: obje
             or not rules.ages.is_below_minimum_age(locked.birthdate, country, today)
         ):
             return False
-        windows = rules.minimum_age.review_windows(today)
-        now = clock.now()
-        MinimumAgeReview.objects.create(
-            user=locked,
-            sweep=sweep,
-            country=country,
-            found_on=today,
-            grace_until=windows.grace_until,
-            appeal_until=windows.appeal_until,
-            notified_at=now,
-        )
-        subject, body = _notice(locked, windows)
-        UserNotice.objects.get_or_create(
-            user=locked,
-            key=f"minimum-age:{sweep.key if sweep else today.isoformat()}",
-            defaults={
-                "kind": UserNotice.Kind.MINIMUM_AGE,
-                "tier": rules.ages.tier_on(locked.birthdate, today).value,
-                "subject": subject,
-                "body": body,
-                "created_at": now,
-            },
-        )
+        _open_reviews([locked], sweep=sweep, today=today)
         User.objects.change_status(
-            locked,
-            Status.UNDER_AGE_REVIEW,
-            actor=actor,
-            reason=(
-                f"Below the minimum age of {country} (POLICY.md §7.3)"
-                + (f": {sweep.source}" if sweep else "")
-            ),
+            locked, Status.UNDER_AGE_REVIEW, actor=actor, reason=_reason(country, sweep)
         )
     return True
 
 
-def _notice(user: User, windows: rules.minimum_age.ReviewWindows) -> tuple[str, str]:
+def _reason(country: str, sweep: MinimumAgeSweep | None) -> str:
+    return f"Below the minimum age of {country} (POLICY.md §7.3)" + (
+        f": {sweep.source}" if sweep else ""
+    )
+
+
+def _open_reviews(users: list[User], *, sweep: MinimumAgeSweep | None, today: dt.date) -> None:
+    """The review rows (with the windows of §7.3) and the plain-language notices of `users`."""
+    windows = rules.minimum_age.review_windows(today)
+    now = clock.now()
+    key = f"minimum-age:{sweep.key if sweep else today.isoformat()}"
+    MinimumAgeReview.objects.bulk_create(
+        [
+            MinimumAgeReview(
+                user=user,
+                sweep=sweep,
+                country=str(user.country),
+                found_on=today,
+                grace_until=windows.grace_until,
+                appeal_until=windows.appeal_until,
+                notified_at=now,
+            )
+            for user in users
+        ]
+    )
+    floors: dict[str, int] = {}
+    notices = []
+    for user in users:
+        country = str(user.country)
+        if country not in floors:
+            floors[country] = rules.jurisdictions.account_floor_age(country, on=today)
+        subject, body = _notice(floors[country], windows)
+        notices.append(
+            UserNotice(
+                user=user,
+                key=key,
+                kind=UserNotice.Kind.MINIMUM_AGE,
+                tier=rules.ages.tier_on(user.birthdate, today).value,
+                subject=subject,
+                body=body,
+                created_at=now,
+            )
+        )
+    UserNotice.objects.bulk_create(notices, ignore_conflicts=True)
+
+
+def _notice(minimum: int, windows: rules.minimum_age.ReviewWindows) -> tuple[str, str]:
     """Plain language for a teenager (§7.3: 'a notice with the reason'), with what to do next."""
-    minimum = rules.jurisdictions.account_floor_age(str(user.country), on=windows.found_on)
     body = "\n".join(
         [
             f"The law where you live now says you need to be {minimum} or older to have an "

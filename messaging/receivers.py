@@ -13,7 +13,12 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from accounts.events import birthdate_changed, restrictions_tightened, status_changed
+from accounts.events import (
+    birthdate_changed,
+    restrictions_tightened,
+    status_changed,
+    statuses_changed,
+)
 from safety_portal import rules
 
 from .models import Thread
@@ -39,6 +44,23 @@ def lock_threads_when_account_is_not_active(
         source=Thread.LockSource.ACCOUNT_STATUS,
         actor=actor,
         detail=f"Account status of user {user.pk} changed from {old_status} to {new_status}.",
+    )
+
+
+@receiver(statuses_changed, dispatch_uid="messaging.lock_threads_on_batch_status_change")
+def lock_threads_when_accounts_are_not_active(
+    sender: Any, *, users: list[Any], actor: object, old_status: str, new_status: str, **kwargs: Any
+) -> None:
+    """The same rule as above for a batch of accounts (the minimum-age sweep): one UPDATE."""
+    reason = rules.contact.status_lock_reason(new_status)
+    if reason is None:
+        return
+    Thread.objects.lock_all_for_users(
+        [u.pk for u in users],
+        reason=reason.value,
+        source=Thread.LockSource.ACCOUNT_STATUS,
+        actor=actor,
+        detail=f"Account status changed from {old_status} to {new_status} (batch).",
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from safety_portal.core.errors import Conflict, DomainError, NotPermitted, Polic
 from safety_portal.rules.ages import latest_birthdate_for_age
 
 from ..choices import ASSURANCE_LEVEL, COUNTRY_CODES
-from ..events import status_changed
+from ..events import status_changed, statuses_changed
 from ._common import (
     birthdate_errors,
     record_birthdate_view,
@@ -211,17 +212,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
             locked.status_changed_at = clock.now()
             locked.save(update_fields=["status", "status_changed_at", "updated_at"])
             if old_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW:
-                # Out of review: an open minimum-age review ends (POLICY.md §7.3 counts). Back to
-                # active is a reinstatement (unless assurance already closed it as verified);
-                # anything else is a deactivation.
-                outcome = (
-                    "reinstated"
-                    if new_status is rules.vocabulary.AccountStatus.ACTIVE
-                    else "deactivated"
-                )
-                locked.minimum_age_reviews.filter(outcome="open").update(
-                    outcome=outcome, decided_at=locked.status_changed_at
-                )
+                _end_open_reviews([locked.pk], new_status, at=locked.status_changed_at)
             status_changed.send(
                 sender=self.model,
                 user=locked,
@@ -239,6 +230,60 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
             )
         user.status, user.status_changed_at = locked.status, locked.status_changed_at
         return locked
+
+    def change_status_many(
+        self,
+        users: list[User],
+        new_status: rules.vocabulary.AccountStatus,
+        *,
+        actor: object,
+        reason: str,
+    ) -> list[User]:
+        """`change_status` for a batch of accounts the caller has locked (`select_for_update`) in
+        its transaction: one UPDATE, one `statuses_changed` event per old status, and one audit
+        entry per account written as one batch, last (D3). For the minimum-age sweep, which moves
+        thousands of accounts at a time (POLICY.md §7.3). Returns the accounts that moved."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("change_status_many() needs the caller's transaction and row locks.")
+        new_status = rules.vocabulary.AccountStatus(new_status)
+        if not reason.strip():
+            raise DomainError("invalid", "A reason is required.", fields={"reason": ["required"]})
+        moving = [u for u in users if u.status != new_status]
+        if not moving:
+            return []
+        now = clock.now()
+        self.filter(pk__in=[u.pk for u in moving]).update(
+            status=new_status.value, status_changed_at=now, updated_at=now
+        )
+        by_old: dict[str, list[User]] = {}
+        for user in moving:
+            by_old.setdefault(user.status, []).append(user)
+        for old_status, group in by_old.items():
+            if old_status == rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW:
+                _end_open_reviews([u.pk for u in group], new_status, at=now)
+            statuses_changed.send(
+                sender=self.model,
+                users=group,
+                actor=actor,
+                old_status=old_status,
+                new_status=new_status.value,
+            )
+        audit.record_many(
+            actor=actor,
+            action="accounts.status.changed",
+            entries=[
+                audit.Pending(
+                    target=u,
+                    reason=reason,
+                    before={"status": u.status},
+                    after={"status": new_status.value},
+                )
+                for u in moving
+            ],
+        )
+        for user in moving:
+            user.status, user.status_changed_at = new_status.value, now
+        return moving
 
     # -- staff accounts (Administrator role) ------------------------------------------------------
 
@@ -348,3 +393,20 @@ def _settings_fields(settings: rules.safety_settings.SafetySettings) -> dict[str
         for name in rules.safety_settings.SETTING_NAMES
         if isinstance(getattr(settings, name), str)
     }
+
+
+def _end_open_reviews(
+    user_ids: list[int], new_status: rules.vocabulary.AccountStatus, *, at: dt.datetime
+) -> None:
+    """Out of review: an open minimum-age review ends (POLICY.md §7.3 counts). Back to active is a
+    reinstatement (unless assurance already closed it as verified); anything else a deactivation."""
+    # Looked up by name: the review model is defined after the user model this manager serves.
+    MinimumAgeReview = apps.get_model("accounts", "MinimumAgeReview")
+    outcome = (
+        MinimumAgeReview.Outcome.REINSTATED
+        if new_status is rules.vocabulary.AccountStatus.ACTIVE
+        else MinimumAgeReview.Outcome.DEACTIVATED
+    )
+    MinimumAgeReview.objects.filter(user_id__in=user_ids, outcome="open").update(
+        outcome=outcome, decided_at=at
+    )

@@ -189,3 +189,18 @@ def test_the_sweep_command_refuses_bad_input_with_a_message(args: list[str], mes
 
     with pytest.raises(CommandError, match=message):
         call_command("minimum_age_sweep", *args, stdout=StringIO())
+
+
+def test_minimum_age_sweep_batch_costs_a_fixed_number_of_queries_however_many_it_holds(
+    django_assert_max_num_queries: Callable[..., object],
+) -> None:
+    """Set-based batches: 25 accounts in one batch cost what one does (one per account would be
+    over a hundred queries)."""
+    with at_noon(BEFORE):
+        AppUserFactory.create_batch(25, birthdate=born(14, on=IN_FORCE), country="AU")
+    with at_noon(IN_FORCE):
+        sweep = sweeps.start(key="k", country="AU", on=IN_FORCE, source="t", actor=ACTOR)
+        with django_assert_max_num_queries(20):
+            sweeps.run(sweep, actor=ACTOR, batch_size=100)
+    assert sweep.found == 25
+    assert User.objects.filter(status="under_age_review").count() == 25

@@ -10,6 +10,7 @@ from safety_portal.core import audit
 from safety_portal.core.audit import chain
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.audit.verification import verify_chain
 
 ACTOR = SystemActor("tests.record")
 
@@ -116,3 +117,33 @@ def test_text_with_nul_characters_is_stored_and_still_verifies() -> None:
     assert stored.reason == "a\ufffdb"
     assert stored.after == {"note": "c\ufffdd"}
     assert chain.compute_hash(chain.entry_payload(stored)) == stored.hash
+
+
+@pytest.mark.django_db
+def test_record_many_writes_one_chained_entry_per_item_that_the_verifier_accepts() -> None:
+    actor = SystemActor("tests.batch")
+    with transaction.atomic():
+        audit.record(actor=actor, action="tests.single", target_type="t", target_id="0")
+        written = audit.record_many(
+            actor=actor,
+            action="tests.batch",
+            entries=[
+                audit.Pending(target_type="t", target_id=str(n), after={"n": n}) for n in (1, 2, 3)
+            ],
+        )
+    stored = list(AuditEntry.objects.order_by("seq"))
+    assert [e.target_id for e in stored] == ["0", "1", "2", "3"]
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    assert [e.seq for e in written] == [s.seq for s in stored[1:]]
+    assert verify_chain(anchors="none").problem is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_many_outside_a_transaction_is_refused_and_writes_nothing() -> None:
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
+        audit.record_many(
+            actor=SystemActor("tests.batch"),
+            action="tests.batch",
+            entries=[audit.Pending(target_type="t", target_id="1")],
+        )
+    assert not AuditEntry.objects.exists()

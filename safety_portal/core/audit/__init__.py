@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from .pending import Pending
 
 if TYPE_CHECKING:
     from django.db import models
@@ -42,3 +44,11 @@ def record(
         target_id=target_id,
         target_label=target_label,
     )
+
+
+def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> list[AuditEntry]:
+    """One entry per item under one take of the chain-head lock; see `writer.record_many`."""
+    # body import: the writer imports the models, and models import this package at module level
+    from .writer import record_many as _record_many
+
+    return _record_many(actor=actor, action=action, entries=entries)

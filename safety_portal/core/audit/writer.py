@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -15,6 +15,7 @@ from . import chain
 from .actors import identify
 from .context import ip_var, request_id_var
 from .models import AuditEntry
+from .pending import Pending
 from .redaction import clean_text, redact
 
 ACTION_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -54,10 +55,75 @@ def record(
     than its column (target id 64 characters) is refused by the database rather than truncated: a
     shortened id would point at the wrong thing.
     """
+    _require_transaction()
+    entry = _prepare(
+        actor=actor,
+        action=action,
+        target=target,
+        reason=reason,
+        before=before,
+        after=after,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+    )
+    # Everything above is prepared before taking the lock, so the lock is held for as little
+    # work as possible: read the head (same round trip as the lock), hash, insert.
+    _chain([entry])
+    entry.save(_via_record=True)
+    return entry
+
+
+def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> list[AuditEntry]:
+    """Append one entry per item, in order, under one take of the chain-head lock.
+
+    For batched work that must still be audited per account (the minimum-age sweep, POLICY.md
+    §7.3): the entries are exactly those `record()` would write one by one, in one INSERT, so a
+    batch of a thousand accounts costs one lock and one round trip instead of a thousand. The same
+    rules hold: inside the transaction of the change, as its last write (decisions D3).
+    """
+    _require_transaction()
+    prepared = [
+        _prepare(
+            actor=actor,
+            action=action,
+            target=item.target,
+            reason=item.reason,
+            before=item.before,
+            after=item.after,
+            target_type=item.target_type,
+            target_id=item.target_id,
+            target_label=item.target_label,
+        )
+        for item in entries
+    ]
+    if not prepared:
+        return []
+    _chain(prepared)
+    # The model's managers refuse bulk writes so that nobody else appends; this is the writer.
+    models.QuerySet(model=AuditEntry).bulk_create(prepared)
+    return prepared
+
+
+def _require_transaction() -> None:
     if not connection.in_atomic_block:
         raise RuntimeError(
             "audit.record() must run inside transaction.atomic() with the change it records."
         )
+
+
+def _prepare(
+    *,
+    actor: object,
+    action: str,
+    target: models.Model | None,
+    reason: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    target_label: str | None = None,
+) -> AuditEntry:
     if (
         not isinstance(action, str)
         or len(action) > ACTION_MAX_LENGTH
@@ -72,10 +138,8 @@ def record(
         raise ValueError(f"Actor {actor!r} has no identity yet (an unsaved user?).")
     t_type, t_id, t_label = describe_target(target)
     today = clock.today()
-    before_json = redact(before, on=today)
-    after_json = redact(after, on=today)
     ip = ip_var.get()
-    entry = AuditEntry(
+    return AuditEntry(
         actor_kind=who.kind,
         actor_id=clean_text(who.id)[:64],
         actor_label=clean_text(who.label)[:150],
@@ -84,16 +148,20 @@ def record(
         target_id=clean_text(str(target_id) if target_id is not None else t_id),
         target_label=clean_text(target_label if target_label is not None else t_label)[:200],
         reason=clean_text(reason),
-        before=before_json,
-        after=after_json,
+        before=redact(before, on=today),
+        after=redact(after, on=today),
         request_id=request_id_var.get()[:64],
         ip=str(ipaddress.ip_address(ip)) if ip else None,
     )
-    # Everything above is prepared before taking the lock, so the lock is held for as little
-    # work as possible: read the head (same round trip as the lock), hash, insert.
+
+
+def _chain(entries: Sequence[AuditEntry]) -> None:
+    """Take the chain-head lock and link `entries` after the head, in order."""
     head = chain.lock_and_read_head()
-    entry.seq, entry.prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS)
-    entry.created_at = clock.now()
-    entry.hash = chain.compute_hash(chain.entry_payload(entry))
-    entry.save(_via_record=True)
-    return entry
+    seq, prev = (head[0], head[1]) if head else (0, chain.GENESIS)
+    now = clock.now()
+    for entry in entries:
+        seq += 1
+        entry.seq, entry.prev_hash, entry.created_at = seq, prev, now
+        entry.hash = chain.compute_hash(chain.entry_payload(entry))
+        prev = entry.hash
