@@ -24,6 +24,7 @@ from django.db.models import Count, Q
 
 from safety_portal import rules
 from safety_portal.core import audit, clock
+from safety_portal.core.bulk_insert import copy_rows
 from safety_portal.core.errors import DomainError
 from safety_portal.core.outbox.models import UserNotice
 
@@ -84,7 +85,7 @@ def run(
     """Place every account of the sweep's cohort under review; resumes after `last_user_id`.
 
     One transaction per batch: the batch's rows are locked with the cohort's conditions checked
-    again under the lock, their reviews and notices written in two INSERTs, their status in one
+    again under the lock, their reviews and notices written in two COPYs, their status in one
     UPDATE, the sweep's progress, and one audit entry per account in one batch, last (D3).
     """
     if batch_size < 1:
@@ -172,19 +173,20 @@ def _open_reviews(users: list[User], *, sweep: MinimumAgeSweep | None, today: dt
     windows = rules.minimum_age.review_windows(today)
     now = clock.now()
     key = f"minimum-age:{sweep.key if sweep else today.isoformat()}"
-    MinimumAgeReview.objects.bulk_create(
+    copy_rows(
+        MinimumAgeReview,
         [
-            MinimumAgeReview(
-                user=user,
-                sweep=sweep,
-                country=str(user.country),
-                found_on=today,
-                grace_until=windows.grace_until,
-                appeal_until=windows.appeal_until,
-                notified_at=now,
-            )
+            {
+                "user_id": user.pk,
+                "sweep_id": sweep.pk if sweep else None,
+                "country": str(user.country),
+                "found_on": today,
+                "grace_until": windows.grace_until,
+                "appeal_until": windows.appeal_until,
+                "notified_at": now,
+            }
             for user in users
-        ]
+        ],
     )
     floors: dict[str, int] = {}
     notices = []
@@ -194,17 +196,17 @@ def _open_reviews(users: list[User], *, sweep: MinimumAgeSweep | None, today: dt
             floors[country] = rules.jurisdictions.account_floor_age(country, on=today)
         subject, body = _notice(floors[country], windows)
         notices.append(
-            UserNotice(
-                user=user,
-                key=key,
-                kind=UserNotice.Kind.MINIMUM_AGE,
-                tier=rules.ages.tier_on(user.birthdate, today).value,
-                subject=subject,
-                body=body,
-                created_at=now,
-            )
+            {
+                "user_id": user.pk,
+                "key": key,
+                "kind": UserNotice.Kind.MINIMUM_AGE.value,
+                "tier": rules.ages.tier_on(user.birthdate, today).value,
+                "subject": subject,
+                "body": body,
+                "created_at": now,
+            }
         )
-    UserNotice.objects.bulk_create(notices, ignore_conflicts=True)
+    copy_rows(UserNotice, notices)
 
 
 def _notice(minimum: int, windows: rules.minimum_age.ReviewWindows) -> tuple[str, str]:

@@ -32,15 +32,14 @@ import datetime as dt
 import random
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
-from tqdm import tqdm
 
 from accounts.models import User
-from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, timed
+from bench.harness import Figure, copy_users, ensure_users, explain, median_ms, timed
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.rules.vocabulary import Tier
@@ -79,25 +78,11 @@ def run(argv: list[str]) -> list[Figure]:
 # Data set
 # --------------------------------------------------------------------------------------------------
 
-COLUMNS = (
-    "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
-    "is_active", "date_joined", "birthdate", "country", "status", "assurance_method",
-    "assurance_level", "updated_at",
-)  # fmt: skip
-
 
 def ensure_dataset(users: int, *, rebuild: bool) -> None:
-    name = f"accounts_users_{users}"
-    if dataset_ready(name) and not rebuild:
-        print(f"data set {name} is cached", file=sys.stderr)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM bench_dataset WHERE name LIKE %s", ["accounts_users_%"])
-        cursor.execute("DELETE FROM accounts_user WHERE username LIKE %s", [PREFIX + "%"])
-    build(users)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE accounts_user")
-    mark_dataset(name)
+    ensure_users(
+        f"accounts_users_{users}", prefix=PREFIX, rebuild=rebuild, build=lambda: build(users)
+    )
 
 
 def build(users: int) -> None:
@@ -108,11 +93,9 @@ def build(users: int) -> None:
     age_weights = [w for _, w in AGE_MIX]
     codes = [c for c, _ in COUNTRIES]
     country_weights = [w for _, w in COUNTRIES]
-    connection.ensure_connection()
-    raw = connection.connection  # the psycopg 3 connection behind Django's (autocommit) wrapper
-    copy_sql = f"COPY accounts_user ({', '.join(COLUMNS)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for i in tqdm(range(users), desc="accounts_user (COPY)", unit=" rows", file=sys.stderr):
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for i in range(users):
             low, high = rng.choices(age_ranges, age_weights)[0]
             age = rng.randint(low, high)
             born = rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(
@@ -121,9 +104,10 @@ def build(users: int) -> None:
             country = rng.choices(codes, country_weights)[0]
             below = rules.ages.is_below_minimum_age(born, country, today)
             status = "under_age_review" if below else "active"
-            username = f"{PREFIX}{i:07d}"
-            fixed = ("!", False, username, "", "", "", False, True, now)
-            copy.write_row((*fixed, born, country, status, "self_declared", "low", now))
+            fixed = ("!", False, f"{PREFIX}{i:07d}", "", "", "", False, True, now)
+            yield (*fixed, born, country, status, "self_declared", "low", now)
+
+    copy_users(rows(), total=users)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ into a dedicated PostgreSQL database and kept between runs (a marker table recor
 from __future__ import annotations
 
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from tqdm import tqdm
 
 
 @dataclass
@@ -98,3 +100,38 @@ def print_table(figures: list[Figure]) -> None:
     print("-" * len(line))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+# The columns of `accounts_user` a benchmark's app users are written with (COPY).
+USER_COLUMNS = (
+    "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
+    "is_active", "date_joined", "birthdate", "country", "status", "assurance_method",
+    "assurance_level", "updated_at",
+)  # fmt: skip
+
+
+def ensure_users(name: str, *, prefix: str, rebuild: bool, build: Callable[[], None]) -> None:
+    """Build a cached data set of app users named `name` (usernames start with `prefix`)."""
+    if dataset_ready(name) and not rebuild:
+        print(f"data set {name} is cached", file=sys.stderr)
+        return
+    family = name.rsplit("_", 1)[0] + "_%"
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM bench_dataset WHERE name LIKE %s", [family])
+        cursor.execute("DELETE FROM accounts_user WHERE username LIKE %s", [prefix + "%"])
+    build()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE accounts_user")
+    mark_dataset(name)
+
+
+def copy_users(rows: Iterable[tuple[object, ...]], *, total: int) -> None:
+    """COPY app users (tuples in USER_COLUMNS order) into `accounts_user`, with a progress bar."""
+    connection.ensure_connection()
+    raw = connection.connection  # the psycopg 3 connection behind Django's (autocommit) wrapper
+    copy_sql = f"COPY accounts_user ({', '.join(USER_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in tqdm(
+            rows, total=total, desc="accounts_user (COPY)", unit=" rows", file=sys.stderr
+        ):
+            copy.write_row(row)

@@ -10,9 +10,10 @@ from typing import Any
 from django.db import connection, models
 
 from safety_portal.core import clock
+from safety_portal.core.bulk_insert import copy_insert
 
 from . import chain
-from .actors import identify
+from .actors import ActorIdentity, identify
 from .context import ip_var, request_id_var
 from .models import AuditEntry
 from .pending import Pending
@@ -78,14 +79,16 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> li
     """Append one entry per item, in order, under one take of the chain-head lock.
 
     For batched work that must still be audited per account (the minimum-age sweep, POLICY.md
-    §7.3): the entries are exactly those `record()` would write one by one, in one INSERT, so a
-    batch of a thousand accounts costs one lock and one round trip instead of a thousand. The same
+    §7.3): the entries are exactly those `record()` would write one by one, in one COPY
+    (`core.bulk_insert`), so a batch of a thousand accounts costs one lock and one round trip
+    instead of a thousand. The entries are returned without their primary keys. The same
     rules hold: inside the transaction of the change, as its last write (decisions D3).
     """
     _require_transaction()
+    who = identify(actor)
     prepared = [
         _prepare(
-            actor=actor,
+            actor=who,
             action=action,
             target=item.target,
             reason=item.reason,
@@ -101,7 +104,7 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> li
         return []
     _chain(prepared)
     # The model's managers refuse bulk writes so that nobody else appends; this is the writer.
-    models.QuerySet(model=AuditEntry).bulk_create(prepared)
+    copy_insert(AuditEntry, prepared)
     return prepared
 
 
@@ -133,7 +136,8 @@ def _prepare(
             f"Audit action {action!r} must be a dotted lower-case code such as "
             f"'accounts.status.changed' (at most {ACTION_MAX_LENGTH} characters)."
         )
-    who = identify(actor)
+    # record_many identifies its actor once (the protocol check is slow per entry).
+    who = actor if isinstance(actor, ActorIdentity) else identify(actor)
     if not who.id or who.id == "None":
         raise ValueError(f"Actor {actor!r} has no identity yet (an unsaved user?).")
     t_type, t_id, t_label = describe_target(target)

@@ -1,0 +1,64 @@
+"""`copy_insert`: many new rows of one model in one COPY on PostgreSQL (`bulk_create` elsewhere).
+
+For batched jobs that write thousands of rows a transaction (the minimum-age sweep's reviews,
+notices and audit entries, POLICY.md §7.3): `bulk_create` prepares every value of every row
+through the ORM and, with client-side binding, quotes them into the SQL text, which costs more than
+the database's own work; COPY streams the values with psycopg's dumpers. Primary keys are not read
+back, so the objects keep `pk=None`: callers that need them use `bulk_create`. Model `save()`
+overrides and signals are not run, as with `bulk_create`; the caller is the model's own door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> int:
+    """Insert `objs` (unsaved instances of `model`) in the caller's transaction; their count."""
+    return copy_rows(model, [obj.__dict__ for obj in objs])
+
+
+def copy_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert `rows` (field attnames to values; a field left out takes its default) without
+    building a model instance per row, in the caller's transaction; their count."""
+    if not rows:
+        return 0
+    connection = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per use
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    if connection.vendor != "postgresql":
+        models.QuerySet(model=model).bulk_create([model(**{**defaults, **row}) for row in rows])
+        return len(rows)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    # A plain value of a plain column goes to psycopg as it is; anything else (JSON, addresses,
+    # a country object, a naive time) through the field's own preparation, as the ORM would.
+    preps = [
+        (f.attname, f.get_db_prep_save, f.get_internal_type() in _PLAIN_COLUMNS) for f in fields
+    ]
+    # Errors from the raw cursor become Django's (IntegrityError, DataError) as from the ORM.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor  # the psycopg 3 cursor behind Django's wrapper
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                values = []
+                for name, prep, plain in preps:
+                    value = row.get(name, defaults[name])
+                    if not (plain and type(value) in _PLAIN_VALUES):
+                        value = prep(value, connection)
+                    values.append(value)
+                copy.write_row(values)
+    return len(rows)
+
+
+_PLAIN_COLUMNS = frozenset(
+    {
+        "CharField", "TextField", "DateField", "BigIntegerField", "IntegerField",
+        "PositiveIntegerField", "BooleanField", "ForeignKey", "BigAutoField",
+    }
+)  # fmt: skip
+_PLAIN_VALUES = frozenset({str, int, bool, dt.date, type(None)})
