@@ -16,8 +16,10 @@ How it stays safe at scale:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable
+from typing import TextIO
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -282,3 +284,11 @@ def regulator_counts(
         .order_by("country")
     )
     return [{"country": str(r["country"]), **{c: r[c] for c in COUNT_COLUMNS}} for r in rows]
+
+
+def write_counts_csv(rows: list[dict[str, object]], handle: TextIO) -> None:
+    """The regulator's counts as CSV (a header, one row per country): the command and the
+    portal's download write the same file."""
+    writer = csv.DictWriter(handle, fieldnames=["country", *COUNT_COLUMNS])
+    writer.writeheader()
+    writer.writerows(rows)

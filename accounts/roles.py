@@ -95,6 +95,7 @@ _SENIOR = [
     "moderation.decide_appeal",
     "accounts.view_birthdatechangerequest",
     "accounts.decide_birthdatechangerequest",
+    "accounts.view_minimumagereview",
 ]
 # Auditor: read-only audit log, statements of reasons and metrics; no bodies, no birthdates.
 _AUDITOR = [
@@ -103,6 +104,7 @@ _AUDITOR = [
     "audit.view_metrics",
     "moderation.view_statementofreasons",
     "moderation.export_statements",
+    "accounts.view_minimumagereview",
 ]
 # Administrator: roles, API clients, settings; every change audited.
 _ADMINISTRATOR = [

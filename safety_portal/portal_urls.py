@@ -22,6 +22,7 @@ from safety_portal.portal.views import (
     case_workspace,
     dashboard,
     flags,
+    minimum_age,
     statements,
     users,
 )
@@ -58,6 +59,8 @@ portal_patterns = [
     path("appeals/<int:appeal_id>/", appeals.appeal_detail, name="appeal"),
     path("statements/", statements.statement_list, name="statements"),
     path("statements/export/", statements.statement_export, name="statements_export"),
+    path("minimum-age/", minimum_age.counts, name="minimum_age"),
+    path("minimum-age/counts.csv", minimum_age.counts_csv, name="minimum_age_csv"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("audit/verify/", audit_log.verify_chain, name="audit_verify"),
     path("users/", users.user_list, name="users"),

@@ -82,14 +82,18 @@ def _frame(y_max: float, unit: str) -> list[str]:
 
 
 def _day_labels(days: Sequence[dt.date], slot: float) -> list[str]:
+    return _tick_labels([day.strftime("%d %b") for day in days], slot)
+
+
+def _tick_labels(labels: Sequence[str], slot: float) -> list[str]:
     parts = []
-    step = max(1, len(days) // 6)
-    for i, day in enumerate(days):
-        if i % step == 0 or i == len(days) - 1:
+    step = max(1, len(labels) // 6)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == len(labels) - 1:
             x = PAD_LEFT + slot * (i + 0.5)
             parts.append(
                 f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-                f"{day.strftime('%d %b')}</text>"
+                f"{escape(label)}</text>"
             )
     return parts
 
@@ -104,14 +108,36 @@ def _svg(title: str, body: list[str]) -> SafeString:
 
 def bars(title: str, days: Sequence[dt.date], series: Sequence[Series], *, unit: str = "") -> Chart:
     """Stacked bars per day (one series = plain bars)."""
-    totals = [sum((s.values[i] or 0) for s in series) for i in range(len(days))]
+    return labelled_bars(
+        title,
+        [f"{day:%d %b}" for day in days],
+        series,
+        unit=unit,
+        head="Day",
+        keys=[f"{day:%Y-%m-%d}" for day in days],
+    )
+
+
+def labelled_bars(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    unit: str = "",
+    head: str = "",
+    keys: Sequence[str] | None = None,
+) -> Chart:
+    """Stacked bars, one per label (a day, a country); `keys` name the table's rows (the labels
+    when not given)."""
+    keys = list(keys) if keys is not None else list(labels)
+    totals = [sum((s.values[i] or 0) for s in series) for i in range(len(labels))]
     y_max = _nice_max(max(totals, default=0))
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    slot = plot_w / max(len(days), 1)
-    bar_w = max(slot * 0.72, 1)
+    slot = plot_w / max(len(labels), 1)
+    bar_w = max(min(slot * 0.72, 64), 1)
     body = _frame(y_max, unit)
-    for i, day in enumerate(days):
+    for i, label in enumerate(labels):
         y = PAD_TOP + plot_h
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         for s in series:
@@ -122,20 +148,16 @@ def bars(title: str, days: Sequence[dt.date], series: Sequence[Series], *, unit:
             y -= h
             body.append(
                 f'<rect class="bar {s.css}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}"><title>{day:%d %b}: {escape(s.name)} '
+                f'height="{h:.1f}"><title>{escape(label)}: {escape(s.name)} '
                 f"{escape(_fmt(value, unit))}</title></rect>"
             )
-    body += _day_labels(days, slot)
-    head = ["Day", *[s.name for s in series]]
-    rows = [
-        [f"{day:%Y-%m-%d}", *[_fmt(s.values[i], unit) for s in series]]
-        for i, day in enumerate(days)
-    ]
+    body += _tick_labels(labels, slot)
+    rows = [[key, *[_fmt(s.values[i], unit) for s in series]] for i, key in enumerate(keys)]
     return Chart(
         svg=_svg(title, body),
         title=title,
         legend=[(s.name, s.css) for s in series] if len(series) > 1 else [],
-        table_head=head,
+        table_head=[head, *[s.name for s in series]],
         table_rows=rows,
         empty=not any(totals),
     )

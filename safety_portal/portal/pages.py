@@ -51,6 +51,12 @@ NAV: list[tuple[str, list[NavItem]]] = [
                 "portal:statements",
                 "moderation.view_statementofreasons",
             ),
+            NavItem(
+                "minimum_age",
+                "Minimum-age sweep",
+                "portal:minimum_age",
+                "accounts.view_minimumagereview",
+            ),
             NavItem("audit", "Audit log", "portal:audit_log", "audit.view_auditentry"),
         ],
     ),

@@ -71,6 +71,8 @@ EXPECTED: dict[str, set[str]] = {
     "portal:appeal": {S},
     "portal:statements": {A},
     "portal:statements_export": {A},
+    "portal:minimum_age": {S, A},
+    "portal:minimum_age_csv": {S, A},
     "portal:audit_log": {A},
     "portal:audit_verify": {A},
     "portal:users": {M, S, AD},

@@ -16,7 +16,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Page, expect
 
-from accounts.models import BirthdateChangeRequest
+from accounts import minimum_age_sweep as sweeps
+from accounts.models import BirthdateChangeRequest, User
 from accounts.roles import Role
 from moderation import services
 from moderation.models import Case, Flag
@@ -158,7 +159,24 @@ def busy_day(live_server, settings, tmp_path) -> Day:
     day = build_day()
     _month_of_work(day, rng)
     _signals(day)
+    _minimum_age_sweep(rng)
     return day
+
+
+def _minimum_age_sweep(rng: random.Random) -> None:
+    """Australia's minimum age of 16: a staff sweep finds the AU accounts below it; one proves
+    its age on appeal, one is closed after its windows."""
+    before_the_law = dt.datetime(2025, 11, 1, 12, tzinfo=dt.UTC)
+    with time_machine.travel(before_the_law, tick=False):
+        teens = [
+            AppUserFactory(username=f"au_teen{i:02d}", age=rng.choice([13, 14]), country="AU")
+            for i in range(9)
+        ]
+        AppUserFactory.create_batch(3, age=17, country="AU")
+    sweep = sweeps.start(key="staff:AU", country="AU", on=clock.today(), source="demo", actor=ACTOR)
+    sweeps.run(sweep, actor=ACTOR)
+    User.objects.change_status(teens[0], "active", actor=ACTOR, reason="appeal upheld")
+    User.objects.change_status(teens[1], "banned", actor=ACTOR, reason="closed after the window")
 
 
 @pytest.fixture
@@ -238,6 +256,7 @@ def test_every_main_page_renders_cleanly(
     expect(page.get_by_test_id("verify-result")).to_contain_text("Chain intact")
     page.screenshot(path=str(shots / "audit-log.png"))
     _visit(page, base + "/statements/", shots / "statements.png", problems, full=False)
+    _visit(page, base + "/minimum-age/", shots / "minimum-age.png", problems)
     page.context.clear_cookies()
 
     admin = day.staff[Role.ADMINISTRATOR]

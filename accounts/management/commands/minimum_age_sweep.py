@@ -9,7 +9,6 @@ A sweep shows its progress, resumes where a killed run stopped, and runs once pe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 from typing import Any
@@ -92,9 +91,7 @@ class Command(BaseCommand):
         header = ["country", *sweeps.COUNT_COLUMNS]
         if options["csv"]:
             with open(options["csv"], "w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=header)
-                writer.writeheader()
-                writer.writerows(rows)
+                sweeps.write_counts_csv(rows, handle)
             self.stdout.write(f"Wrote {len(rows)} row(s) to {options['csv']}.")
             return
         self.stdout.write("  ".join(f"{h:>14}" for h in header))
