@@ -15,6 +15,7 @@ announces `events.signed_up_after_age_refusals` and moderation raises the flag w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
@@ -24,11 +25,17 @@ from safety_portal.core.api.models import AgeGateAttempt, ApiClient
 from safety_portal.core.errors import PolicyViolation
 
 from . import events
-from .models import COUNTRY_CODES, User
+from .managers.reregistration_signals import clean_signals
+from .models import COUNTRY_CODES, ReRegistrationSignal, User
 
 RETRY_WINDOW = dt.timedelta(hours=24)
 ATTEMPT_RETENTION = dt.timedelta(days=90)
 AGE_GATE_RETRY = "age_gate_retry"
+
+
+def _kept_days() -> int:
+    today = clock.today()
+    return (rules.minimum_age.signal_kept_until(today) - today).days
 
 
 def _would_pass(birthdate: dt.date, country: str, today: dt.date) -> bool | None:
@@ -64,13 +71,38 @@ def _record(
 
 
 def sign_up(
-    *, client: ApiClient, external_id: str, username: str, birthdate: dt.date, country: str
+    *,
+    client: ApiClient,
+    external_id: str,
+    username: str,
+    birthdate: dt.date,
+    country: str,
+    signals: Iterable[Mapping[str, str]] = (),
 ) -> User:
-    """Create an app user through `User.objects.create_app_user`, applying the 24-hour retry rule.
+    """Create an app user through `User.objects.create_app_user`, applying the retry rules.
 
-    Raises PolicyViolation("under_minimum_age") (attempt kept), PolicyViolation("age_gate_retry")
-    (attempt kept and flagged), or whatever the manager raises for bad input and duplicates.
+    Two signals refuse a retry (`age_gate_retry`, the attempt kept and flagged): a refusal for age
+    of the same external id in the last 24 hours, and, whatever the external id, a device or
+    recovery signal (`signals`, salted hashes the integration sends) of a sign-up refused for age
+    or an account placed under minimum-age review, while it is kept (POLICY.md §7.3). A sign-up
+    refused for age keeps its signals. Raises PolicyViolation("under_minimum_age") (attempt
+    kept), PolicyViolation("age_gate_retry"), or whatever the manager raises for bad input.
     """
+    pairs = clean_signals(signals)
+    if ReRegistrationSignal.objects.matching(pairs, on=clock.today()).exists():
+        _record(
+            client=client,
+            external_id=external_id,
+            country=country,
+            outcome=AgeGateAttempt.Outcome.AGE_GATE_RETRY,
+            flagged=True,
+        )
+        raise PolicyViolation(
+            AGE_GATE_RETRY,
+            "This device or recovery identifier belongs to a sign-up refused for age, or to an "
+            f"account under minimum-age review, in the last {_kept_days()} days; the sign-up is "
+            "refused and flagged for review. The person can appeal with proof of age.",
+        )
     now = clock.now()
     previous = AgeGateAttempt.objects.latest_refusal(external_id, since=now - RETRY_WINDOW)
     if previous is not None and _would_pass(birthdate, country, clock.today()):
@@ -99,13 +131,20 @@ def sign_up(
         return user
     except PolicyViolation as exc:
         if exc.code == rules.vocabulary.Reason.UNDER_MINIMUM_AGE:
-            _record(
-                client=client,
-                external_id=external_id,
-                country=country,
-                outcome=AgeGateAttempt.Outcome.UNDER_MINIMUM_AGE,
-                flagged=False,
-            )
+            with transaction.atomic():  # the signals and the refusal are kept together
+                ReRegistrationSignal.objects.record(
+                    pairs,
+                    cause=ReRegistrationSignal.Cause.AGE_GATE_REFUSAL,
+                    country=country.upper()[:2],
+                    actor=client,
+                )
+                _record(
+                    client=client,
+                    external_id=external_id,
+                    country=country,
+                    outcome=AgeGateAttempt.Outcome.UNDER_MINIMUM_AGE,
+                    flagged=False,
+                )
         raise
 
 

@@ -27,12 +27,13 @@ from django.db.models import Count, Q
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.bulk_insert import copy_rows
-from safety_portal.core.errors import DomainError
+from safety_portal.core.errors import Conflict, DomainError
 from safety_portal.core.outbox.models import UserNotice
 
 from .choices import COUNTRY_CODES
 from .managers import UserQuerySet
-from .models import MinimumAgeReview, MinimumAgeSweep, User
+from .managers.reregistration_signals import clean_signals
+from .models import MinimumAgeReview, MinimumAgeSweep, ReRegistrationSignal, User
 
 JOB = "accounts.minimum_age_sweep"
 BATCH_SIZE = 1000
@@ -292,3 +293,30 @@ def write_counts_csv(rows: list[dict[str, object]], handle: TextIO) -> None:
     writer = csv.DictWriter(handle, fieldnames=["country", *COUNT_COLUMNS])
     writer.writeheader()
     writer.writerows(rows)
+
+
+def record_signals(
+    user: User, signals: list[dict[str, str]], *, actor: object
+) -> list[tuple[str, str]]:
+    """The integration reports the re-registration signals of an account under minimum-age
+    review or closed after one (POLICY.md §7.3), so that a new sign-up from the same device or
+    recovery identifier is refused while they are kept. Any other account: a Conflict."""
+    pairs = clean_signals(signals)
+    reviewed = (
+        user.status == Status.UNDER_AGE_REVIEW
+        or user.minimum_age_reviews.filter(outcome=MinimumAgeReview.Outcome.DEACTIVATED).exists()
+    )
+    if not reviewed:
+        raise Conflict(
+            "not_under_review",
+            "Signals are kept only for an account under minimum-age review or closed after one; "
+            "this account is neither.",
+        )
+    ReRegistrationSignal.objects.record(
+        pairs,
+        cause=ReRegistrationSignal.Cause.MINIMUM_AGE_REVIEW,
+        country=str(user.country),
+        actor=actor,
+        target=user,
+    )
+    return pairs

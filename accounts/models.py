@@ -29,6 +29,7 @@ from .choices import (
 from .managers import (
     BirthdateChangeRequestManager,
     GuardianLinkManager,
+    ReRegistrationSignalManager,
     RestrictionManager,
     SafetySettingsManager,
     UserManager,
@@ -388,3 +389,39 @@ class MinimumAgeReview(models.Model):
 
     def __str__(self) -> str:
         return f"Minimum-age review of {self.user_id} ({self.outcome})"
+
+
+class ReRegistrationSignal(models.Model):
+    """A sign that a new sign-up is someone refused or closed for age (POLICY.md §7.3): a salted
+    hash of a device or account-recovery identifier, made by the integration. The identifier and
+    the salt never reach us; the hash is kept until `keep_until` (the appeal window plus 30 days,
+    `rules.minimum_age.signal_kept_until`) and then deleted by the daily retention job."""
+
+    class Kind(models.TextChoices):
+        DEVICE = "device", "Device identifier"
+        RECOVERY = "recovery", "Account-recovery identifier"
+
+    class Cause(models.TextChoices):
+        AGE_GATE_REFUSAL = "age_gate_refusal", "Sign-up refused for age"
+        MINIMUM_AGE_REVIEW = "minimum_age_review", "Account under minimum-age review or closed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    digest = models.CharField(max_length=64, help_text="Salted SHA-256, 64 hex characters.")
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    country = CountryField(blank=True)
+    recorded_at = models.DateTimeField()
+    keep_until = models.DateField(help_text="Deleted the day after (POLICY.md §7.3).")
+
+    objects = ReRegistrationSignalManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "digest"], name="one_signal_per_digest"),
+            models.CheckConstraint(
+                condition=Q(digest__regex=r"^[0-9a-f]{64}$"), name="signal_digest_is_sha256_hex"
+            ),
+        ]
+        indexes = [models.Index(fields=["keep_until"], name="signal_keep_until")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} signal ({self.cause}, kept until {self.keep_until})"

@@ -9,6 +9,7 @@ from celery import shared_task
 from safety_portal.core.audit.actors import SystemActor
 
 from . import minimum_age_sweep, minor_defaults, transitions
+from .models import ReRegistrationSignal
 
 
 @shared_task(name="accounts.birthday_transitions", soft_time_limit=1500, time_limit=1800)
@@ -41,3 +42,12 @@ def run_minimum_age_sweeps(today: str | None = None) -> dict[str, int]:
         today=dt.date.fromisoformat(today) if today else None,
     )
     return {sweep.key: sweep.found for sweep in done}
+
+
+@shared_task(name="accounts.purge_reregistration_signals", soft_time_limit=600, time_limit=900)
+def purge_reregistration_signals() -> int:
+    """Daily (beat, 03:40): delete re-registration signals past their keep-until date (POLICY.md
+    §7.3: the appeal window plus 30 days, nothing else)."""
+    return ReRegistrationSignal.objects.purge_expired(
+        actor=SystemActor("task.purge_reregistration_signals")
+    )

@@ -70,6 +70,7 @@ app.conf.task_routes = {
     # Scheduled sweeps and daily jobs (the outbox relay stays on `default`: it must not wait).
     "accounts.birthday_transitions": {"queue": "periodic"},
     "accounts.minimum_age_sweep": {"queue": "periodic"},
+    "accounts.purge_reregistration_signals": {"queue": "periodic"},
     "accounts.apply_minor_defaults": {"queue": "periodic"},
     "moderation.close_expired_under_age_reviews": {"queue": "periodic"},
     "moderation.close_under_age_account": {"queue": "periodic"},
@@ -114,6 +115,11 @@ app.conf.beat_schedule = {
     "accounts-minimum-age-sweep": {
         "task": "accounts.minimum_age_sweep",
         "schedule": crontab(hour=0, minute=20),
+    },
+    # POLICY.md §7.3: re-registration signals are kept the appeal window plus 30 days, no longer.
+    "accounts-reregistration-signal-purge": {
+        "task": "accounts.purge_reregistration_signals",
+        "schedule": crontab(hour=3, minute=40),
     },
     "accounts-under-age-closure": {
         "task": "moderation.close_expired_under_age_reviews",

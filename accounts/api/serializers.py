@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.choices import METHOD_CHOICES, STATUS_CHOICES, TIER_CHOICES
-from accounts.models import BirthdateChangeRequest, User
+from accounts.models import BirthdateChangeRequest, ReRegistrationSignal, User
 from safety_portal import rules
 
 AUDIENCES = [a.value for a in rules.vocabulary.Audience]
@@ -20,12 +20,36 @@ def user_id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
+class SignalSerializer(serializers.Serializer):
+    # Checked by the manager (`clean_signals`); a plain string here so that the schema's enum
+    # names for "kind" (threads) stay as other teams' generated clients know them.
+    kind = serializers.CharField(
+        max_length=10, help_text=", ".join(ReRegistrationSignal.Kind.values) + "."
+    )
+    digest = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        help_text="The integration's salted SHA-256 of the identifier (never the identifier).",
+    )
+
+
+class SignalsSerializer(serializers.Serializer):
+    signals = SignalSerializer(many=True, min_length=1, max_length=5)
+
+
 class UserCreateSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, help_text="The app back end's id.")
     username = serializers.CharField(max_length=150)
     birthdate = serializers.DateField(help_text="YYYY-MM-DD; not kept if the age gate refuses.")
     country = serializers.CharField(
         min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2 country of residence."
+    )
+    signals = SignalSerializer(
+        many=True,
+        required=False,
+        max_length=5,
+        help_text="Re-registration signals (POLICY.md §7.3): salted hashes of a device or "
+        "account-recovery identifier. A match with a sign-up refused for age or an account under "
+        "minimum-age review refuses the sign-up (403 `age_gate_retry`).",
     )
 
 

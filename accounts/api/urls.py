@@ -12,6 +12,11 @@ urlpatterns = [
     path(
         "users/<int:pk>/capabilities/", views.CapabilitiesView.as_view(), name="user-capabilities"
     ),
+    path(
+        "users/<int:pk>/re-registration-signals/",
+        views.SignalsView.as_view(),
+        name="user-re-registration-signals",
+    ),
     path("users/<int:pk>/settings/", views.SettingsView.as_view(), name="user-settings"),
     path(
         "users/<int:pk>/birthdate-change-requests/",

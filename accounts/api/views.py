@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import age_gate
+from accounts import minimum_age_sweep as sweeps
 from accounts.facts import facts_of
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
 from safety_portal import rules
@@ -27,6 +28,7 @@ from .serializers import (
     CapabilitiesSerializer,
     SettingsPatchSerializer,
     SettingsSerializer,
+    SignalsSerializer,
     UserCreateSerializer,
     UserSerializer,
     capability_value,
@@ -133,6 +135,34 @@ class CapabilitiesView(ApiView):
                     for name, cap in caps.items()
                 },
             }
+        )
+
+
+class SignalsView(ApiView):
+    scopes = {"POST": Scope.USERS_WRITE}
+
+    @api_doc(
+        summary="Report re-registration signals of an account under minimum-age review",
+        scope=Scope.USERS_WRITE,
+        description=(
+            "POLICY.md §7.3: for an account under minimum-age review (or closed after one), the "
+            "app sends salted hashes of its device and account-recovery identifiers; while they "
+            "are kept (the appeal window plus 30 days) a sign-up with any of them is refused "
+            "(403 `age_gate_retry`) and flagged. Sending the same signal again extends nothing "
+            "beyond that window from today. 409 `not_under_review` for any other account."
+        ),
+        request=SignalsSerializer,
+        responses={202: SignalsSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(SignalsSerializer, request.data)
+        pairs = sweeps.record_signals(app_user_or_404(pk), data["signals"], actor=self.client)
+        return Response(
+            {"signals": [{"kind": k, "digest": d} for k, d in pairs]},
+            status=status.HTTP_202_ACCEPTED,
         )
 
 

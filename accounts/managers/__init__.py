@@ -5,6 +5,7 @@
 - safety_settings     `SafetySettingsManager` (a user's own settings, within the tier ceiling)
 - birthdate_requests  `BirthdateChangeRequestManager` and the trigger's `sanction_birthdate_write`
 - guardian_links      `GuardianLinkQuerySet` and `GuardianLinkManager` (family pairing)
+- reregistration_signals  `ReRegistrationSignalManager` (salted hashes that stop a re-sign-up)
 - restrictions        `RestrictionQuerySet` and `RestrictionManager` (feature bans, suspensions)
 - _common             the checks and input helpers several of them share
 
@@ -18,6 +19,7 @@ imports the managers from here and wires each as its model's `objects`.
 from ._common import PERM_EXACT_BIRTHDATE, PERM_MANAGE_STAFF
 from .birthdate_requests import BirthdateChangeRequestManager, sanction_birthdate_write
 from .guardian_links import GuardianLinkManager, GuardianLinkQuerySet
+from .reregistration_signals import ReRegistrationSignalManager
 from .restrictions import ActiveRestrictions, RestrictionManager, RestrictionQuerySet
 from .safety_settings import SafetySettingsManager
 from .users import UserManager, UserQuerySet
@@ -29,6 +31,7 @@ __all__ = [
     "BirthdateChangeRequestManager",
     "GuardianLinkManager",
     "GuardianLinkQuerySet",
+    "ReRegistrationSignalManager",
     "RestrictionManager",
     "RestrictionQuerySet",
     "SafetySettingsManager",
