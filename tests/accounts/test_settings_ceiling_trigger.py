@@ -9,10 +9,10 @@ path runs inside a savepoint so that the refusal does not end the test's transac
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import datetime as dt
 
 import pytest
+import time_machine
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from accounts import migrations as accounts_migrations
@@ -20,8 +20,11 @@ from accounts import triggers
 from accounts.managers import sanction_birthdate_write
 from accounts.models import BirthdateChangeRequest, SafetySettings, User
 from safety_portal import rules
+from safety_portal.core import clock
 from safety_portal.core.constraints import constraint_of
+from safety_portal.core.errors import PolicyViolation
 from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory, birthdate_for_age
+from tests.migrated_sql import assert_in_step
 
 pytestmark = [
     pytest.mark.django_db,
@@ -161,6 +164,19 @@ def test_database_refuses_a_raw_birthdate_correction_that_leaves_settings_above_
     assert User.objects.get(pk=adult.pk).birthdate == adult.birthdate
 
 
+def test_the_manager_reports_the_databases_ceiling_refusal_as_the_policys_reason_code() -> None:
+    """Python's today (moved here, as a TIME_ZONE ahead of the database's day would) says 18;
+    the database's CURRENT_DATE says 17: the write is refused, and reported as the reason code."""
+    teen = AppUserFactory(birthdate=birthdate_for_age(17, days_after_birthday=360))
+    ahead = dt.datetime.combine(clock.today() + dt.timedelta(days=10), dt.time(12), tzinfo=dt.UTC)
+
+    with time_machine.travel(ahead, tick=False), pytest.raises(PolicyViolation) as refused:
+        SafetySettings.objects.change(teen, actor=teen, dm_setting="everyone")
+
+    assert refused.value.code == "setting_above_tier_ceiling"
+    assert stored(teen)["dm_setting"] == "nobody"
+
+
 # --- legal paths -------------------------------------------------------------------------------
 
 
@@ -236,26 +252,9 @@ def test_a_user_without_a_birthdate_holds_only_the_strictest_settings() -> None:
 # --- the generated SQL and the migrated SQL stay in step ------------------------------------
 
 
-def latest_migrated_ceiling_sql() -> tuple[str, str]:
-    """The newest accounts migration that defines CEILING_TRIGGER_SQL, and its SQL."""
-    names = sorted(m.name for m in pkgutil.iter_modules(accounts_migrations.__path__))
-    found = [
-        (name, module.CEILING_TRIGGER_SQL)
-        for name in names
-        if hasattr(
-            module := importlib.import_module(f"accounts.migrations.{name}"), "CEILING_TRIGGER_SQL"
-        )
-    ]
-    assert found, "no accounts migration defines CEILING_TRIGGER_SQL"
-    return found[-1]
-
-
 def test_the_ceiling_trigger_sql_generated_from_the_rules_is_the_latest_migrated_version() -> None:
-    name, migrated = latest_migrated_ceiling_sql()
-    generated = triggers.render_settings_ceiling_sql()
-    assert generated.strip() == migrated.strip(), (
-        f"rules changed: write a migration that re-creates the trigger (the latest is {name}; "
-        "its CEILING_TRIGGER_SQL no longer matches accounts.triggers.render_settings_ceiling_sql())"
+    assert_in_step(
+        triggers.render_settings_ceiling_sql(), accounts_migrations, "CEILING_TRIGGER_SQL"
     )
 
 
