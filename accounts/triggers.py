@@ -1,4 +1,6 @@
-"""PostgreSQL trigger: a birthdate changes only through an applied birthdate-change request.
+"""PostgreSQL triggers: a birthdate changes only through an applied birthdate-change request, and a
+stored safety setting never exceeds its user's tier ceiling (the second from version 1 of the
+settings ceiling below, issue 11.5).
 
 POLICY.md §4: nobody edits a birthdate in place. The manager's sanctioned path sets the transaction
 setting `safety_portal.birthdate_request` to the id of the request it applies; the trigger checks that

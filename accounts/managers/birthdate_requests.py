@@ -64,8 +64,10 @@ class BirthdateChangeRequestManager(models.Manager):
     ) -> BirthdateChangeRequest:
         """Ask for a corrected birthdate (POLICY.md §4).
 
-        Younger: applied at once and recorded (status `applied`); dropping below the country's
-        minimum age moves the account to `under_age_review`. Older: queued for a staff reviewer
+        Younger: applied at once and recorded (status `applied`), the stored settings moved
+        within the new tier's ceiling in the same transaction (the database checks it at
+        commit); dropping below the country's minimum age moves the account to
+        `under_age_review`. Older: queued for a staff reviewer
         (status `pending`), and only with a method stronger than self-declaration (PolicyViolation
         method_too_weak otherwise). One pending request per user (Conflict). Bad input is a
         DomainError with field errors; a refusal writes nothing.
