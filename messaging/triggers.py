@@ -229,11 +229,16 @@ def render_contact_guard_sql() -> str:
 CREATE OR REPLACE FUNCTION messaging_guard_message_insert() RETURNS trigger AS $$
 DECLARE
     t record;
-    s record;
-    r record;
 BEGIN
-    SELECT th.locked, th.kind, th.direct_low_id, th.direct_high_id INTO t
-    FROM messaging_thread th WHERE th.id = NEW.thread_id;
+    -- One statement reads the thread and, for a direct thread, both people (primary keys only).
+    SELECT th.locked, th.kind, s.birthdate AS s_birthdate, s.status AS s_status,
+           r.birthdate AS r_birthdate, r.status AS r_status INTO t
+    FROM messaging_thread th
+    LEFT JOIN accounts_user s ON th.kind = 'direct' AND s.id = NEW.sender_id
+    LEFT JOIN accounts_user r ON th.kind = 'direct'
+        AND r.id = CASE WHEN NEW.sender_id = th.direct_low_id
+                        THEN th.direct_high_id ELSE th.direct_low_id END
+    WHERE th.id = NEW.thread_id;
     IF t.locked THEN
         RAISE EXCEPTION 'thread % is locked: its messages are kept, nobody can post', NEW.thread_id
             USING ERRCODE = 'check_violation', CONSTRAINT = '{THREAD_LOCKED_CONSTRAINT}';
@@ -246,24 +251,20 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_sender_is_participant';
     END IF;
     IF t.kind = 'direct' THEN
-        SELECT u.birthdate, u.status INTO s FROM accounts_user u WHERE u.id = NEW.sender_id;
-        SELECT u.birthdate, u.status INTO r FROM accounts_user u
-        WHERE u.id = CASE WHEN NEW.sender_id = t.direct_low_id
-                          THEN t.direct_high_id ELSE t.direct_low_id END;
         -- The order of rules.contact.can_direct_message: status before age.
-        IF s.status IN ({refused}) THEN
-            RAISE EXCEPTION 'thread %: the sender''s account is %', NEW.thread_id, s.status
+        IF t.s_status IN ({refused}) THEN
+            RAISE EXCEPTION 'thread %: the sender''s account is %', NEW.thread_id, t.s_status
                 USING ERRCODE = 'check_violation', CONSTRAINT = '{DM_SENDER_UNAVAILABLE_CONSTRAINT}';
         END IF;
-        IF r.status IN ({refused}) THEN
-            RAISE EXCEPTION 'thread %: the recipient''s account is %', NEW.thread_id, r.status
+        IF t.r_status IN ({refused}) THEN
+            RAISE EXCEPTION 'thread %: the recipient''s account is %', NEW.thread_id, t.r_status
                 USING ERRCODE = 'check_violation', CONSTRAINT = '{DM_RECIPIENT_UNAVAILABLE_CONSTRAINT}';
         END IF;
-        IF {_under_dm_age("s.birthdate")} THEN
+        IF {_under_dm_age("t.s_birthdate")} THEN
             RAISE EXCEPTION 'thread %: the sender is under {DM_MINIMUM_AGE}', NEW.thread_id
                 USING ERRCODE = 'check_violation', CONSTRAINT = '{DM_SENDER_UNDER_16_CONSTRAINT}';
         END IF;
-        IF {_under_dm_age("r.birthdate")} THEN
+        IF {_under_dm_age("t.r_birthdate")} THEN
             RAISE EXCEPTION 'thread %: the recipient is under {DM_MINIMUM_AGE}', NEW.thread_id
                 USING ERRCODE = 'check_violation', CONSTRAINT = '{DM_RECIPIENT_UNDER_16_CONSTRAINT}';
         END IF;

@@ -15,11 +15,16 @@ from safety_portal.core.migration_helpers import postgres_only_sql
 CONTACT_GUARD_SQL = """CREATE OR REPLACE FUNCTION messaging_guard_message_insert() RETURNS trigger AS $$
 DECLARE
     t record;
-    s record;
-    r record;
 BEGIN
-    SELECT th.locked, th.kind, th.direct_low_id, th.direct_high_id INTO t
-    FROM messaging_thread th WHERE th.id = NEW.thread_id;
+    -- One statement reads the thread and, for a direct thread, both people (primary keys only).
+    SELECT th.locked, th.kind, s.birthdate AS s_birthdate, s.status AS s_status,
+           r.birthdate AS r_birthdate, r.status AS r_status INTO t
+    FROM messaging_thread th
+    LEFT JOIN accounts_user s ON th.kind = 'direct' AND s.id = NEW.sender_id
+    LEFT JOIN accounts_user r ON th.kind = 'direct'
+        AND r.id = CASE WHEN NEW.sender_id = th.direct_low_id
+                        THEN th.direct_high_id ELSE th.direct_low_id END
+    WHERE th.id = NEW.thread_id;
     IF t.locked THEN
         RAISE EXCEPTION 'thread % is locked: its messages are kept, nobody can post', NEW.thread_id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_thread_locked';
@@ -32,24 +37,20 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_sender_is_participant';
     END IF;
     IF t.kind = 'direct' THEN
-        SELECT u.birthdate, u.status INTO s FROM accounts_user u WHERE u.id = NEW.sender_id;
-        SELECT u.birthdate, u.status INTO r FROM accounts_user u
-        WHERE u.id = CASE WHEN NEW.sender_id = t.direct_low_id
-                          THEN t.direct_high_id ELSE t.direct_low_id END;
         -- The order of rules.contact.can_direct_message: status before age.
-        IF s.status IN ('banned', 'under_age_review') THEN
-            RAISE EXCEPTION 'thread %: the sender''s account is %', NEW.thread_id, s.status
+        IF t.s_status IN ('banned', 'under_age_review') THEN
+            RAISE EXCEPTION 'thread %: the sender''s account is %', NEW.thread_id, t.s_status
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_dm_sender_unavailable';
         END IF;
-        IF r.status IN ('banned', 'under_age_review') THEN
-            RAISE EXCEPTION 'thread %: the recipient''s account is %', NEW.thread_id, r.status
+        IF t.r_status IN ('banned', 'under_age_review') THEN
+            RAISE EXCEPTION 'thread %: the recipient''s account is %', NEW.thread_id, t.r_status
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_dm_recipient_unavailable';
         END IF;
-        IF (s.birthdate IS NULL OR s.birthdate > (CURRENT_DATE - interval '16 years')::date) THEN
+        IF (t.s_birthdate IS NULL OR t.s_birthdate > (CURRENT_DATE - interval '16 years')::date) THEN
             RAISE EXCEPTION 'thread %: the sender is under 16', NEW.thread_id
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_dm_sender_under_16';
         END IF;
-        IF (r.birthdate IS NULL OR r.birthdate > (CURRENT_DATE - interval '16 years')::date) THEN
+        IF (t.r_birthdate IS NULL OR t.r_birthdate > (CURRENT_DATE - interval '16 years')::date) THEN
             RAISE EXCEPTION 'thread %: the recipient is under 16', NEW.thread_id
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'messaging_dm_recipient_under_16';
         END IF;
