@@ -64,8 +64,10 @@ class BirthdateChangeRequestManager(models.Manager):
     ) -> BirthdateChangeRequest:
         """Ask for a corrected birthdate (POLICY.md §4).
 
-        Younger: applied at once and recorded (status `applied`); dropping below the country's
-        minimum age moves the account to `under_age_review`. Older: queued for a staff reviewer
+        Younger: applied at once and recorded (status `applied`), the stored settings moved
+        within the new tier's ceiling in the same transaction (the database checks it at
+        commit); dropping below the country's minimum age moves the account to
+        `under_age_review`. Older: queued for a staff reviewer
         (status `pending`), and only with a method stronger than self-declaration (PolicyViolation
         method_too_weak otherwise). One pending request per user (Conflict). Bad input is a
         DomainError with field errors; a refusal writes nothing.
@@ -232,6 +234,12 @@ class BirthdateChangeRequestManager(models.Manager):
             ]
         )
         sanction_birthdate_write(None)
+        # A younger tier may hold less: the stored settings move within its ceiling in this
+        # transaction, which the database checks when it commits (issue 11.5; accounts/triggers.py).
+        # One change, one entry: the birthdate entry below names the settings that moved.
+        settings_model = user_model._meta.get_field("safety_settings").related_model
+        moved = settings_model.objects.write_within_rules(user)
+        settings_before, settings_after = ({}, {}) if moved is None else moved[1:]
         birthdate_changed.send(
             sender=user_model,
             user=user,
@@ -244,13 +252,18 @@ class BirthdateChangeRequestManager(models.Manager):
             action=f"accounts.birthdate.change_{status}",
             target=user,
             reason=request.decision_note or request.reason,
-            before={"birthdate": old, "tier": rules.ages.tier_on(old, today).value},
+            before={
+                "birthdate": old,
+                "tier": rules.ages.tier_on(old, today).value,
+                **({"settings": settings_before} if settings_before else {}),
+            },
             after={
                 "birthdate": user.birthdate,
                 "tier": rules.ages.tier_on(user.birthdate, today).value,
                 "method": request.method,
                 "evidence_reference": request.evidence_reference,
                 "request": request.pk,
+                **({"settings": settings_after} if settings_after else {}),
             },
         )
         if rules.ages.is_below_minimum_age(user.birthdate, user.country.code, today) and (

@@ -12,15 +12,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from safety_portal import rules
 from safety_portal.core import audit, clock
+from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import DomainError, PolicyViolation
 from safety_portal.core.outbox.models import UserNotice
 
 from ..events import restrictions_tightened
 from ..setting_notices import policy_change_notice
+from ..triggers import SETTINGS_CEILING_CONSTRAINT
 
 if TYPE_CHECKING:
     from ..models import SafetySettings, User
@@ -95,7 +97,17 @@ class SafetySettingsManager(models.Manager):
                 )
                 current.guardian_approved_public_at = clock.now() if going_public else None
                 fields.append("guardian_approved_public_at")
-            current.save(update_fields=fields)
+            try:
+                current.save(update_fields=fields)
+            except IntegrityError as exc:
+                # The database reads the tier from CURRENT_DATE; Python from `clock.today()` in
+                # TIME_ZONE. Around midnight on a birthday they can differ by a day.
+                if constraint_of(exc) == SETTINGS_CEILING_CONSTRAINT:
+                    raise PolicyViolation(
+                        rules.vocabulary.Reason.SETTING_ABOVE_TIER_CEILING,
+                        "The database refused a setting above the tier ceiling.",
+                    ) from exc
+                raise
             # Threads may need locking when a setting became stricter: messaging listens.
             if rules.safety_settings.tightens(before, changed):
                 restrictions_tightened.send(sender=type(user), user=user, actor=actor)
@@ -120,30 +132,10 @@ class SafetySettingsManager(models.Manager):
         twice changes nothing). Messaging re-checks the user's threads, since every move tightens.
         """
         with transaction.atomic():
-            birthdate = self._locked_birthdate(user)
-            if birthdate is None:
+            moved = self.write_within_rules(user)
+            if moved is None:
                 return {}
-            tier = rules.ages.tier_on(birthdate, clock.today())
-            current = self.select_for_update().get(user=user)
-            approved = (
-                frozenset({"private_account"})
-                if current.guardian_approved_public_at is not None
-                else frozenset()
-            )
-            target = rules.safety_settings.within_rules(
-                current.as_policy(), tier, guardian_approved=approved
-            )
-            after = {
-                n: _plain(getattr(target, n))
-                for n in rules.safety_settings.SETTING_NAMES
-                if _plain(getattr(target, n)) != _plain(getattr(current, n))
-            }
-            if not after:
-                return {}
-            before = {n: _plain(getattr(current, n)) for n in after}
-            for name, value in after.items():
-                setattr(current, name, value)
-            current.save(update_fields=[*after, "updated_at"])
+            tier, before, after = moved
             restrictions_tightened.send(sender=type(user), user=user, actor=actor)
             subject, body = policy_change_notice(tier, after)
             UserNotice.objects.get_or_create(
@@ -166,6 +158,45 @@ class SafetySettingsManager(models.Manager):
                 after=after,
             )
         return after
+
+    def write_within_rules(
+        self, user: User
+    ) -> tuple[rules.vocabulary.Tier, dict[str, Any], dict[str, Any]] | None:
+        """Write only what `rules.safety_settings.within_rules` moves for the user's tier today,
+        under the row locks; the caller audits it and tells messaging (POLICY.md §3, §7.4).
+
+        Returns the tier and the moved settings before and after, or None when nothing moved (an
+        account without a birthdate is left alone: nothing reads its settings). The database
+        checks the written row against the tier ceiling (accounts/triggers.py), and the move is
+        what keeps a row legal when a birthdate is corrected to a younger tier.
+        """
+        birthdate = self._locked_birthdate(user)
+        if birthdate is None:
+            return None
+        tier = rules.ages.tier_on(birthdate, clock.today())
+        current = self.select_for_update().filter(user=user).first()
+        if current is None:
+            return None
+        approved = (
+            frozenset({"private_account"})
+            if current.guardian_approved_public_at is not None
+            else frozenset()
+        )
+        target = rules.safety_settings.within_rules(
+            current.as_policy(), tier, guardian_approved=approved
+        )
+        after = {
+            n: _plain(getattr(target, n))
+            for n in rules.safety_settings.SETTING_NAMES
+            if _plain(getattr(target, n)) != _plain(getattr(current, n))
+        }
+        if not after:
+            return None
+        before = {n: _plain(getattr(current, n)) for n in after}
+        for name, value in after.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*after, "updated_at"])
+        return tier, before, after
 
 
 def _linked_guardian_ids(user: User) -> set[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import IntegrityError, connection
+from django.db import connection
 
 from accounts.models import User
 from safety_portal.core import clock
@@ -75,9 +75,3 @@ def sanction(setting: str, row_id: int) -> None:
 def now_and_today() -> tuple[dt.datetime, dt.date]:
     """The moment a door judges at, and the date the age rules read for it."""
     return clock.now(), clock.today()
-
-
-def constraint_of(exc: IntegrityError) -> str | None:
-    """The name of the PostgreSQL constraint or trigger check behind an IntegrityError, if any."""
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)

@@ -15,14 +15,15 @@ from django.db.models import Exists, OuterRef
 from accounts.models import User
 from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import identify
+from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation
 
 from .. import contact, snapshot
 from ..guards import GuardedQuerySet
 from ..limits import MAX_BODY_LENGTH
 from ..registry import participant_model, refused_attempt_model, thread_model
-from ..triggers import THREAD_LOCKED_CONSTRAINT
-from ._common import THREAD_LOCKED, acting_for, constraint_of, now_and_today, pk_of, sanction
+from ..triggers import DM_REFUSALS, THREAD_LOCKED_CONSTRAINT
+from ._common import THREAD_LOCKED, acting_for, now_and_today, pk_of, sanction
 
 if TYPE_CHECKING:
     from ..models import Message, Thread
@@ -129,8 +130,11 @@ class MessageManager(models.Manager.from_queryset(MessageQuerySet)):  # type: ig
         try:
             message.save(_door=True, force_insert=True)
         except IntegrityError as exc:
-            if constraint_of(exc) == THREAD_LOCKED_CONSTRAINT:
+            constraint = constraint_of(exc)
+            if constraint == THREAD_LOCKED_CONSTRAINT:
                 raise PolicyViolation(THREAD_LOCKED) from exc
+            if constraint in DM_REFUSALS:  # a status or birthdate change raced this send
+                raise PolicyViolation(DM_REFUSALS[constraint]) from exc
             raise
         return message
 

@@ -7,19 +7,23 @@ participant rows and their audit entry in one transaction, and on a refusal writ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from safety_portal import rules
 from safety_portal.core import audit
+from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 
 from .. import contact
 from ..limits import MAX_GROUP_PARTICIPANTS, MAX_TITLE_LENGTH
 from ..registry import participant_model, refused_attempt_model
+from ..triggers import PARTICIPANT_UNDER_16_CONSTRAINT
 from ._common import (
     THREAD_LOCKED,
     acting_for,
@@ -32,6 +36,23 @@ from .thread_locking import ThreadLocking
 
 if TYPE_CHECKING:
     from ..models import Thread
+
+
+@contextlib.contextmanager
+def refusing_under_16_participants(kind: str) -> Iterator[None]:
+    """The database's refusal of an under-16 participant (a birthdate corrected between the
+    policy check and the insert) as the policy's reason code (POLICY.md §3; triggers v2)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if constraint_of(exc) != PARTICIPANT_UNDER_16_CONSTRAINT:
+            raise
+        reason = (
+            rules.vocabulary.Reason.DM_RECIPIENT_UNDER_16
+            if kind == "direct"
+            else rules.vocabulary.Reason.GROUP_MEMBER_UNDER_16
+        )
+        raise PolicyViolation(reason) from exc
 
 
 class ThreadOpening(ThreadLocking):
@@ -128,14 +149,15 @@ class ThreadOpening(ThreadLocking):
                         "thread_exists", "A direct thread between these two was just started."
                     ) from exc
                 raise
-            ThreadParticipant.objects.all()._door_bulk_create(
-                [
-                    ThreadParticipant(
-                        thread=thread, user_id=uid, added_by_id=creator_id, joined_at=now
-                    )
-                    for uid in [creator_id, *other_ids]
-                ]
-            )
+            with refusing_under_16_participants(kind):
+                ThreadParticipant.objects.all()._door_bulk_create(
+                    [
+                        ThreadParticipant(
+                            thread=thread, user_id=uid, added_by_id=creator_id, joined_at=now
+                        )
+                        for uid in [creator_id, *other_ids]
+                    ]
+                )
             audit.record(
                 actor=actor,
                 action="messaging.thread.started",
@@ -286,9 +308,10 @@ class ThreadOpening(ThreadLocking):
         self, thread: Thread, *, user_id: int, adder_id: int, now: dt.datetime, actor: object
     ) -> None:
         """Write the participant row and its audit entry (after `check_add` allowed it)."""
-        participant_model()(
-            thread_id=thread.pk, user_id=user_id, added_by_id=adder_id, joined_at=now
-        ).save(_door=True, force_insert=True)
+        with refusing_under_16_participants(thread.kind):
+            participant_model()(
+                thread_id=thread.pk, user_id=user_id, added_by_id=adder_id, joined_at=now
+            ).save(_door=True, force_insert=True)
         audit.record(
             actor=actor,
             action="messaging.thread.participant_added",

@@ -47,3 +47,8 @@ def effective_status(
     if suspended_now:
         status = AccountStatus.SUSPENDED
     return status
+
+
+# The statuses that shut contact whatever the restrictions say: not active and not time-bound, so
+# they do not lapse by themselves (what the database can refuse without reading restrictions).
+NEVER_REACHABLE: Final = frozenset(AccountStatus) - {AccountStatus.ACTIVE} - TIME_BOUND

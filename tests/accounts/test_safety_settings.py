@@ -169,19 +169,19 @@ def test_bad_setting_names_and_values_are_field_errors(
     assert stored(adult) == before
 
 
-def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_the_row(
+def test_a_lower_tier_found_later_moves_the_stored_settings_within_its_ceiling(
     system: object, audit_entries: Callable[..., list[AuditEntry]]
 ) -> None:
     """POLICY.md §3: the effective value is the most restrictive of the tier ceiling and the
     user's own setting. A 16-year-old who opened DMs, duets and suggestions is corrected to 14:
-    the stored choices stay as history, the policy stops honouring them."""
+    the stored row moves within the young-teen ceiling in the same transaction (the database
+    refuses a row above it, issue 11.5), and the birthdate entry says what moved."""
     user = User.objects.create_app_user(
         actor=system, username="corrected_kid", birthdate=birthdate_for_age(16), country="GB"
     )
     SafetySettings.objects.change(
         user, actor=user, dm_setting="friends", duet_setting="everyone", suggest_account=True
     )
-    chosen = stored(user)
 
     BirthdateChangeRequest.objects.submit(
         user=user,
@@ -192,16 +192,24 @@ def test_a_lower_tier_found_later_clamps_the_effective_value_without_rewriting_t
         actor=system,
     )
 
-    assert stored(user) == chosen  # history is not rewritten
-    assert len(audit_entries("accounts.settings.changed")) == 1  # only the user's own change
     today = clock.today()
     assert user.tier(today) is Tier.YOUNG_TEEN
-    effective = rules.safety_settings.clamp_settings(
-        SafetySettings.objects.get(user=user).as_policy(), user.tier(today)
+    row = stored(user)
+    assert (row["dm_setting"], row["duet_setting"], row["suggest_account"]) == (
+        "nobody",
+        "nobody",
+        False,
     )
-    assert effective.dm_setting is Audience.NOBODY
-    assert effective.duet_setting is Audience.NOBODY
-    assert effective.suggest_account is False
+    assert row["private_account"] is True  # 13-15: public only with a guardian's approval
+    assert len(audit_entries("accounts.settings.changed")) == 1  # only the user's own change
+    [entry] = audit_entries("accounts.birthdate.change_applied")
+    row_keys = ("dm_setting", "duet_setting", "suggest_account")
+    moved = {n: (entry.before["settings"][n], entry.after["settings"][n]) for n in row_keys}
+    assert moved == {
+        "dm_setting": ("friends", "nobody"),
+        "duet_setting": ("everyone", "nobody"),
+        "suggest_account": (True, False),
+    }
 
     caps = rules.capabilities.capabilities(facts_of(user, at=clock.now(), on=today), on=today)
     assert caps["direct_messages"].allowed is False
@@ -229,7 +237,7 @@ def test_after_a_lower_tier_is_found_other_settings_can_still_change(system: obj
         SafetySettings.objects.change(user, actor=user, duet_setting="everyone")
 
     assert stored(user)["comment_setting"] == "nobody"
-    assert stored(user)["dm_setting"] == "friends"  # kept as chosen, clamped when read
+    assert stored(user)["dm_setting"] == "nobody"  # moved within the 13-15 ceiling
 
 
 def test_the_ceiling_is_taken_from_the_current_birthdate_not_a_stale_instance(

@@ -64,7 +64,8 @@ def cast() -> list[User]:
         "adult": person(30),
         "open_adult": person(52, dm="everyone", country="KR"),
         "teen_two_guardians": person(16, dm="friends", country="FR"),
-        "teen_links_not_active": person(15, country="DE"),
+        # 16+: the database refuses anyone under 16 in any thread (issue 11.5).
+        "teen_links_not_active": person(17, country="DE"),
         "suspended": person(28),
         "restricted": person(33),
         "suspension_over": person(40),
