@@ -65,3 +65,23 @@ $$ LANGUAGE plpgsql;
 
 # Going back to version 1 restores its function body; the trigger itself is unchanged.
 GUARD_FUNCTION_V1 = CREATE[: CREATE.index("CREATE TRIGGER")]
+
+# Assurance results are append-only (POLICY.md §7.2; migration 0013): the manager only inserts, the
+# QuerySet refuses update(), and the database refuses UPDATE from any path (raw SQL included).
+ASSURANCE_APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION accounts_assurance_result_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'age-assurance result % is append-only: record a new one', OLD.id
+        USING ERRCODE = 'check_violation';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER accounts_assurance_result_no_update
+    BEFORE UPDATE ON accounts_ageassuranceresult
+    FOR EACH ROW EXECUTE FUNCTION accounts_assurance_result_append_only();
+"""
+
+ASSURANCE_APPEND_ONLY_DROP = """
+DROP TRIGGER IF EXISTS accounts_assurance_result_no_update ON accounts_ageassuranceresult;
+DROP FUNCTION IF EXISTS accounts_assurance_result_append_only();
+"""

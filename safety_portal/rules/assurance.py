@@ -92,6 +92,7 @@ KIND_OF_METHOD: Final[dict[AssuranceMethod, ResultKind]] = {
     AssuranceMethod.ID_DOCUMENT: ResultKind.OVER_AGE,
     AssuranceMethod.AGE_TOKEN: ResultKind.OVER_AGE,
 }
+OVER_AGE_METHODS: Final = tuple(m for m, k in KIND_OF_METHOD.items() if k is ResultKind.OVER_AGE)
 _FIELDS_OF_KIND: Final[dict[ResultKind, frozenset[str]]] = {
     ResultKind.AGE_RANGE: frozenset({"age_range", "region"}),
     ResultKind.OVER_AGE: frozenset({"over_age", "is_over"}),

@@ -25,6 +25,8 @@ ENDPOINTS = [
     ("GET", "/api/v1/users/{user}/capabilities/", None, "users:read", 200),
     ("PATCH", "/api/v1/users/{user}/settings/", {"dm_setting": "nobody"}, "users:write", 200),
     ("POST", "/api/v1/users/{user}/birthdate-change-requests/", {}, "users:write", 400),
+    ("GET", "/api/v1/users/{user}/assurance-results/", None, "assurance:read", 200),
+    ("POST", "/api/v1/users/{user}/assurance-results/", {}, "assurance:write", 400),
     ("POST", "/api/v1/follows/", {}, "social:write", 400),
     ("DELETE", "/api/v1/follows/", {}, "social:write", 400),
     ("POST", "/api/v1/blocks/", {}, "social:write", 400),
