@@ -249,3 +249,43 @@ def test_an_assurance_result_is_append_only_through_every_path(make_caller) -> N
         AgeAssuranceResult._base_manager.filter(pk=result.pk).update(over_age=21)
     result.refresh_from_db()
     assert result.over_age == 18
+
+
+def test_upward_correction_across_18_is_refused_with_an_app_store_signal_as_method(
+    make_caller,
+) -> None:
+    caller = make_caller("users:write")
+    teen = app_user(17)
+    body = {
+        "birthdate": str(ages.latest_birthdate_for_age(18, clock.today())),
+        "method": "app_store_signal",
+        "evidence_reference": "",
+        "reason": "I am 18.",
+    }
+    response = caller.post(f"/api/v1/users/{teen.pk}/birthdate-change-requests/", body)
+    assert (response.status_code, response.json()["code"]) == (403, "method_too_weak")
+    body["method"] = "facial_estimation"
+    response = caller.post(f"/api/v1/users/{teen.pk}/birthdate-change-requests/", body)
+    assert (response.status_code, response.json()["status"]) == (201, "pending")
+
+
+def test_a_younger_range_waits_for_staff_while_a_birthdate_request_is_pending(make_caller) -> None:
+    caller = make_caller(["users:write", "assurance:write"])
+    adult = app_user(20, country="US")
+    older = {
+        "birthdate": str(ages.latest_birthdate_for_age(22, clock.today())),
+        "method": "id_document",
+        "evidence_reference": "",
+        "reason": "Typo at sign-up.",
+    }
+    assert (
+        caller.post(f"/api/v1/users/{adult.pk}/birthdate-change-requests/", older).status_code
+        == 201
+    )
+    born = adult.birthdate
+    body = {"method": "app_store_signal", "age_range": "16_17", "region": "US-LA"}
+    assert post(caller, adult, body).json()["direction"] == "younger"
+    adult.refresh_from_db()
+    assert adult.birthdate == born
+    flag = Flag.objects.get(user=adult)
+    assert flag.signals[-1]["protection"] == "not_applied_request_pending"
