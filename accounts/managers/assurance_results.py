@@ -71,6 +71,12 @@ class AgeAssuranceResultQuerySet(models.QuerySet):
     def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise TypeError("Assurance results are append-only.")
 
+    def erase_for_closure(self) -> int:
+        """Delete these results in the transaction that erases a closed child's account, after
+        `accounts.erasure.sanction_erasure` (the only DELETE the trigger lets through, D8)."""
+        deleted, _ = models.QuerySet.delete(self)
+        return deleted
+
     def as_rules(self) -> dict[int, tuple[rules.assurance.AssuranceResult, ...]]:
         """Each user's results as the rules read them, newest first."""
         found: dict[int, list[rules.assurance.AssuranceResult]] = {}

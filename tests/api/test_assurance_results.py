@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts import erasure
 from accounts.models import AgeAssuranceResult, BirthdateChangeRequest, User
 from moderation.models import Flag
 from safety_portal.core import clock
@@ -247,6 +248,8 @@ def test_an_assurance_result_is_append_only_through_every_path(make_caller) -> N
         )
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         AgeAssuranceResult._base_manager.filter(pk=result.pk).update(over_age=21)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AgeAssuranceResult._base_manager.filter(pk=result.pk).delete()
     result.refresh_from_db()
     assert result.over_age == 18
 
@@ -289,3 +292,14 @@ def test_a_younger_range_waits_for_staff_while_a_birthdate_request_is_pending(ma
     assert adult.birthdate == born
     flag = Flag.objects.get(user=adult)
     assert flag.signals[-1]["protection"] == "not_applied_request_pending"
+
+
+def test_closing_an_under_age_account_erases_its_assurance_results(make_caller) -> None:
+    caller = make_caller("assurance:write")
+    child = app_user(14)
+    post(caller, child, {"method": "facial_estimation", "estimate": 14.0})
+    with transaction.atomic():
+        erasure.sanction_erasure(child.pk)
+        erased = AgeAssuranceResult.objects.filter(user=child).erase_for_closure()
+    assert erased == 1
+    assert not AgeAssuranceResult.objects.filter(user=child).exists()
