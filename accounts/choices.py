@@ -18,14 +18,23 @@ AUDIENCE_CHOICES = choices_of(rules.vocabulary.Audience)
 METHOD_CHOICES = choices_of(rules.vocabulary.AssuranceMethod)
 TIER_CHOICES = choices_of(rules.vocabulary.Tier)
 
-# How much a birthdate is worth, by the method that established it (POLICY.md §4). Self-declaration
-# is the weakest; a document check or a payment card is the strongest the portal records.
+# Methods an assurance result can be recorded with (self-declaration is the birthdate itself).
+RESULT_METHOD_CHOICES = [
+    (value, label) for value, label in METHOD_CHOICES if value in rules.assurance.KIND_OF_METHOD
+]
+AGE_RANGE_CHOICES = choices_of(rules.assurance.AgeRange)
+
+# How much a birthdate is worth, by the rung of the ladder its method stands on (POLICY.md §4,
+# §7.2): self-declaration and an app-store range are low, the estimation rung (facial estimation,
+# payment card, guardian vouch) medium, a document check or an age token high.
+_LEVEL_OF_STRENGTH = {
+    rules.assurance.Strength.SELF_DECLARED: "low",
+    rules.assurance.Strength.APP_STORE_SIGNAL: "low",
+    rules.assurance.Strength.FACIAL_ESTIMATION: "medium",
+    rules.assurance.Strength.ID_DOCUMENT: "high",
+}
 ASSURANCE_LEVEL = {
-    rules.vocabulary.AssuranceMethod.SELF_DECLARED: "low",
-    rules.vocabulary.AssuranceMethod.GUARDIAN_VOUCH: "medium",
-    rules.vocabulary.AssuranceMethod.FACIAL_ESTIMATION: "medium",
-    rules.vocabulary.AssuranceMethod.PAYMENT_CARD: "high",
-    rules.vocabulary.AssuranceMethod.ID_DOCUMENT: "high",
+    method: _LEVEL_OF_STRENGTH[strength] for method, strength in rules.assurance.STRENGTH.items()
 }
 LEVEL_CHOICES = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 

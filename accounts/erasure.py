@@ -14,7 +14,7 @@ from django.db import connection
 
 from safety_portal.core import clock
 
-from .models import BirthdateChangeRequest, GuardianLink, User
+from .models import AgeAssuranceResult, BirthdateChangeRequest, GuardianLink, User
 
 ERASED_FIELDS = (
     "username",
@@ -55,8 +55,9 @@ def pseudonymise(user: User) -> None:
 
 
 def erase_child_data(user: User, *, actor: object, reason: str) -> int:
-    """End open guardian links (audited by their manager), clear evidence references and erase the
-    birthdate through the sanctioned path. Returns how many guardian links were ended."""
+    """End open guardian links (audited by their manager), clear evidence references, erase the
+    age-assurance results (POLICY.md §7.2, §7.6: personal data) and the birthdate through the
+    sanctioned path. Returns how many guardian links were ended."""
     links_ended = 0
     for link in GuardianLink.objects.involving(user).exclude(status=GuardianLink.Status.ENDED):
         GuardianLink.objects.end(link, actor=actor, reason=reason)
@@ -65,6 +66,7 @@ def erase_child_data(user: User, *, actor: object, reason: str) -> int:
         evidence_reference=""
     )
     sanction_erasure(user.pk)
+    AgeAssuranceResult.objects.filter(user=user).erase_for_closure()
     User.objects.filter(pk=user.pk).update(
         birthdate=None, birthdate_set_at=None, updated_at=clock.now()
     )
@@ -72,7 +74,8 @@ def erase_child_data(user: User, *, actor: object, reason: str) -> int:
 
 
 def sanction_erasure(user_id: int) -> None:
-    """Tell the PostgreSQL birthdate trigger that this transaction erases `user_id`'s birthdate."""
+    """Tell the PostgreSQL birthdate and assurance-result triggers that this transaction erases
+    `user_id`'s birthdate and results."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('safety_portal.erasure', %s, true)", [str(user_id)])

@@ -22,3 +22,6 @@ restrictions_tightened = Signal()
 # sender=User class; kwargs: user, actor, evidence (a dict): an account was created for
 # an external id the age gate refused before (POLICY.md §4: moderation raises an age flag)
 signed_up_after_age_refusals = Signal()
+# sender=User class; kwargs: user, actor, direction ("younger"/"older"), evidence (a dict): an
+# age-assurance result disagrees with the stored age (POLICY.md §7.2: moderation flags staff)
+assurance_disagrees = Signal()

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from safety_portal import rules
+from safety_portal.core import clock
 
 from .managers import ActiveRestrictions
-from .models import GuardianLink, Restriction, SafetySettings, User
+from .models import AgeAssuranceResult, GuardianLink, Restriction, SafetySettings, User
 
 
 def strictest_limits(
@@ -29,7 +30,9 @@ def strictest_limits(
 def facts_for(
     users: Iterable[User], *, at: dt.datetime, on: dt.date
 ) -> dict[int, rules.capabilities.UserFacts]:
-    """Facts of app users (staff without a birthdate are left out). Three queries at most."""
+    """Facts of app users (staff without a birthdate are left out). Three queries, and a fourth
+    for the age-assurance results of the people a §7.2 purpose can ask about (`needs_results`:
+    a country whose minimum age is above 13, or an adult who signed up under 18)."""
     users = [u for u in users if u.birthdate is not None]
     if not users:
         return {}
@@ -39,15 +42,29 @@ def facts_for(
     for link in GuardianLink.objects.active().filter(teen_id__in=ids):
         links.setdefault(link.teen_id, []).append(link)
     restrictions = Restriction.objects.by_user(ids, at=at)
+    assured = [u.pk for u in users if needs_results(u, on=on)]
+    results = AgeAssuranceResult.objects.filter(user_id__in=assured).as_rules() if assured else {}
     return {
         user.pk: assemble(
             user,
             settings=settings.get(user.pk),
             links=links.get(user.pk, ()),
             restrictions=restrictions.get(user.pk),
+            assurance=results.get(user.pk, ()),
         )
         for user in users
     }
+
+
+def _country(user: User) -> str:
+    return str(user.country.code if hasattr(user.country, "code") else user.country)
+
+
+def needs_results(user: User, *, on: dt.date) -> bool:
+    """Whether a purpose of POLICY.md §7.2 can ask for this app user's assurance results."""
+    return rules.assurance.needs_results(
+        user.birthdate, _country(user), created_on=clock.date_of(user.date_joined), on=on
+    )
 
 
 def assemble(
@@ -56,6 +73,7 @@ def assemble(
     settings: rules.safety_settings.SafetySettings | None,
     links: Iterable[GuardianLink],
     restrictions: ActiveRestrictions | None,
+    assurance: Iterable[rules.assurance.AssuranceResult] = (),
 ) -> rules.capabilities.UserFacts:
     """One app user's facts from rows already read (`facts_for`, messaging's send snapshot).
 
@@ -70,12 +88,14 @@ def assemble(
     limits, consent = strictest_limits(links)
     return rules.capabilities.UserFacts(
         birthdate=user.birthdate,
-        country=str(user.country.code if hasattr(user.country, "code") else user.country),
+        country=_country(user),
         status=status,
         settings=settings,
         guardian_limits=limits,
         guardian_consent=consent,
         restricted_features=restrictions.features if restrictions else frozenset(),
+        created_on=clock.date_of(user.date_joined),
+        assurance=tuple(assurance),
     )
 
 

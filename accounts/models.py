@@ -16,17 +16,21 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 
 from safety_portal import rules
+from safety_portal.core import clock
 from safety_portal.core.audit.actors import ActorIdentity
 
 from .choices import (
+    AGE_RANGE_CHOICES,
     AUDIENCE_CHOICES,
     COUNTRY_CODES,
     LEVEL_CHOICES,
     METHOD_CHOICES,
+    RESULT_METHOD_CHOICES,
     STATUS_CHOICES,
     choices_of,
 )
 from .managers import (
+    AgeAssuranceResultManager,
     BirthdateChangeRequestManager,
     GuardianLinkManager,
     ReRegistrationSignalManager,
@@ -206,6 +210,103 @@ class BirthdateChangeRequest(models.Model):
     @property
     def makes_older(self) -> bool:
         return self.new_birthdate < self.old_birthdate
+
+
+class AgeAssuranceResult(models.Model):
+    """One age-assurance result (POLICY.md §7.2): by which method, what it says, who assured it,
+    when, and how confident the assurer was. Append-only: written by `objects.record` and never
+    changed (the QuerySet refuses update() and delete(), a PostgreSQL trigger refuses UPDATE).
+
+    It NEVER holds an image, a video, a document number or any other part of the evidence: a
+    result says a range, an "over N" bit or an estimate, not a birthdate. `reference` is the
+    assurer's own id for its check, and only a UUID is accepted there; the idempotency key is kept
+    as its SHA-256 hash; both so that no free-text field can carry a document number.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assurance_results")
+    method = models.CharField(max_length=24, choices=RESULT_METHOD_CHOICES)
+    age_range = models.CharField(max_length=8, choices=AGE_RANGE_CHOICES, blank=True)
+    over_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_over = models.BooleanField(null=True, blank=True)
+    estimate = models.FloatField(null=True, blank=True)
+    region = models.CharField(
+        max_length=6, blank=True, help_text="App-store signal: the US state (ISO 3166-2)."
+    )
+    confidence = models.FloatField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The assurer's id for its check (a UUID), never evidence.",
+    )
+    assurer_kind = models.CharField(max_length=16)
+    assurer_id = models.CharField(max_length=64)
+    assurer_label = models.CharField(max_length=150)
+    idempotency_key_hash = models.CharField(max_length=64)
+    assured_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    direction = models.CharField(
+        max_length=8,
+        choices=choices_of(rules.assurance.Direction),
+        help_text="How it compared with the stored birthdate when it was recorded.",
+    )
+
+    objects = AgeAssuranceResultManager()
+
+    class Meta:
+        ordering = ["-assured_at", "-id"]
+        indexes = [models.Index(fields=["user", "-assured_at"], name="assurance_user_assured")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assurer_kind", "assurer_id", "idempotency_key_hash"],
+                name="assurance_idempotency_key_per_assurer",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(method="app_store_signal", over_age__isnull=True, is_over__isnull=True)
+                    & Q(estimate__isnull=True)
+                    & ~Q(age_range="")
+                    & ~Q(region="")
+                )
+                | (
+                    Q(method="facial_estimation", age_range="", region="")
+                    & Q(over_age__isnull=True, is_over__isnull=True)
+                    & Q(estimate__gte=0, estimate__lte=rules.assurance.MAX_AGE)
+                )
+                | (
+                    Q(method__in=[m.value for m in rules.assurance.OVER_AGE_METHODS])
+                    & Q(age_range="", region="", estimate__isnull=True, is_over__isnull=False)
+                    & Q(over_age__gte=1, over_age__lte=rules.assurance.MAX_AGE)
+                ),
+                name="assurance_result_fits_its_method",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="assurance_confidence_0_to_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} for {self.user_id} ({self.assured_at:%Y-%m-%d})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("Assurance results are append-only: record a new one.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("Assurance results are append-only.")
+
+    def as_rule(self) -> rules.assurance.AssuranceResult:
+        return rules.assurance.AssuranceResult(
+            method=rules.vocabulary.AssuranceMethod(self.method),
+            assured_on=clock.date_of(self.assured_at),
+            age_range=self.age_range or None,
+            over_age=self.over_age,
+            is_over=self.is_over,
+            estimate=self.estimate,
+            region=self.region or None,
+            confidence=self.confidence,
+        )
 
 
 class GuardianLink(models.Model):

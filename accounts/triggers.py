@@ -204,3 +204,29 @@ DROP TRIGGER IF EXISTS accounts_settings_ceiling_guard ON accounts_safetysetting
 DROP FUNCTION IF EXISTS accounts_guard_settings_ceiling();
 DROP FUNCTION IF EXISTS accounts_settings_breach(date, accounts_safetysettings);
 """
+
+# Assurance results are append-only (POLICY.md §7.2; migration 0015): the manager only inserts, the
+# QuerySet refuses update() and delete(), and the database refuses UPDATE from any path (raw SQL
+# included) and DELETE except in the transaction that erases a closed child's account
+# (`accounts.erasure`, which sets `safety_portal.erasure` to the user's id; decisions D8, D16).
+ASSURANCE_APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION accounts_assurance_result_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE'
+       AND current_setting('safety_portal.erasure', true) = OLD.user_id::text THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'age-assurance result % is append-only: record a new one', OLD.id
+        USING ERRCODE = 'check_violation';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER accounts_assurance_result_append_only
+    BEFORE UPDATE OR DELETE ON accounts_ageassuranceresult
+    FOR EACH ROW EXECUTE FUNCTION accounts_assurance_result_append_only();
+"""
+
+ASSURANCE_APPEND_ONLY_DROP = """
+DROP TRIGGER IF EXISTS accounts_assurance_result_append_only ON accounts_ageassuranceresult;
+DROP FUNCTION IF EXISTS accounts_assurance_result_append_only();
+"""

@@ -11,6 +11,8 @@ Two readers:
   six queries and at most twice a bare INSERT). It reads exactly what `facts_for` reads — the
   safety settings, the active guardian links, the restrictions in force at `at` — and hands them to
   `accounts.facts.assemble`, the same per-user assembly `facts_for` uses.
+  It leaves out the age-assurance results (POLICY.md §7.2): they decide only `hold_account`,
+  livestream and gifts, which no messaging rule reads, and the hot path stays one query.
   `tests/messaging/test_snapshot.py` holds the two to equality over a
   varied cast (every status, ended/lifted/future restrictions, several guardians, quiet hours); if
   accounts or moderation change what a fact means, that test fails.
@@ -101,7 +103,7 @@ class _Columns:
 def _columns_for(vendor: str) -> dict[str, _Columns]:
     return {
         "thread": _Columns(thread_model(), "t", ["id", "kind", "creator", "locked"]),
-        "user": _Columns(User, "u", ["id", "birthdate", "country", "status"]),
+        "user": _Columns(User, "u", ["id", "birthdate", "country", "status", "date_joined"]),
         "settings": _Columns(
             SafetySettings, "s", ["id", "user", *rules.safety_settings.SETTING_NAMES]
         ),

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from accounts.events import signed_up_after_age_refusals
+from accounts.events import assurance_disagrees, signed_up_after_age_refusals
 from accounts.models import User
 from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
 from safety_portal import rules
@@ -149,7 +149,27 @@ def raise_age_flag_after_refused_sign_up(
     Flag.objects.raise_signal(user_id=user.pk, kind=Flag.Kind.AGE, signal=evidence, actor=actor)
 
 
+def raise_flag_on_assurance_disagreement(
+    sender: Any,
+    *,
+    user: Any,
+    actor: object,
+    direction: str,
+    evidence: dict[str, Any],
+    **kwargs: Any,
+) -> None:
+    """An age-assurance result disagrees with the stored age (POLICY.md §7.2): a flag for staff,
+    raised in the result's transaction. Younger is an age flag (may be younger than declared);
+    older is an `age_older` flag, and nothing about the account changes."""
+    kind = Flag.Kind.AGE if direction == "younger" else Flag.Kind.AGE_OLDER
+    Flag.objects.raise_signal(user_id=user.pk, kind=kind, signal=evidence, actor=actor)
+
+
 def connect() -> None:
+    assurance_disagrees.connect(
+        raise_flag_on_assurance_disagreement,
+        dispatch_uid="moderation.flag_on_assurance_disagreement",
+    )
     signed_up_after_age_refusals.connect(
         raise_age_flag_after_refused_sign_up,
         dispatch_uid="moderation.age_flag_after_refused_sign_up",

@@ -7,8 +7,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.choices import METHOD_CHOICES, STATUS_CHOICES, TIER_CHOICES
-from accounts.models import BirthdateChangeRequest, ReRegistrationSignal, User
+from accounts.choices import (
+    AGE_RANGE_CHOICES,
+    METHOD_CHOICES,
+    STATUS_CHOICES,
+    TIER_CHOICES,
+)
+from accounts.models import AgeAssuranceResult, BirthdateChangeRequest, ReRegistrationSignal, User
 from safety_portal import rules
 
 AUDIENCES = [a.value for a in rules.vocabulary.Audience]
@@ -86,6 +91,12 @@ class CapabilitySerializer(serializers.Serializer):
         help_text="Quiet hours and the screen-time reminder: whether the person may dismiss them "
         "(13-15 may not, POLICY.md §7.4); null for every other row.",
     )
+    required_strength = serializers.CharField(
+        allow_null=True,
+        help_text="With reason assurance_required: the rung of the age-assurance ladder still "
+        "missing (facial_estimation: that method, payment_card or guardian_vouch or stronger; "
+        "id_document: id_document or age_token), POLICY.md §7.2; else null.",
+    )
 
 
 class CapabilitiesSerializer(serializers.Serializer):
@@ -154,3 +165,97 @@ class BirthdateChangeSerializer(serializers.Serializer):
     )
     method = serializers.ChoiceField(choices=METHOD_CHOICES)
     created_at = serializers.DateTimeField()
+
+
+class AssuranceResultCreateSerializer(serializers.Serializer):
+    """An age-assurance result (POLICY.md §7.2). Only these fields: anything else (a document
+    number, an image, a name) is refused with a field error, never stored."""
+
+    # Every method is a choice (one enum in the schema); self_declared is refused by the manager.
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    age_range = serializers.ChoiceField(
+        choices=AGE_RANGE_CHOICES, required=False, allow_null=True, help_text="app_store_signal."
+    )
+    region = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=6,
+        help_text="app_store_signal: the US state (ISO 3166-2, e.g. US-UT) whose law applies.",
+    )
+    over_age = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="id_document, age_token, payment_card, "
+        "guardian_vouch: the N of the 'over N' proof.",
+    )
+    is_over = serializers.BooleanField(
+        required=False, allow_null=True, help_text="The 'over N' bit."
+    )
+    estimate = serializers.FloatField(
+        required=False, allow_null=True, help_text="facial_estimation: the estimated age, 0-120."
+    )
+    confidence = serializers.FloatField(required=False, allow_null=True, help_text="0 to 1.")
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The assurer's id for its check: a UUID ('namespace:<uuid>' allowed).",
+    )
+    assured_at = serializers.DateTimeField(
+        required=False, help_text="When the check ran; default now. Not in the future."
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            "Unknown field: a result never carries evidence or a document number."
+                        ]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class AssuranceResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    age_range = serializers.CharField(allow_null=True)
+    region = serializers.CharField(allow_null=True)
+    over_age = serializers.IntegerField(allow_null=True)
+    is_over = serializers.BooleanField(allow_null=True)
+    estimate = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    reference = serializers.CharField()
+    assurer = serializers.CharField(help_text="The service that assured it.")
+    assured_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    direction = serializers.CharField(
+        help_text="agrees, younger (applied at once, staff flagged) or older (staff flagged, "
+        "nothing changed), against the stored birthdate when recorded."
+    )
+
+    @staticmethod
+    def represent(result: AgeAssuranceResult) -> dict[str, Any]:
+        return AssuranceResultSerializer(
+            {
+                "id": result.pk,
+                "user": result.user_id,
+                "method": result.method,
+                "age_range": result.age_range or None,
+                "region": result.region or None,
+                "over_age": result.over_age,
+                "is_over": result.is_over,
+                "estimate": result.estimate,
+                "confidence": result.confidence,
+                "reference": result.reference,
+                "assurer": result.assurer_label,
+                "assured_at": result.assured_at,
+                "recorded_at": result.recorded_at,
+                "direction": result.direction,
+            }
+        ).data

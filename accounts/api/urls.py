@@ -23,4 +23,9 @@ urlpatterns = [
         views.BirthdateChangeRequestView.as_view(),
         name="user-birthdate-change-requests",
     ),
+    path(
+        "users/<int:pk>/assurance-results/",
+        views.AssuranceResultsView.as_view(),
+        name="user-assurance-results",
+    ),
 ]

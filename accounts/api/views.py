@@ -13,16 +13,19 @@ from rest_framework.response import Response
 from accounts import age_gate
 from accounts import minimum_age_sweep as sweeps
 from accounts.facts import facts_of
-from accounts.models import BirthdateChangeRequest, SafetySettings, User
+from accounts.models import AgeAssuranceResult, BirthdateChangeRequest, SafetySettings, User
 from safety_portal import rules
 from safety_portal.core import clock
+from safety_portal.core.api import idempotency
 from safety_portal.core.api.pagination import ApiCursorPagination
-from safety_portal.core.api.schema import api_doc
+from safety_portal.core.api.schema import api_doc, idempotency_key_parameter
 from safety_portal.core.api.scopes import Scope
 from safety_portal.core.api.views import ApiGenericView, ApiView, validated
 from safety_portal.core.errors import DomainError
 
 from .serializers import (
+    AssuranceResultCreateSerializer,
+    AssuranceResultSerializer,
     BirthdateChangeCreateSerializer,
     BirthdateChangeSerializer,
     CapabilitiesSerializer,
@@ -111,7 +114,9 @@ class CapabilitiesView(ApiView):
         description=(
             "Every capability of POLICY.md §3 with its effective value (tier ceiling, country, "
             "guardian, moderation restriction and own setting combined) and the reason code "
-            "when something is refused or limited. The single source other services consult."
+            "when something is refused or limited; with `assurance_required`, the strength of "
+            "the age-assurance ladder still missing (POLICY.md §7.2). The single source other "
+            "services consult."
         ),
         responses={200: CapabilitiesSerializer},
         errors=[404],
@@ -131,6 +136,9 @@ class CapabilitiesView(ApiView):
                         "value": capability_value(cap.value),
                         "reason": None if cap.reason is None else str(cap.reason),
                         "dismissable": cap.dismissable,
+                        "required_strength": (
+                            None if cap.required_strength is None else str(cap.required_strength)
+                        ),
                     }
                     for name, cap in caps.items()
                 },
@@ -247,3 +255,57 @@ class BirthdateChangeRequestView(ApiView):
             "created_at": change.created_at,
         }
         return Response(BirthdateChangeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class AssuranceResultsView(ApiGenericView):
+    scopes = {"GET": Scope.ASSURANCE_READ, "POST": Scope.ASSURANCE_WRITE}
+    pagination_class = ApiCursorPagination
+    serializer_class = AssuranceResultSerializer
+
+    @api_doc(
+        summary="The user's age-assurance results",
+        scope=Scope.ASSURANCE_READ,
+        description="Newest first (POLICY.md §7.2). Results hold a range, an 'over N' bit or an "
+        "estimate; never an image or a document number.",
+        responses={200: AssuranceResultSerializer(many=True)},
+        errors=[404],
+        tags=TAGS,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = app_user_or_404(pk)
+        page = self.paginate_queryset(AgeAssuranceResult.objects.of_user(user).order_by("-id"))
+        return self.get_paginated_response([AssuranceResultSerializer.represent(r) for r in page])
+
+    @api_doc(
+        summary="Record an age-assurance result",
+        scope=Scope.ASSURANCE_WRITE,
+        description=(
+            "POLICY.md §7.2. One result per call: app_store_signal with `age_range` and `region`; "
+            "facial_estimation with `estimate` (0-120); id_document, age_token, payment_card or "
+            "guardian_vouch with `over_age` and `is_over`. Any other field (a document number, "
+            "an image) is 400. Needs an `Idempotency-Key` header: the same key from the same "
+            "service with the same result answers the first result again with 200; with another "
+            "result it is 409 `idempotency_key_reused` (kept for good, per service). A result "
+            "that says younger than the stored age applies at once and flags staff; one that "
+            "says older flags staff and changes nothing."
+        ),
+        parameters=[
+            idempotency_key_parameter("A unique string per result, e.g. the assurer's check id.")
+        ],
+        request=AssuranceResultCreateSerializer,
+        responses={201: AssuranceResultSerializer, 200: AssuranceResultSerializer},
+        writes=True,
+        errors=[404, 409],
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = idempotency.read_key(request.headers)
+        user = app_user_or_404(pk)
+        data = validated(AssuranceResultCreateSerializer, request.data)
+        result, created = AgeAssuranceResult.objects.record(
+            user=user, actor=self.client, idempotency_key=key, **data
+        )
+        return Response(
+            AssuranceResultSerializer.represent(result),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -7,6 +7,7 @@
 - guardian_links      `GuardianLinkQuerySet` and `GuardianLinkManager` (family pairing)
 - reregistration_signals  `ReRegistrationSignalManager` (salted hashes that stop a re-sign-up)
 - restrictions        `RestrictionQuerySet` and `RestrictionManager` (feature bans, suspensions)
+- assurance_results   `AgeAssuranceResultManager` (append-only results of the ladder, §7.2)
 - _common             the checks and input helpers several of them share
 
 Every write asks `safety_portal.rules` first, writes the rows and the audit entry in one
@@ -17,6 +18,7 @@ imports the managers from here and wires each as its model's `objects`.
 """
 
 from ._common import PERM_EXACT_BIRTHDATE, PERM_MANAGE_STAFF
+from .assurance_results import AgeAssuranceResultManager, AgeAssuranceResultQuerySet
 from .birthdate_requests import BirthdateChangeRequestManager, sanction_birthdate_write
 from .guardian_links import GuardianLinkManager, GuardianLinkQuerySet
 from .reregistration_signals import ReRegistrationSignalManager
@@ -28,6 +30,8 @@ __all__ = [
     "PERM_EXACT_BIRTHDATE",
     "PERM_MANAGE_STAFF",
     "ActiveRestrictions",
+    "AgeAssuranceResultManager",
+    "AgeAssuranceResultQuerySet",
     "BirthdateChangeRequestManager",
     "GuardianLinkManager",
     "GuardianLinkQuerySet",

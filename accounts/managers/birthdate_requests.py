@@ -95,7 +95,7 @@ class BirthdateChangeRequestManager(models.Manager):
             # stale, and the direction of the change depends on the current value.
             current = user_model.objects.select_for_update().get(pk=user.pk)
             kind, decision = rules.birthdates.classify_birthdate_change(
-                current.birthdate, new_birthdate, method=method
+                current.birthdate, new_birthdate, method=method, on=today
             )
             if not decision.allowed:
                 raise PolicyViolation(decision.reason)
@@ -185,7 +185,10 @@ class BirthdateChangeRequestManager(models.Manager):
             if approve:
                 # A request that did not come through `submit` (admin, shell) gets the same rule.
                 _, decision = rules.birthdates.classify_birthdate_change(
-                    locked.old_birthdate, locked.new_birthdate, method=locked.method
+                    locked.old_birthdate,
+                    locked.new_birthdate,
+                    method=locked.method,
+                    on=clock.today(),
                 )
                 if not decision.allowed:
                     raise PolicyViolation(decision.reason)

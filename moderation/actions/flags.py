@@ -33,6 +33,10 @@ FLAG_CLASSIFICATION = {
         rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
         [rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value],
     ),
+    Flag.Kind.AGE_OLDER: (
+        rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
+        [rules.sor_vocabulary.CategoryKeyword.AGE_SPECIFIC_RESTRICTIONS_MINORS.value],
+    ),
     Flag.Kind.CONTACT_RISK: (
         rules.sor_vocabulary.Category.PROTECTION_OF_MINORS.value,
         [rules.sor_vocabulary.CategoryKeyword.GROOMING_SEXUAL_ENTICEMENT_MINORS.value],

@@ -30,7 +30,7 @@ from safety_portal.core.api.pagination import (
     AuditCursorPagination,
     StatementsPagination,
 )
-from safety_portal.core.api.schema import api_doc
+from safety_portal.core.api.schema import api_doc, idempotency_key_parameter
 from safety_portal.core.api.scopes import Scope
 from safety_portal.core.api.views import ApiGenericView, ApiView, validated
 from safety_portal.core.audit.models import AuditEntry
@@ -84,15 +84,7 @@ class ReportCreateView(ApiView):
             "Reports on a subject that has an open case join it; the answer names the case and "
             "its priority band. A subject that does not exist is 404."
         ),
-        parameters=[
-            OpenApiParameter(
-                idempotency.HEADER,
-                str,
-                location=OpenApiParameter.HEADER,
-                required=True,
-                description="A unique string per report, e.g. a UUID.",
-            )
-        ],
+        parameters=[idempotency_key_parameter("A unique string per report, e.g. a UUID.")],
         request=ReportCreateSerializer,
         responses={201: ReportResultSerializer, 200: ReportResultSerializer},
         writes=True,

@@ -145,6 +145,7 @@ class Flag(models.Model):
 
     class Kind(models.TextChoices):
         AGE = "age", "May be younger than declared"
+        AGE_OLDER = "age_older", "An assurance result says older than declared"
         CONTACT_RISK = "contact_risk", "Contact risk towards minors"
 
     class Status(models.TextChoices):

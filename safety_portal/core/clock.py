@@ -21,3 +21,8 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in the portal's configured TIME_ZONE (POLICY.md §1)."""
     return timezone.localdate(now())
+
+
+def date_of(moment: datetime) -> date:
+    """The date of `moment` in the configured TIME_ZONE, the same calendar as `today()`."""
+    return timezone.localdate(moment)

@@ -11,6 +11,7 @@ holds one subject, so a rule is found in one hop:
 - guardianship     who may be a guardian, quiet hours, screen time, guardian limits (tighten-only)
 - capabilities     the effective value of every row of the §3 table, with the reason when refused
 - contact          direct messages and group threads
+- assurance        the age-assurance ladder: strengths, what a result proves, each purpose's need (§7.2)
 - birthdates       classifying a birthdate change
 - account_status   which statuses are time-bound, and which of two statuses is the stricter
 - decisions        decision types, who may take them, limits, appeal windows, strikes
@@ -27,6 +28,7 @@ Managers, services, views, serializers and admin forms call these; none re-imple
 from . import (
     account_status,
     ages,
+    assurance,
     birthdates,
     capabilities,
     casework,
@@ -47,6 +49,7 @@ from . import (
 __all__ = [
     "account_status",
     "ages",
+    "assurance",
     "birthdates",
     "capabilities",
     "casework",

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
-from . import jurisdictions
-from .ages import age_on, tier_for_age
+from . import assurance, jurisdictions
+from .ages import ADULT_AGE, age_on, tier_for_age
+from .assurance import AssuranceResult, Requirement, Strength
 from .guardianship import (
     _TIER_QUIET_HOURS,
     _TIER_SCREEN_TIME_MINUTES,
@@ -31,7 +32,9 @@ class UserFacts:
     """Everything the policy needs to know about one person, gathered by the caller.
 
     `settings` None means the tier defaults. `restricted_features` are the moderation restrictions
-    in force on the date the question is asked.
+    in force on the date the question is asked. `created_on` is the day the account was made and
+    `assurance` its age-assurance results (POLICY.md §7.2); callers read the results of the
+    people `rules.assurance.needs_results` names, and an empty tuple means none were found.
     """
 
     birthdate: date
@@ -41,8 +44,11 @@ class UserFacts:
     guardian_limits: GuardianLimits | None = None
     guardian_consent: bool = False
     restricted_features: frozenset[Feature] = field(default_factory=frozenset)
+    created_on: date | None = None
+    assurance: tuple[AssuranceResult, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "assurance", tuple(self.assurance))
         object.__setattr__(self, "country", jurisdictions.normalise_country(self.country))
         object.__setattr__(self, "status", AccountStatus(self.status))
         features: Iterable[Feature | str] = self.restricted_features
@@ -63,6 +69,8 @@ class Capability:
     value: object | None = None
     reason: Reason | None = None
     dismissable: bool | None = None  # reminders and quiet hours: may the person dismiss them?
+    # POLICY.md §7.2: with reason assurance_required, the rung of the ladder still missing.
+    required_strength: Strength | None = None
 
     def __post_init__(self) -> None:
         if not self.allowed and self.reason is None:
@@ -106,6 +114,9 @@ class _Resolved:
     clamped: SafetySettings  # capped by the tier ceiling
     guardian_dm_off: bool
     consent_required: bool  # below the digital-consent age without a guardian's consent
+    hold_assurance: Strength | None  # the strength missing to hold the account (POLICY.md §7.2)
+    livestream_assurance: Strength | None  # ... to unlock livestream for an account made under 18
+    gifts_assurance: Strength | None  # ... to unlock gifts for an account made under 18
 
     @property
     def dm_audience(self) -> Audience:
@@ -128,13 +139,25 @@ def _resolve(
     requested = facts.settings if facts.settings is not None else default_settings(tier)
     consent_age = jurisdictions.digital_consent_age(facts.country, on=on, table=table)
     band = jurisdictions.guardian_consent_band(facts.country, on=on, table=table)
+    gift_age = jurisdictions.gift_minimum_age(facts.country, on=on, table=table)
+    signed_up = (
+        None if facts.created_on is None else assurance.age_at(facts.birthdate, facts.created_on)
+    )
+
+    def missing(requirement: Requirement | None) -> Strength | None:
+        if requirement is None:
+            return None
+        return assurance.missing_strength(
+            facts.assurance, requirement, country=facts.country, on=on
+        )
+
     return _Resolved(
         facts=facts,
         age=age,
         tier=tier,
         below_minimum_age=age < jurisdictions.account_floor_age(facts.country, on=on, table=table),
         hold_needs_consent=band is not None and age in band and not facts.guardian_consent,
-        gift_minimum_age=jurisdictions.gift_minimum_age(facts.country, on=on, table=table),
+        gift_minimum_age=gift_age,
         ads_minimum_age=jurisdictions.personalised_ads_minimum_age(
             facts.country, on=on, table=table
         ),
@@ -143,6 +166,15 @@ def _resolve(
         guardian_dm_off=facts.guardian_limits is not None and facts.guardian_limits.dm_off,
         consent_required=(
             consent_age is not None and age < consent_age and not facts.guardian_consent
+        ),
+        hold_assurance=missing(
+            assurance.hold_account_requirement(facts.country, age=age, on=on, table=table)
+        ),
+        livestream_assurance=missing(
+            assurance.adult_feature_requirement(feature_age=ADULT_AGE, age_at_sign_up=signed_up)
+        ),
+        gifts_assurance=missing(
+            assurance.adult_feature_requirement(feature_age=gift_age, age_at_sign_up=signed_up)
         ),
     )
 
@@ -169,7 +201,14 @@ def _lockdown_reason(r: _Resolved) -> Reason | None:
 
 
 def _cap_hold_account(r: _Resolved) -> Capability:
-    """POLICY.md §3 row 1. `value` is the status the account should be in."""
+    """POLICY.md §3 row 1. `value` is the status the account should be in.
+
+    Where the minimum age is above 13 (§7.2: AU; FR/DK once in force) an account without a result
+    of facial_estimation or stronger proving its age is refused with ASSURANCE_REQUIRED and the
+    missing strength. Only this row says so: the status stays (`value`), because §7.3 gives the
+    holder a grace window to provide assurance, and moving the account is the sweep's and staff's
+    decision, not this answer's.
+    """
     status = r.facts.status
     if r.below_minimum_age or r.hold_needs_consent:
         target = status if status is AccountStatus.BANNED else AccountStatus.UNDER_AGE_REVIEW
@@ -177,7 +216,23 @@ def _cap_hold_account(r: _Resolved) -> Capability:
     reason = _lockdown_reason(r)
     if reason is not None:
         return Capability("hold_account", False, status, reason)
+    if r.hold_assurance is not None:
+        return Capability(
+            "hold_account",
+            False,
+            status,
+            Reason.ASSURANCE_REQUIRED,
+            required_strength=r.hold_assurance,
+        )
     return Capability("hold_account", True, status)
+
+
+def _assurance_refusal(name: str, missing: Strength | None) -> Capability | None:
+    """POLICY.md §7.2: an 18+ feature for an account created under 18 needs id_document or
+    age_token; refused with ASSURANCE_REQUIRED naming the missing strength."""
+    if missing is None:
+        return None
+    return Capability(name, False, None, Reason.ASSURANCE_REQUIRED, required_strength=missing)
 
 
 def _messaging_refusal(r: _Resolved) -> Reason | None:
@@ -315,6 +370,8 @@ def _cap_livestream(r: _Resolved) -> Capability:
     """POLICY.md §3 "host a livestream": adults only; a moderator can restrict it."""
     if r.tier < Tier.ADULT:
         return Capability("livestream", False, None, Reason.TIER_NOT_ELIGIBLE)
+    if refused := _assurance_refusal("livestream", r.livestream_assurance):
+        return refused
     if r.restricts(Feature.LIVESTREAM):
         return Capability("livestream", False, None, Reason.FEATURE_RESTRICTED)
     return Capability("livestream", True)
@@ -324,6 +381,8 @@ def _cap_gifts(r: _Resolved) -> Capability:
     """POLICY.md §2/§3 virtual gifts: 18, KR 19; a moderator can restrict them."""
     if r.age < r.gift_minimum_age:
         return Capability("gifts", False, None, Reason.BELOW_GIFT_AGE)
+    if refused := _assurance_refusal("gifts", r.gifts_assurance):
+        return refused
     if r.restricts(Feature.GIFTS):
         return Capability("gifts", False, None, Reason.FEATURE_RESTRICTED)
     return Capability("gifts", True)

@@ -425,6 +425,18 @@ def proposed_without_date(
     ]
 
 
+def app_store_age_signal_law(
+    region: str, *, on: dt.date, table: Iterable[JurisdictionRule] = TABLE
+) -> JurisdictionRule | None:
+    """The US state law under which app stores send an age-range signal in `region` (ISO 3166-2,
+    e.g. "US-UT") on `on`, or None where and before such a law applies (POLICY.md §7.2)."""
+    code = region.strip().upper()
+    for row in table:
+        if row.name is RuleName.APP_STORE_AGE_SIGNAL and row.region == code and row.applies_on(on):
+            return row if row.value is True else None
+    return None
+
+
 def is_eu_eea(country: str) -> bool:
     """Whether `country` is an EU member state or an EEA EFTA state (POLICY.md §2)."""
     return normalise_country(country) in EU_EEA_COUNTRIES

@@ -94,13 +94,16 @@ class Feature(StrEnum):
 
 
 class AssuranceMethod(StrEnum):
-    """How a birthdate was established (POLICY.md §4)."""
+    """How an age was established (POLICY.md §4, §7.2). How strong each is: `rules.assurance`."""
 
     SELF_DECLARED = "self_declared"
     FACIAL_ESTIMATION = "facial_estimation"
     ID_DOCUMENT = "id_document"
     PAYMENT_CARD = "payment_card"
     GUARDIAN_VOUCH = "guardian_vouch"
+    APP_STORE_SIGNAL = "app_store_signal"  # POLICY.md §7.2
+    # POLICY.md §7.2: the EU age-verification app or a digital credential (not a secret)
+    AGE_TOKEN = "age_token"  # noqa: S105
 
 
 class Reason(StrEnum):
@@ -134,6 +137,7 @@ class Reason(StrEnum):
     TEEN_NOT_MINOR = "teen_not_minor"
     SETTING_NEEDS_GUARDIAN = "setting_needs_guardian"  # POLICY.md §7.4
     GROUP_INVITE_REQUIRED = "group_invite_required"  # POLICY.md §7.4
+    ASSURANCE_REQUIRED = "assurance_required"  # POLICY.md §7.2
 
 
 @dataclass(frozen=True)

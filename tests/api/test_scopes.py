@@ -26,6 +26,8 @@ ENDPOINTS = [
     ("PATCH", "/api/v1/users/{user}/settings/", {"dm_setting": "nobody"}, "users:write", 200),
     ("POST", "/api/v1/users/{user}/birthdate-change-requests/", {}, "users:write", 400),
     ("POST", "/api/v1/users/{user}/re-registration-signals/", {}, "users:write", 400),
+    ("GET", "/api/v1/users/{user}/assurance-results/", None, "assurance:read", 200),
+    ("POST", "/api/v1/users/{user}/assurance-results/", {}, "assurance:write", 400),
     ("POST", "/api/v1/follows/", {}, "social:write", 400),
     ("DELETE", "/api/v1/follows/", {}, "social:write", 400),
     ("POST", "/api/v1/blocks/", {}, "social:write", 400),

@@ -202,6 +202,7 @@ def test_capabilities_list_every_row_of_the_policy_with_reasons(make_caller):
         "value": "nobody",
         "reason": "tier_not_eligible",
         "dismissable": None,
+        "required_strength": None,
     }
     assert caps["livestream"]["allowed"] is False
     assert caps["quiet_hours"]["value"] == {"start": "21:00", "end": "08:00"}
@@ -212,6 +213,7 @@ def test_capabilities_list_every_row_of_the_policy_with_reasons(make_caller):
         "value": "nobody",
         "reason": "tier_not_eligible",
         "dismissable": None,
+        "required_strength": None,
     }
 
 
@@ -219,7 +221,13 @@ def test_capabilities_match_the_policy_module_for_an_adult(make_caller):
     caller = make_caller("users:read")
     adult = app_user(30, country="KR")
     caps = caller.get(f"{USERS}{adult.pk}/capabilities/").json()["capabilities"]
-    assert caps["gifts"] == {"allowed": True, "value": None, "reason": None, "dismissable": None}
+    assert caps["gifts"] == {
+        "allowed": True,
+        "value": None,
+        "reason": None,
+        "dismissable": None,
+        "required_strength": None,
+    }
     assert caps["suggested_to"]["value"] == "everyone"
     assert caps["direct_messages"]["allowed"] is True
     assert caps["quiet_hours"]["value"] is None

@@ -315,11 +315,12 @@ def test_every_minimum_age_is_at_most_16_so_under_16_covers_everyone_below_it() 
 # --- birthdate changes (POLICY.md §4) ---------------------------------------------------------------
 
 OLD = dt.date(2009, 5, 5)
+ON_REQUEST = dt.date(2026, 6, 1)  # OLD is 17 that day, the older date 19: across 18
 
 
 def test_a_change_that_makes_the_user_younger_takes_effect_at_once() -> None:
     kind, decision = rules.birthdates.classify_birthdate_change(
-        OLD, dt.date(2011, 5, 5), method=AssuranceMethod.SELF_DECLARED
+        OLD, dt.date(2011, 5, 5), method=AssuranceMethod.SELF_DECLARED, on=ON_REQUEST
     )
     assert kind is BirthdateChange.YOUNGER
     assert decision.allowed
@@ -327,7 +328,7 @@ def test_a_change_that_makes_the_user_younger_takes_effect_at_once() -> None:
 
 def test_a_self_declared_change_that_makes_the_user_older_is_refused_as_too_weak() -> None:
     kind, decision = rules.birthdates.classify_birthdate_change(
-        OLD, dt.date(2007, 5, 5), method=AssuranceMethod.SELF_DECLARED
+        OLD, dt.date(2007, 5, 5), method=AssuranceMethod.SELF_DECLARED, on=ON_REQUEST
     )
     assert kind is BirthdateChange.OLDER
     assert decision.reason is Reason.METHOD_TOO_WEAK
@@ -346,7 +347,7 @@ def test_a_change_that_makes_the_user_older_with_stronger_assurance_may_go_to_re
     method: AssuranceMethod,
 ) -> None:
     kind, decision = rules.birthdates.classify_birthdate_change(
-        OLD, dt.date(2007, 5, 5), method=method
+        OLD, dt.date(2007, 5, 5), method=method, on=ON_REQUEST
     )
     assert kind is BirthdateChange.OLDER
     assert decision.allowed
@@ -354,7 +355,7 @@ def test_a_change_that_makes_the_user_older_with_stronger_assurance_may_go_to_re
 
 def test_the_same_birthdate_is_refused_as_unchanged() -> None:
     kind, decision = rules.birthdates.classify_birthdate_change(
-        OLD, OLD, method=AssuranceMethod.ID_DOCUMENT
+        OLD, OLD, method=AssuranceMethod.ID_DOCUMENT, on=ON_REQUEST
     )
     assert kind is BirthdateChange.UNCHANGED
     assert decision.reason is Reason.BIRTHDATE_UNCHANGED
@@ -365,12 +366,20 @@ def test_the_same_birthdate_is_refused_as_unchanged() -> None:
 def test_birthdate_change_direction_and_decision_follow_the_dates(
     old: dt.date, new: dt.date, method: AssuranceMethod
 ) -> None:
-    kind, decision = rules.birthdates.classify_birthdate_change(old, new, method=method)
+    on = dt.date(2031, 1, 1)
+    kind, decision = rules.birthdates.classify_birthdate_change(old, new, method=method, on=on)
     if new > old:
         assert (kind, decision.allowed) == (BirthdateChange.YOUNGER, True)
     elif new < old:
         assert kind is BirthdateChange.OLDER
-        assert decision.allowed == (method is not AssuranceMethod.SELF_DECLARED)
+        old_age, new_age = rules.ages.age_on(old, on), rules.ages.age_on(new, on)
+        crosses = any(old_age < limit <= new_age for limit in (16, 18))
+        weakest = (
+            {AssuranceMethod.SELF_DECLARED, AssuranceMethod.APP_STORE_SIGNAL}
+            if crosses
+            else {AssuranceMethod.SELF_DECLARED}
+        )
+        assert decision.allowed == (method not in weakest)
     else:
         assert (kind, decision.reason) == (BirthdateChange.UNCHANGED, Reason.BIRTHDATE_UNCHANGED)
 

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 
 from safety_portal.rules import ages, jurisdictions
+from safety_portal.rules.assurance import AssuranceResult
 from safety_portal.rules.capabilities import UserFacts, capabilities
 from safety_portal.rules.jurisdictions import (
     TABLE,
@@ -23,7 +24,7 @@ from safety_portal.rules.jurisdictions import (
     RuleTableError,
     check_table,
 )
-from safety_portal.rules.vocabulary import AccountStatus, Reason
+from safety_portal.rules.vocabulary import AccountStatus, AssuranceMethod, Reason
 from tests.dates import born
 
 AU_START = dt.date(2025, 12, 10)
@@ -87,6 +88,10 @@ def test_france_and_denmark_minimum_age_15_applies_from_the_date_it_is_given(cou
     assert jurisdictions.account_floor_age(country, on=start, table=table) == 13
 
 
+def _over(age: int, *, on: dt.date) -> AssuranceResult:
+    return AssuranceResult(AssuranceMethod.AGE_TOKEN, on, over_age=age, is_over=True)
+
+
 def test_guardian_consent_band_a_french_14_year_old_without_consent_goes_to_under_age_review() -> (
     None
 ):
@@ -107,7 +112,12 @@ def test_guardian_consent_band_a_french_14_year_old_with_a_guardians_consent_hol
 ):
     start = dt.date(2027, 9, 1)
     table = _dated("FR", start)
-    teen = UserFacts(birthdate=born(14, on=start), country="FR", guardian_consent=True)
+    teen = UserFacts(
+        birthdate=born(14, on=start),
+        country="FR",
+        guardian_consent=True,
+        assurance=(_over(13, on=start),),  # §7.2: a minimum age above 13 asks for assurance
+    )
     assert capabilities(teen, on=start, table=table)["hold_account"].allowed
     # ... and the same teen holds it without consent today: the proposal has no date.
     alone = UserFacts(birthdate=born(14, on=start), country="FR")
@@ -125,7 +135,7 @@ def test_guardian_consent_band_a_french_12_year_old_is_below_the_minimum_even_wi
 
 def test_guardian_consent_band_a_french_15_year_old_needs_no_consent() -> None:
     start = dt.date(2027, 9, 1)
-    teen = UserFacts(birthdate=born(15, on=start), country="FR")
+    teen = UserFacts(birthdate=born(15, on=start), country="FR", assurance=(_over(15, on=start),))
     assert capabilities(teen, on=start, table=_dated("FR", start))["hold_account"].allowed
     assert not ages.needs_guardian_consent_to_hold(teen.birthdate, "FR", start)
 

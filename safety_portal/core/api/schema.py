@@ -11,7 +11,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 
@@ -45,6 +45,17 @@ _ERRORS: dict[int, str] = {
 
 def error_responses(statuses: Iterable[int]) -> dict[int, OpenApiResponse]:
     return {s: OpenApiResponse(ErrorSerializer, description=_ERRORS[s]) for s in sorted(statuses)}
+
+
+def idempotency_key_parameter(description: str) -> OpenApiParameter:
+    """The required `Idempotency-Key` header of a write that may be retried (`idempotency.py`)."""
+    return OpenApiParameter(
+        "Idempotency-Key",
+        str,
+        location=OpenApiParameter.HEADER,
+        required=True,
+        description=description,
+    )
 
 
 def api_doc(

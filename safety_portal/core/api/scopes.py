@@ -16,6 +16,8 @@ class Scope(StrEnum):
     DECISIONS_WRITE = "decisions:write"
     SOR_READ = "sor:read"
     AUDIT_READ = "audit:read"
+    ASSURANCE_WRITE = "assurance:write"  # POLICY.md §7.2: age-assurance services
+    ASSURANCE_READ = "assurance:read"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
