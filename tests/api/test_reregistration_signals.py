@@ -78,9 +78,6 @@ def test_a_signal_is_kept_for_the_appeal_window_plus_30_days_and_then_deleted(ma
     with time_machine.travel(clock.now() + dt.timedelta(days=211), tick=False):
         assert purge_reregistration_signals() == 1
         assert not ReRegistrationSignal.objects.exists()
-        assert (
-            _signup(caller, age=18, external_id="kid-2-later", signals=[PHONE]).status_code == 201
-        )
     assert AuditEntry.objects.filter(action="accounts.reregistration_signals.purged").count() == 1
 
 
