@@ -130,7 +130,7 @@ def _sweep_batch(sweep: MinimumAgeSweep, *, actor: object, batch_size: int) -> i
     )
     if not batch:
         return 0
-    _open_reviews(batch, sweep=sweep, today=today)
+    _open_reviews(batch, country=str(sweep.country), sweep=sweep, today=today)
     sweep.last_user_id, sweep.found = batch[-1].pk, sweep.found + len(batch)
     MinimumAgeSweep.objects.filter(pk=sweep.pk).update(
         last_user_id=sweep.last_user_id, found=sweep.found
@@ -158,7 +158,7 @@ def place_under_review(user: User, *, sweep: MinimumAgeSweep | None, actor: obje
             or not rules.ages.is_below_minimum_age(locked.birthdate, country, today)
         ):
             return False
-        _open_reviews([locked], sweep=sweep, today=today)
+        _open_reviews([locked], country=country, sweep=sweep, today=today)
         User.objects.change_status(
             locked, Status.UNDER_AGE_REVIEW, actor=actor, reason=_reason(country, sweep)
         )
@@ -171,18 +171,23 @@ def _reason(country: str, sweep: MinimumAgeSweep | None) -> str:
     )
 
 
-def _open_reviews(users: list[User], *, sweep: MinimumAgeSweep | None, today: dt.date) -> None:
-    """The review rows (with the windows of §7.3) and the plain-language notices of `users`."""
+def _open_reviews(
+    users: list[User], *, country: str, sweep: MinimumAgeSweep | None, today: dt.date
+) -> None:
+    """The review rows (with the windows of §7.3) and the plain-language notices of `users`, all
+    in `country` (a batch is one sweep's cohort): the floor and the notice's words are the same
+    for the whole batch, only the tier the notice is written for differs."""
     windows = rules.minimum_age.review_windows(today)
     now = clock.now()
     key = f"minimum-age:{sweep.key if sweep else today.isoformat()}"
+    sweep_id = sweep.pk if sweep else None
     copy_rows(
         MinimumAgeReview,
         [
             {
                 "user_id": user.pk,
-                "sweep_id": sweep.pk if sweep else None,
-                "country": str(user.country),
+                "sweep_id": sweep_id,
+                "country": country,
                 "found_on": today,
                 "grace_until": windows.grace_until,
                 "appeal_until": windows.appeal_until,
@@ -191,25 +196,23 @@ def _open_reviews(users: list[User], *, sweep: MinimumAgeSweep | None, today: dt
             for user in users
         ],
     )
-    floors: dict[str, int] = {}
-    notices = []
-    for user in users:
-        country = str(user.country)
-        if country not in floors:
-            floors[country] = rules.jurisdictions.account_floor_age(country, on=today)
-        subject, body = _notice(floors[country], windows)
-        notices.append(
+    subject, body = _notice(rules.jurisdictions.account_floor_age(country, on=today), windows)
+    kind = UserNotice.Kind.MINIMUM_AGE.value
+    copy_rows(
+        UserNotice,
+        [
             {
                 "user_id": user.pk,
                 "key": key,
-                "kind": UserNotice.Kind.MINIMUM_AGE.value,
+                "kind": kind,
                 "tier": rules.ages.tier_on(user.birthdate, today).value,
                 "subject": subject,
                 "body": body,
                 "created_at": now,
             }
-        )
-    copy_rows(UserNotice, notices)
+            for user in users
+        ],
+    )
 
 
 def _notice(minimum: int, windows: rules.minimum_age.ReviewWindows) -> tuple[str, str]:

@@ -268,16 +268,14 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
                 old_status=old_status,
                 new_status=new_status.value,
             )
+        # One before/after mapping per old status, shared: the writer redacts each once.
+        after = {"status": new_status.value}
+        befores = {old: {"status": old} for old in by_old}
         audit.record_many(
             actor=actor,
             action="accounts.status.changed",
             entries=[
-                audit.Pending(
-                    target=u,
-                    reason=reason,
-                    before={"status": u.status},
-                    after={"status": new_status.value},
-                )
+                audit.Pending(target=u, reason=reason, before=befores[u.status], after=after)
                 for u in moving
             ],
         )

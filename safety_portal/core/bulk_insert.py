@@ -11,7 +11,7 @@ overrides and signals are not run, as with `bulk_create`; the caller is the mode
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -35,20 +35,19 @@ def copy_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> i
         return len(rows)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    # A plain value of a plain column goes to psycopg as it is; anything else (JSON, addresses,
-    # a country object, a naive time) through the field's own preparation, as the ORM would.
-    preps = [
-        (f.attname, f.get_db_prep_save, f.get_internal_type() in _PLAIN_COLUMNS) for f in fields
-    ]
+    # A value the field's preparation would hand to psycopg unchanged goes as it is (a plain value
+    # of a plain column, an aware time, a NULL); anything else (JSON, an address, a country object,
+    # a naive time) through the field's own preparation, as the ORM would.
+    preps = [(f.attname, f.get_db_prep_save, _passes_as_is(f)) for f in fields]
     # Errors from the raw cursor become Django's (IntegrityError, DataError) as from the ORM.
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg 3 cursor behind Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 values = []
-                for name, prep, plain in preps:
+                for name, prep, as_is in preps:
                     value = row.get(name, defaults[name])
-                    if not (plain and type(value) in _PLAIN_VALUES):
+                    if not as_is(value):
                         value = prep(value, connection)
                     values.append(value)
                 copy.write_row(values)
@@ -62,3 +61,21 @@ _PLAIN_COLUMNS = frozenset(
     }
 )  # fmt: skip
 _PLAIN_VALUES = frozenset({str, int, bool, dt.date, type(None)})
+# Columns whose preparation returns NULL for None and an aware datetime unchanged (Django's
+# JSONField and GenericIPAddressField on PostgreSQL: None stays SQL NULL).
+_AWARE_TIME_COLUMNS = frozenset({"DateTimeField"})
+_NULL_AS_IS_COLUMNS = frozenset({"JSONField", "GenericIPAddressField"})
+
+
+def _passes_as_is(field: models.Field) -> Callable[[Any], bool]:
+    """Whether a value of `field` can skip the field's preparation (see `copy_rows`)."""
+    kind = field.get_internal_type()
+    if kind in _PLAIN_COLUMNS:
+        return lambda value: type(value) in _PLAIN_VALUES
+    if kind in _AWARE_TIME_COLUMNS:
+        return lambda value: (
+            value is None or (type(value) is dt.datetime and value.tzinfo is not None)
+        )
+    if kind in _NULL_AS_IS_COLUMNS:
+        return lambda value: value is None
+    return lambda value: False

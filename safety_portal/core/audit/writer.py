@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
@@ -58,8 +60,7 @@ def record(
     """
     _require_transaction()
     entry = _prepare(
-        actor=actor,
-        action=action,
+        _Shared.of(actor, action),
         target=target,
         reason=reason,
         before=before,
@@ -85,11 +86,14 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> li
     rules hold: inside the transaction of the change, as its last write (decisions D3).
     """
     _require_transaction()
-    who = identify(actor)
+    shared = _Shared.of(actor, action)
+    # A batch usually repeats one reason and one before/after mapping for every account: each
+    # distinct object is cleaned or redacted once (both are pure, and nothing mutates them here).
+    reasons: dict[str, str] = {}
+    redacted: dict[int, dict[str, Any] | None] = {}
     prepared = [
         _prepare(
-            actor=who,
-            action=action,
+            shared,
             target=item.target,
             reason=item.reason,
             before=item.before,
@@ -97,6 +101,8 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> li
             target_type=item.target_type,
             target_id=item.target_id,
             target_label=item.target_label,
+            reasons=reasons,
+            redacted=redacted,
         )
         for item in entries
     ]
@@ -115,10 +121,47 @@ def _require_transaction() -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What every entry of one `record()` or `record_many()` call has in common, worked out once."""
+
+    actor_kind: str
+    actor_id: str
+    actor_label: str
+    action: str
+    today: dt.date
+    request_id: str
+    ip: str | None
+
+    @classmethod
+    def of(cls, actor: object, action: str) -> _Shared:
+        if (
+            not isinstance(action, str)
+            or len(action) > ACTION_MAX_LENGTH
+            or not ACTION_CODE.match(action)
+        ):
+            raise ValueError(
+                f"Audit action {action!r} must be a dotted lower-case code such as "
+                f"'accounts.status.changed' (at most {ACTION_MAX_LENGTH} characters)."
+            )
+        who = actor if isinstance(actor, ActorIdentity) else identify(actor)
+        if not who.id or who.id == "None":
+            raise ValueError(f"Actor {actor!r} has no identity yet (an unsaved user?).")
+        ip = ip_var.get()
+        return cls(
+            actor_kind=who.kind,
+            actor_id=clean_text(who.id)[:64],
+            actor_label=clean_text(who.label)[:150],
+            action=action,
+            today=clock.today(),
+            request_id=request_id_var.get()[:64],
+            ip=str(ipaddress.ip_address(ip)) if ip else None,
+        )
+
+
 def _prepare(
+    shared: _Shared,
     *,
-    actor: object,
-    action: str,
     target: models.Model | None,
     reason: str,
     before: Mapping[str, Any] | None,
@@ -126,37 +169,40 @@ def _prepare(
     target_type: str | None = None,
     target_id: str | None = None,
     target_label: str | None = None,
+    reasons: dict[str, str] | None = None,
+    redacted: dict[int, dict[str, Any] | None] | None = None,
 ) -> AuditEntry:
-    if (
-        not isinstance(action, str)
-        or len(action) > ACTION_MAX_LENGTH
-        or not ACTION_CODE.match(action)
-    ):
-        raise ValueError(
-            f"Audit action {action!r} must be a dotted lower-case code such as "
-            f"'accounts.status.changed' (at most {ACTION_MAX_LENGTH} characters)."
-        )
-    # record_many identifies its actor once (the protocol check is slow per entry).
-    who = actor if isinstance(actor, ActorIdentity) else identify(actor)
-    if not who.id or who.id == "None":
-        raise ValueError(f"Actor {actor!r} has no identity yet (an unsaved user?).")
+    """One unsaved entry; `reasons` and `redacted` memoise the cleaning of repeated values."""
     t_type, t_id, t_label = describe_target(target)
-    today = clock.today()
-    ip = ip_var.get()
+    if reasons is None:
+        clean_reason = clean_text(reason)
+    elif (clean_reason := reasons.get(reason)) is None:
+        clean_reason = reasons[reason] = clean_text(reason)
     return AuditEntry(
-        actor_kind=who.kind,
-        actor_id=clean_text(who.id)[:64],
-        actor_label=clean_text(who.label)[:150],
-        action=action,
+        actor_kind=shared.actor_kind,
+        actor_id=shared.actor_id,
+        actor_label=shared.actor_label,
+        action=shared.action,
         target_type=clean_text(target_type if target_type is not None else t_type),
         target_id=clean_text(str(target_id) if target_id is not None else t_id),
         target_label=clean_text(target_label if target_label is not None else t_label)[:200],
-        reason=clean_text(reason),
-        before=redact(before, on=today),
-        after=redact(after, on=today),
-        request_id=request_id_var.get()[:64],
-        ip=str(ipaddress.ip_address(ip)) if ip else None,
+        reason=clean_reason,
+        before=_redacted(before, shared.today, redacted),
+        after=_redacted(after, shared.today, redacted),
+        request_id=shared.request_id,
+        ip=shared.ip,
     )
+
+
+def _redacted(
+    values: Mapping[str, Any] | None, today: dt.date, memo: dict[int, dict[str, Any] | None] | None
+) -> dict[str, Any] | None:
+    if memo is None or values is None:
+        return redact(values, on=today)
+    key = id(values)  # the caller keeps every mapping alive for the whole call
+    if key not in memo:
+        memo[key] = redact(values, on=today)
+    return memo[key]
 
 
 def _chain(entries: Sequence[AuditEntry]) -> None:
