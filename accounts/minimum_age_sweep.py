@@ -33,7 +33,13 @@ from safety_portal.core.outbox.models import UserNotice
 from .choices import COUNTRY_CODES
 from .managers import UserQuerySet
 from .managers.reregistration_signals import clean_signals
-from .models import MinimumAgeReview, MinimumAgeSweep, ReRegistrationSignal, User
+from .models import (
+    BirthdateChangeRequest,
+    MinimumAgeReview,
+    MinimumAgeSweep,
+    ReRegistrationSignal,
+    User,
+)
 
 JOB = "accounts.minimum_age_sweep"
 BATCH_SIZE = 1000
@@ -165,6 +171,47 @@ def place_under_review(user: User, *, sweep: MinimumAgeSweep | None, actor: obje
     return True
 
 
+def open_review(user: User, *, actor: object, reason: str, found_by: str = "birthdate") -> bool:
+    """An account that a corrected birthdate or an age estimate places below the minimum age
+    (§7.3: "or an assurance result or signal places an account below the minimum"): the same
+    review, windows and notice as a sweep's, then under_age_review. For the birthdate-request and
+    assurance managers, inside their transaction and row lock; `found_by` ("birthdate" or
+    "estimate") picks the notice's words. False, writing nothing, when the account's status is
+    not one a review moves (banned, closed, already under review)."""
+    if user.status not in _SWEPT_STATUSES:
+        return False
+    country = str(user.country)
+    _open_reviews([user], country=country, sweep=None, today=clock.today(), found_by=found_by)
+    User.objects.change_status(user, Status.UNDER_AGE_REVIEW, actor=actor, reason=reason)
+    return True
+
+
+def close_review_verified_older(
+    user: User, *, actor: object, request: BirthdateChangeRequest
+) -> bool:
+    """A senior approved a birthdate correction (the proof of §7.2, checked by a person: §4)
+    that puts an account under minimum-age review at or above its country's floor: the review
+    closes as `verified_older` and the account is active again, audited, in the caller's
+    transaction. False, changing nothing, when the account has no open review or its status
+    was not set by one (a moderator's own under_age_review stays theirs to lift)."""
+    if user.status != Status.UNDER_AGE_REVIEW or rules.ages.needs_guardian_consent_to_hold(
+        user.birthdate, str(user.country), clock.today()
+    ):
+        return False
+    closed = MinimumAgeReview.objects.filter(user=user, outcome="open").update(
+        outcome=MinimumAgeReview.Outcome.VERIFIED_OLDER, decided_at=clock.now()
+    )
+    if not closed:
+        return False
+    User.objects.change_status(
+        user,
+        Status.ACTIVE,
+        actor=actor,
+        reason=f"Verified old enough: birthdate correction {request.pk} approved (POLICY.md §7.3).",
+    )
+    return True
+
+
 def _reason(country: str, sweep: MinimumAgeSweep | None) -> str:
     return f"Below the minimum age of {country} (POLICY.md §7.3)" + (
         f": {sweep.source}" if sweep else ""
@@ -172,7 +219,12 @@ def _reason(country: str, sweep: MinimumAgeSweep | None) -> str:
 
 
 def _open_reviews(
-    users: list[User], *, country: str, sweep: MinimumAgeSweep | None, today: dt.date
+    users: list[User],
+    *,
+    country: str,
+    sweep: MinimumAgeSweep | None,
+    today: dt.date,
+    found_by: str = "birthdate",
 ) -> None:
     """The review rows (with the windows of §7.3) and the plain-language notices of `users`, all
     in `country` (a batch is one sweep's cohort): the floor and the notice's words are the same
@@ -196,7 +248,8 @@ def _open_reviews(
             for user in users
         ],
     )
-    subject, body = _notice(rules.jurisdictions.account_floor_age(country, on=today), windows)
+    floor = rules.jurisdictions.account_floor_age(country, on=today)
+    subject, body = _notice(floor, windows, found_by=found_by)
     kind = UserNotice.Kind.MINIMUM_AGE.value
     copy_rows(
         UserNotice,
@@ -215,16 +268,24 @@ def _open_reviews(
     )
 
 
-def _notice(minimum: int, windows: rules.minimum_age.ReviewWindows) -> tuple[str, str]:
+_FOUND_BY = {
+    "birthdate": "The birthday on your account says you are younger",
+    "estimate": "An age check on your account says you are probably younger",
+}
+
+
+def _notice(
+    minimum: int, windows: rules.minimum_age.ReviewWindows, *, found_by: str = "birthdate"
+) -> tuple[str, str]:
     """Plain language for a teenager (§7.3: 'a notice with the reason'), with what to do next."""
     body = "\n".join(
         [
-            f"The law where you live now says you need to be {minimum} or older to have an "
-            "account on our app. The birthday on your account says you are younger, so your "
-            "account is paused: nobody can see it or message you, and you cannot post.",
+            f"The law where you live says you need to be {minimum} or older to have an "
+            f"account on our app. {_FOUND_BY[found_by]}, so your account is paused: nobody can "
+            "see it or message you, and you cannot post.",
             "",
             f"If you are {minimum} or older, you can prove your age until "
-            f"{windows.grace_until:%d %B %Y} and your account comes back straight away.",
+            f"{windows.grace_until:%d %B %Y}: once our team has checked it, your account comes back.",
             f"You can also ask us to look again (an appeal) until {windows.appeal_until:%d %B %Y}. "
             "After that, the account will be closed and its personal data deleted.",
             "",

@@ -268,11 +268,15 @@ class AgeAssuranceResultManager(models.Manager.from_queryset(AgeAssuranceResultQ
         if protection is rules.assurance.Protection.UNDER_AGE_REVIEW:
             if user.status not in _REVIEWABLE:
                 return "already_" + str(user.status)
-            type(user).objects.change_status(
+            # Imported here: the sweep module is built on these managers (accounts/models
+            # imports them). The same review, windows and notice as a sweep's (§7.3).
+            from ..minimum_age_sweep import open_review
+
+            open_review(
                 user,
-                _Status.UNDER_AGE_REVIEW,
                 actor=actor,
                 reason=f"An age estimate of {result.estimate} is below the minimum age of "
                 f"{user.country} with its buffer (POLICY.md §7.2, §7.3).",
+                found_by="estimate",
             )
         return protection.value

@@ -269,12 +269,15 @@ class BirthdateChangeRequestManager(models.Manager):
                 **({"settings": settings_after} if settings_after else {}),
             },
         )
-        if rules.ages.is_below_minimum_age(user.birthdate, user.country.code, today) and (
-            user.status != rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW
-        ):
-            user_model.objects.change_status(
+        # Imported here: the sweep module is built on these managers (accounts/models imports them).
+        from ..minimum_age_sweep import close_review_verified_older, open_review
+
+        if rules.ages.is_below_minimum_age(user.birthdate, user.country.code, today):
+            open_review(
                 user,
-                rules.vocabulary.AccountStatus.UNDER_AGE_REVIEW,
                 actor=actor,
-                reason="Corrected birthdate is below the minimum age for the user's country.",
+                reason="Corrected birthdate is below the minimum age for the user's country "
+                "(POLICY.md §7.3).",
             )
+        elif status == "approved":
+            close_review_verified_older(user, actor=actor, request=request)

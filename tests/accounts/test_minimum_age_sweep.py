@@ -14,12 +14,13 @@ from django.core.management import call_command
 
 from accounts import minimum_age_sweep as sweeps
 from accounts.models import BirthdateChangeRequest, MinimumAgeReview, MinimumAgeSweep, User
+from accounts.roles import Role
 from safety_portal import rules
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.outbox.models import UserNotice
 from tests.dates import born
-from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory
+from tests.factories.accounts import FACTORY_ACTOR, AppUserFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = SystemActor(sweeps.JOB)
@@ -155,6 +156,87 @@ def test_regulator_counts_follow_each_review_to_its_outcome(australians: dict[st
         "reinstated": 1,
     }
     assert sweeps.regulator_counts(start_on=BEFORE, end_on=BEFORE) == []
+
+
+def test_an_approved_proof_of_age_closes_the_review_as_verified_older_and_reactivates(
+    australians: dict[str, User], audit_entries: Callable[..., list[AuditEntry]]
+) -> None:
+    """§7.3 "a grace window of 14 days to provide assurance": the proof is a birthdate correction
+    with strong assurance, approved by a senior (§4); the account comes back and the regulator's
+    counts say "verified older", not "reinstated"."""
+    senior = StaffFactory(roles=[Role.SENIOR_MODERATOR])
+    teen = australians["au_15"]
+    with at_noon(IN_FORCE):
+        sweeps.run_due(actor=ACTOR)
+    with at_noon(IN_FORCE + dt.timedelta(days=3)):
+        request = BirthdateChangeRequest.objects.submit(
+            user=teen,
+            new_birthdate=born(16, on=IN_FORCE),
+            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
+            evidence_reference="check:123",
+            reason="I am 16.",
+            actor=FACTORY_ACTOR,
+        )
+        assert status(teen) == "under_age_review"  # nothing changes before a person checks it
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked.")
+
+    assert status(teen) == "active"
+    review = MinimumAgeReview.objects.get(user=teen)
+    assert (review.outcome, review.appealed_at is not None) == ("verified_older", True)
+    [entry] = [
+        e for e in audit_entries("accounts.status.changed") if e.after == {"status": "active"}
+    ]
+    assert (entry.actor_id, f"birthdate correction {request.pk}" in entry.reason) == (
+        str(senior.pk),
+        True,
+    )
+    [row] = sweeps.regulator_counts(start_on=IN_FORCE, end_on=IN_FORCE + dt.timedelta(days=30))
+    assert (row["verified_older"], row["reinstated"], row["appealed"]) == (1, 0, 1)
+
+
+def test_a_correction_that_is_still_below_the_floor_leaves_the_review_open(
+    australians: dict[str, User],
+) -> None:
+    senior = StaffFactory(roles=[Role.SENIOR_MODERATOR])
+    teen = australians["au_14"]
+    with at_noon(IN_FORCE):
+        sweeps.run_due(actor=ACTOR)
+        request = BirthdateChangeRequest.objects.submit(
+            user=teen,
+            new_birthdate=born(15, on=IN_FORCE),
+            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
+            evidence_reference="check:124",
+            reason="I am 15, not 14.",
+            actor=FACTORY_ACTOR,
+        )
+        BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked.")
+    assert status(teen) == "under_age_review"
+    assert MinimumAgeReview.objects.get(user=teen).outcome == "open"
+
+
+def test_a_younger_correction_below_the_floor_opens_a_review_with_its_notice(
+    australians: dict[str, User],
+) -> None:
+    """§7.3: a signal that places an account below the minimum gets the sweep's review and
+    notice, not only a status change; a banned account is not moved."""
+    gb_teen = australians["gb_14"]
+    with at_noon(IN_FORCE):
+        banned = AppUserFactory(birthdate=born(14, on=IN_FORCE), country="GB", status="banned")
+        for user in (gb_teen, banned):
+            BirthdateChangeRequest.objects.submit(
+                user=user,
+                new_birthdate=born(12, on=IN_FORCE),
+                method=rules.vocabulary.AssuranceMethod.SELF_DECLARED,
+                evidence_reference="",
+                reason="Typed the wrong year.",
+                actor=FACTORY_ACTOR,
+            )
+    assert (status(gb_teen), status(banned)) == ("under_age_review", "banned")
+    review = MinimumAgeReview.objects.get(user=gb_teen)
+    assert (review.country, review.found_on, review.sweep) == ("GB", IN_FORCE, None)
+    notice = UserNotice.objects.get(user=gb_teen, kind=UserNotice.Kind.MINIMUM_AGE)
+    assert "13 or older" in notice.body
+    assert not MinimumAgeReview.objects.filter(user=banned).exists()
 
 
 def test_the_sweep_command_runs_a_staff_sweep_and_writes_the_counts_as_csv(

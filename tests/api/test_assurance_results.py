@@ -12,10 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts import erasure
-from accounts.models import AgeAssuranceResult, BirthdateChangeRequest, User
+from accounts.models import AgeAssuranceResult, BirthdateChangeRequest, MinimumAgeReview, User
 from moderation.models import Flag
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.outbox.models import UserNotice
 from safety_portal.rules import ages
 
 from .conftest import app_user
@@ -186,6 +187,12 @@ def test_an_estimate_below_the_floor_with_its_buffer_puts_the_account_under_revi
     teen.refresh_from_db()
     assert teen.status == "under_age_review"
     assert Flag.objects.get(user=teen).kind == Flag.Kind.AGE
+    # §7.3: "or an assurance result ... places an account below the minimum": the same review,
+    # windows and notice as a sweep's, in words that do not blame the birthday.
+    review = MinimumAgeReview.objects.get(user=teen)
+    assert (review.outcome, review.sweep, review.country) == ("open", None, "AU")
+    notice = UserNotice.objects.get(user=teen, kind=UserNotice.Kind.MINIMUM_AGE)
+    assert "An age check on your account says you are probably younger" in notice.body
 
 
 # --- capabilities ----------------------------------------------------------------------------
