@@ -18,11 +18,12 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
+from safety_portal.core.lookups import AnyOf
 from safety_portal.rules.ages import latest_birthdate_for_age
 
 from ..choices import ASSURANCE_LEVEL, COUNTRY_CODES
@@ -252,7 +253,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         if not moving:
             return []
         now = clock.now()
-        self.filter(pk__in=[u.pk for u in moving]).update(
+        self.filter(AnyOf(F("pk"), [u.pk for u in moving])).update(
             status=new_status.value, status_changed_at=now, updated_at=now
         )
         by_old: dict[str, list[User]] = {}

@@ -19,12 +19,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import F
 
 from accounts.models import User
 from safety_portal import rules
 from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.errors import Conflict, DomainError, PolicyViolation
+from safety_portal.core.lookups import AnyOf
 
 from .. import contact
 from ..limits import MAX_LOCK_DETAIL_LENGTH, MAX_LOCK_REASON_LENGTH
@@ -181,7 +183,7 @@ class ThreadLocking(ThreadManagerBase):  # type: ignore[misc,valid-type]
         (the minimum-age sweep). Returns the ids this call locked, ascending."""
         if not user_ids:
             return []
-        participants = participant_model().objects.filter(user_id__in=user_ids)
+        participants = participant_model().objects.filter(AnyOf(F("user_id"), user_ids))
         ids = sorted(
             self.unlocked()
             .filter(pk__in=participants.values("thread_id"))

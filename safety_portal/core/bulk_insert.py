@@ -11,6 +11,7 @@ overrides and signals are not run, as with `bulk_create`; the caller is the mode
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,12 @@ def copy_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> i
     # of a plain column, an aware time, a NULL); anything else (JSON, an address, a country object,
     # a naive time) through the field's own preparation, as the ORM would.
     preps = [(f.attname, f.get_db_prep_save, _passes_as_is(f)) for f in fields]
+    # A JSON value that repeats in the batch (the same mapping object on every row, as the audit
+    # writer's shared before/after) is encoded once, with the field's encoder, as JSON text.
+    preps = [
+        (name, _encoded_once(f) if f.get_internal_type() == "JSONField" else prep, as_is)
+        for f, (name, prep, as_is) in zip(fields, preps, strict=True)
+    ]
     # Errors from the raw cursor become Django's (IntegrityError, DataError) as from the ORM.
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg 3 cursor behind Django's wrapper
@@ -65,6 +72,22 @@ _PLAIN_VALUES = frozenset({str, int, bool, dt.date, type(None)})
 # JSONField and GenericIPAddressField on PostgreSQL: None stays SQL NULL).
 _AWARE_TIME_COLUMNS = frozenset({"DateTimeField"})
 _NULL_AS_IS_COLUMNS = frozenset({"JSONField", "GenericIPAddressField"})
+
+
+def _encoded_once(field: models.Field) -> Callable[[Any, Any], Any]:
+    """A JSON field's preparation for COPY that encodes each distinct value object once: the
+    JSON text, as Django's own adapter would write it (`json.dumps` with the field's encoder),
+    which PostgreSQL parses as the column's input. Values are kept alive with their text, so an
+    id is never reused within the batch."""
+    memo: dict[int, tuple[Any, str]] = {}
+
+    def prep(value: Any, _connection: Any) -> str:
+        hit = memo.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = memo[id(value)] = (value, json.dumps(value, cls=field.encoder))
+        return hit[1]
+
+    return prep
 
 
 def _passes_as_is(field: models.Field) -> Callable[[Any], bool]:

@@ -134,7 +134,7 @@ def test_record_many_writes_one_chained_entry_per_item_that_the_verifier_accepts
     stored = list(AuditEntry.objects.order_by("seq"))
     assert [e.target_id for e in stored] == ["0", "1", "2", "3"]
     assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
-    assert [e.seq for e in written] == [s.seq for s in stored[1:]]
+    assert written == 3
     assert verify_chain(anchors="none").problem is None
 
 

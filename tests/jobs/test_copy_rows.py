@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import MinimumAgeReview
 from safety_portal.core import clock
 from safety_portal.core.bulk_insert import copy_rows
-from safety_portal.core.outbox.models import UserNotice
+from safety_portal.core.outbox.models import OutboxMessage, UserNotice
 from tests.factories.accounts import AppUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +48,19 @@ def test_a_copied_row_that_breaks_a_constraint_is_refused_not_skipped() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         copy_rows(UserNotice, [row])  # one notice per user and key
     assert UserNotice.objects.filter(user=user).count() == 1
+
+
+def test_a_json_value_shared_by_every_row_lands_whole_in_each_and_others_keep_their_own() -> None:
+    """The writer encodes a repeated mapping once: each row still reads back its own value."""
+    shared = {"status": "under_age_review", "note": "é \u2028", "n": [1, 2.5, None, True]}
+    now = clock.now()
+    rows = [
+        {"task_name": "t", "kwargs": shared, "created_at": now},
+        {"task_name": "t", "kwargs": {"own": 1}, "created_at": now},
+        {"task_name": "t", "kwargs": shared, "created_at": now},
+        {"task_name": "t", "kwargs": [], "created_at": now},
+        {"task_name": "t", "kwargs": "a string", "created_at": now},
+    ]
+    copy_rows(OutboxMessage, rows)
+    stored = list(OutboxMessage.objects.order_by("pk").values_list("kwargs", flat=True))
+    assert stored == [shared, {"own": 1}, shared, [], "a string"]

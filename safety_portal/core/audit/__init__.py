@@ -46,7 +46,7 @@ def record(
     )
 
 
-def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> list[AuditEntry]:
+def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> int:
     """One entry per item under one take of the chain-head lock; see `writer.record_many`."""
     # body import: the writer imports the models, and models import this package at module level
     from .writer import record_many as _record_many

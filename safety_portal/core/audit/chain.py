@@ -73,9 +73,15 @@ def hashed_ip(value: str | None) -> str | None:
 
 def entry_payload(entry: Any) -> dict[str, Any]:
     """The hashed fields of an entry (a model instance or any object with those attributes)."""
-    payload = {name: getattr(entry, name) for name in HASHED_FIELDS}
-    payload["created_at"] = hashed_time(entry.created_at)
-    payload["ip"] = hashed_ip(entry.ip)
+    return row_payload({name: getattr(entry, name) for name in HASHED_FIELDS})
+
+
+def row_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed fields of an entry given as a mapping of field names (the batch writer's rows,
+    which are never built as model instances)."""
+    payload = {name: row[name] for name in HASHED_FIELDS}
+    payload["created_at"] = hashed_time(row["created_at"])
+    payload["ip"] = hashed_ip(row["ip"])
     return payload
 
 

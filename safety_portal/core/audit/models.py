@@ -36,7 +36,10 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL the field option also builds a
+    # second, `varchar_pattern_ops` index for LIKE queries that nobody runs on a hash, and every
+    # append paid for it (the minimum-age sweep writes 100,000 entries at a time).
+    hash = models.CharField(max_length=64)
 
     objects = AuditEntryManager()
 
@@ -51,6 +54,7 @@ class AuditEntry(models.Model):
             models.Index(fields=["actor_kind", "actor_id", "-seq"], name="audit_actor_seq"),
             models.Index(fields=["target_type", "target_id", "-seq"], name="audit_target_seq"),
         ]
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_auditentry_hash_key")]
         permissions = [("verify_chain", "Can run the audit chain verification")]
 
     def __str__(self) -> str:

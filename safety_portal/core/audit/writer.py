@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, models
 
 from safety_portal.core import clock
-from safety_portal.core.bulk_insert import copy_insert
+from safety_portal.core.bulk_insert import copy_rows
 
 from . import chain
 from .actors import ActorIdentity, identify
@@ -59,7 +59,7 @@ def record(
     shortened id would point at the wrong thing.
     """
     _require_transaction()
-    entry = _prepare(
+    row = _prepare(
         _Shared.of(actor, action),
         target=target,
         reason=reason,
@@ -71,19 +71,21 @@ def record(
     )
     # Everything above is prepared before taking the lock, so the lock is held for as little
     # work as possible: read the head (same round trip as the lock), hash, insert.
-    _chain([entry])
+    _chain([row])
+    entry = AuditEntry(**row)
     entry.save(_via_record=True)
     return entry
 
 
-def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> list[AuditEntry]:
+def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> int:
     """Append one entry per item, in order, under one take of the chain-head lock.
 
     For batched work that must still be audited per account (the minimum-age sweep, POLICY.md
     §7.3): the entries are exactly those `record()` would write one by one, in one COPY
     (`core.bulk_insert`), so a batch of a thousand accounts costs one lock and one round trip
-    instead of a thousand. The entries are returned without their primary keys. The same
-    rules hold: inside the transaction of the change, as its last write (decisions D3).
+    instead of a thousand. The entries are built as rows, never as model instances (a thousand
+    instances cost more than their COPY); the count written is returned. The same rules hold:
+    inside the transaction of the change, as its last write (decisions D3).
     """
     _require_transaction()
     shared = _Shared.of(actor, action)
@@ -107,11 +109,10 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> li
         for item in entries
     ]
     if not prepared:
-        return []
+        return 0
     _chain(prepared)
     # The model's managers refuse bulk writes so that nobody else appends; this is the writer.
-    copy_insert(AuditEntry, prepared)
-    return prepared
+    return copy_rows(AuditEntry, prepared)
 
 
 def _require_transaction() -> None:
@@ -171,27 +172,28 @@ def _prepare(
     target_label: str | None = None,
     reasons: dict[str, str] | None = None,
     redacted: dict[int, dict[str, Any] | None] | None = None,
-) -> AuditEntry:
-    """One unsaved entry; `reasons` and `redacted` memoise the cleaning of repeated values."""
+) -> dict[str, Any]:
+    """One entry's fields, before chaining; `reasons` and `redacted` memoise the cleaning of
+    repeated values."""
     t_type, t_id, t_label = describe_target(target)
     if reasons is None:
         clean_reason = clean_text(reason)
     elif (clean_reason := reasons.get(reason)) is None:
         clean_reason = reasons[reason] = clean_text(reason)
-    return AuditEntry(
-        actor_kind=shared.actor_kind,
-        actor_id=shared.actor_id,
-        actor_label=shared.actor_label,
-        action=shared.action,
-        target_type=clean_text(target_type if target_type is not None else t_type),
-        target_id=clean_text(str(target_id) if target_id is not None else t_id),
-        target_label=clean_text(target_label if target_label is not None else t_label)[:200],
-        reason=clean_reason,
-        before=_redacted(before, shared.today, redacted),
-        after=_redacted(after, shared.today, redacted),
-        request_id=shared.request_id,
-        ip=shared.ip,
-    )
+    return {
+        "actor_kind": shared.actor_kind,
+        "actor_id": shared.actor_id,
+        "actor_label": shared.actor_label,
+        "action": shared.action,
+        "target_type": clean_text(target_type if target_type is not None else t_type),
+        "target_id": clean_text(str(target_id) if target_id is not None else t_id),
+        "target_label": clean_text(target_label if target_label is not None else t_label)[:200],
+        "reason": clean_reason,
+        "before": _redacted(before, shared.today, redacted),
+        "after": _redacted(after, shared.today, redacted),
+        "request_id": shared.request_id,
+        "ip": shared.ip,
+    }
 
 
 def _redacted(
@@ -205,13 +207,12 @@ def _redacted(
     return memo[key]
 
 
-def _chain(entries: Sequence[AuditEntry]) -> None:
-    """Take the chain-head lock and link `entries` after the head, in order."""
+def _chain(rows: Sequence[dict[str, Any]]) -> None:
+    """Take the chain-head lock and link `rows` after the head, in order."""
     head = chain.lock_and_read_head()
     seq, prev = (head[0], head[1]) if head else (0, chain.GENESIS)
     now = clock.now()
-    for entry in entries:
+    for row in rows:
         seq += 1
-        entry.seq, entry.prev_hash, entry.created_at = seq, prev, now
-        entry.hash = chain.compute_hash(chain.entry_payload(entry))
-        prev = entry.hash
+        row["seq"], row["prev_hash"], row["created_at"] = seq, prev, now
+        row["hash"] = prev = chain.compute_hash(chain.row_payload(row))
