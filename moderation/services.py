@@ -9,7 +9,7 @@ transaction (STYLE.md ideas 2-4, 7). POLICY.md §4 and §6; DSA arts. 16, 17, 20
 
 from __future__ import annotations
 
-from .actions.appeals import decide_appeal, file_appeal
+from .actions.appeals import appeal_deadline_of, decide_appeal, file_appeal
 from .actions.deciding import decide
 from .actions.decision_notices import preview_decision_notice
 from .actions.filing import file_report
@@ -24,6 +24,7 @@ from .actions.planning import EXPLANATION_MAX, FACTS_MAX
 __all__ = [
     "EXPLANATION_MAX",
     "FACTS_MAX",
+    "appeal_deadline_of",
     "confirm_flag",
     "decide",
     "decide_appeal",

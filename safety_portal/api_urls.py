@@ -35,6 +35,10 @@ urlpatterns = [
                 "ENUM_NAME_OVERRIDES": {
                     "Audience": "accounts.api.serializers.AUDIENCES",
                     "AccountStatusEnum": "accounts.choices.STATUS_CHOICES",
+                    "AppealKindEnum": "moderation.models.Appeal.Kind",
+                    "KindEnum": "messaging.models.Thread.Kind",
+                    "AppealStatusEnum": "moderation.models.Appeal.Status",
+                    "ReportStatusEnum": "moderation.api.reporter_reports.STATUSES",
                     "BirthdateChangeStatusEnum": "accounts.models.BirthdateChangeRequest.Status",
                     "CaseStatusEnum": "moderation.models.Case.Status",
                     "DecisionTypeEnum": "moderation.api.serializers.DECISION_TYPES",

@@ -4,6 +4,8 @@ part, reversing the decision's effects when it is overturned.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -29,6 +31,14 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+def appeal_deadline_of(decision: Decision) -> dt.datetime:
+    """The last moment the decision may be appealed: the one its notice stated, or the rule's
+    window from when it was notified (decided, when no notice went out)."""
+    return decision.appeal_deadline or rules.decisions.appeal_deadline(
+        DecisionType(decision.type), notified_at=decision.notified_at or decision.decided_at
+    )
+
+
 def file_appeal(
     decision: Decision,
     *,
@@ -37,8 +47,12 @@ def file_appeal(
     actor: object,
     evidence_method: str = "",
     evidence_reference: str = "",
+    before_audit: Callable[[Appeal], object] | None = None,
 ) -> Appeal:
     """Appeal a decision within its window; one appeal per decision.
+
+    `before_audit(appeal)` runs inside the transaction once the appeal exists and before its audit
+    entry (the API's idempotency record, as for report intake).
 
     DSA art. 20: the affected user may appeal any decision taken on them, and a reporter may
     appeal a no-violation decision, for six months after the notice. POLICY.md §4: an under-age
@@ -73,9 +87,7 @@ def file_appeal(
     if not may:
         raise NotPermitted("not_permitted", "Only the person the decision concerns may appeal it.")
     now = clock.now()
-    deadline = decision.appeal_deadline or rules.decisions.appeal_deadline(
-        kind, notified_at=decision.notified_at or decision.decided_at
-    )
+    deadline = appeal_deadline_of(decision)
     if now > deadline:
         raise Conflict(
             "appeal_window_closed", f"The appeal window closed on {when_words(deadline)}."
@@ -99,6 +111,8 @@ def file_appeal(
         except IntegrityError:
             raise Conflict("already_appealed", "This decision has already been appealed.") from None
         events.appeal_filed.send(sender=Appeal, appeal=appeal, actor=actor)
+        if before_audit is not None:
+            before_audit(appeal)
         audit.record(
             actor=actor,
             action="moderation.appeal.filed",

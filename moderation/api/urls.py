@@ -1,13 +1,15 @@
-"""/api/v1/reports/, cases/, statements-of-reasons/, audit-log/ (issue 6)."""
+"""/api/v1/reports/, appeals/, cases/, statements-of-reasons/, audit-log/ (issues 6, 12)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import appeals, views
 
 urlpatterns = [
-    path("reports/", views.ReportCreateView.as_view(), name="reports"),
+    path("reports/", views.ReportsView.as_view(), name="reports"),
+    path("appeals/", appeals.AppealCreateView.as_view(), name="appeals"),
+    path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal"),
     path("cases/", views.CaseListView.as_view(), name="cases"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<int:pk>/decisions/", views.DecisionCreateView.as_view(), name="case-decisions"),

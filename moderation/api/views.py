@@ -15,11 +15,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.serializers import MAX_ID
 from accounts.models import User
 from moderation import services, statements
 from moderation.models import Case, Decision, StatementOfReasons, Strike
@@ -28,6 +29,7 @@ from safety_portal.core.api import idempotency
 from safety_portal.core.api.pagination import (
     ApiCursorPagination,
     AuditCursorPagination,
+    NewestFirstCursorPagination,
     StatementsPagination,
 )
 from safety_portal.core.api.schema import api_doc, idempotency_key_parameter
@@ -36,6 +38,7 @@ from safety_portal.core.api.views import ApiGenericView, ApiView, validated
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
 
+from . import reporter_reports
 from .serializers import (
     AuditEntrySerializer,
     CaseDetailSerializer,
@@ -71,8 +74,62 @@ def _bool(raw: str, field: str) -> bool:
     raise DomainError("invalid", f"{field} is true or false.", fields={field: ["true or false"]})
 
 
-class ReportCreateView(ApiView):
-    scopes = {"POST": Scope.REPORTS_WRITE}
+class ReportsView(ApiGenericView):
+    scopes = {"POST": Scope.REPORTS_WRITE, "GET": Scope.REPORTS_READ}
+    pagination_class = NewestFirstCursorPagination
+    serializer_class = reporter_reports.ReporterReportSerializer
+
+    @api_doc(
+        summary="A reporter's reports and what became of them (DSA art. 16(5))",
+        scope=Scope.REPORTS_READ,
+        description=(
+            "`reporter` (required): an app user's id. Newest first, cursor-paginated. Each "
+            "report says whether it was received, is under review, or was decided with action "
+            "taken or no violation found, and until when a no-violation decision may be "
+            "appealed. Nothing about the action taken or the reported person is shown."
+        ),
+        parameters=[OpenApiParameter("reporter", int, required=True)],
+        responses={200: reporter_reports.ReporterReportSerializer(many=True)},
+        errors=[400],
+        tags=MODERATION,
+        examples=[
+            OpenApiExample(
+                "A report found not to break the rules",
+                response_only=True,
+                value={
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "id": 880,
+                            "subject_type": "message",
+                            "subject_id": 120344,
+                            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+                            "created_at": "2026-12-01T18:02:11Z",
+                            "status": "no_violation",
+                            "status_text": "Decided: we found no breach of our rules or the law.",
+                            "decided_at": "2026-12-02T09:40:00Z",
+                            "decision": 1290,
+                            "appealable_until": "2027-06-02T09:40:00Z",
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("reporter", "")
+        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+            raise DomainError(
+                "invalid",
+                "Say whose reports: ?reporter=<user id>.",
+                fields={"reporter": ["required"]},
+            )
+        page = self.paginate_queryset(reporter_reports.reports_of(int(raw)))
+        body = reporter_reports.represent_page(page, now=clock.now())
+        return self.get_paginated_response(
+            reporter_reports.ReporterReportSerializer(body, many=True).data
+        )
 
     @api_doc(
         summary="File a report (DSA art. 16 notice, trusted flagger, integration or rule)",
@@ -93,8 +150,7 @@ class ReportCreateView(ApiView):
     )
     def post(self, request: Request) -> Response:
         key = idempotency.read_key(request.headers)
-        raw = request.data
-        data = validated(ReportCreateSerializer, raw)
+        data = validated(ReportCreateSerializer, request.data)
         reporter = None
         if data.get("reporter") is not None:
             reporter = User.objects.app_users().filter(pk=data["reporter"]).first()
@@ -121,14 +177,7 @@ class ReportCreateView(ApiView):
                 ),
             )
 
-        code, body = idempotency.run_once(
-            client=self.client,
-            key=key,
-            method=request.method,
-            path=request.path,
-            data=raw,
-            action=file,
-        )
+        code, body = idempotency.respond_once(request, client=self.client, key=key, action=file)
         return Response(body, status=code)
 
 

@@ -114,6 +114,20 @@ def run_once(
     return answers[0]
 
 
+def respond_once(
+    request: Any, *, client: ApiClient, key: str, action: Callable[[Remember], object]
+) -> tuple[int, dict[str, Any]]:
+    """`run_once` for a DRF request: its method, path and parsed body are what the key covers."""
+    return run_once(
+        client=client,
+        key=key,
+        method=request.method,
+        path=request.path,
+        data=request.data,
+        action=action,
+    )
+
+
 def _replay(*, client: ApiClient, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
     record = IdempotencyRecord.objects.filter(client=client, key=key).first()
     if record is None:

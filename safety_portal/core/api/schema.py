@@ -70,6 +70,7 @@ def api_doc(
     parameters: list[Any] | None = None,
     tags: list[str] | None = None,
     operation_id: str | None = None,
+    examples: list[Any] | None = None,
 ) -> Any:
     """`extend_schema` with the standard errors: 401/403/429 always, 400/413/415 for writes."""
     statuses = {401, 403, 429} | ({400, 413, 415} if writes else set()) | set(errors)
@@ -84,6 +85,7 @@ def api_doc(
         "parameters": parameters,
         "tags": tags,
         "operation_id": operation_id,
+        "examples": examples,
     }
     if request is not None:
         kwargs["request"] = request

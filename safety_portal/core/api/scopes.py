@@ -18,6 +18,9 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     ASSURANCE_WRITE = "assurance:write"  # POLICY.md §7.2: age-assurance services
     ASSURANCE_READ = "assurance:read"
+    APPEALS_WRITE = "appeals:write"  # DSA art. 20: the app files appeals for its users
+    APPEALS_READ = "appeals:read"
+    REPORTS_READ = "reports:read"  # DSA art. 16(5): a reporter sees what became of their reports
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
