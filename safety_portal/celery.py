@@ -67,6 +67,7 @@ app.conf.task_routes = {
     # Outbound HTTP.
     "integrations.deliver_webhook": {"queue": "webhooks"},
     "integrations.deliver_due_webhooks": {"queue": "webhooks"},
+    "integrations.announce_notices": {"queue": "webhooks"},
     # Scheduled sweeps and daily jobs (the outbox relay stays on `default`: it must not wait).
     "accounts.birthday_transitions": {"queue": "periodic"},
     "accounts.minimum_age_sweep": {"queue": "periodic"},
@@ -127,6 +128,7 @@ app.conf.beat_schedule = {
     },
     # Webhooks (issue 6): deliveries that are due (first attempt lost, or a retry's backoff over).
     "integrations-webhook-sweep": {"task": "integrations.deliver_due_webhooks", **_every(60)},
+    "integrations-announce-notices": {"task": "integrations.announce_notices", **_every(60)},
     "integrations-idempotency-purge": {
         "task": "integrations.purge_idempotency_records",
         "schedule": crontab(minute=15),

@@ -180,6 +180,7 @@ def decide_appeal(appeal: Appeal, *, actor: User, overturn: bool, note: str) -> 
             recipient=locked.appellant,
             kind=Notice.Kind.APPEAL_DECIDED,
             template="appeal_decided",
+            code=f"appeal_decided.{locked.status}",
             context={"overturned": overturn, "changes": _changes_sentence(changes)},
             actor=actor,
             decision=decision,

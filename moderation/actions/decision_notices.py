@@ -77,6 +77,8 @@ def notify_decision(
         recipients=reporters,
         kind=Notice.Kind.REPORTER_OUTCOME,
         template="reporter_outcome",
+        code="reporter_outcome."
+        + ("no_violation" if kind is DecisionType.NO_VIOLATION else "action_taken"),
         context={
             "action_taken": kind is not DecisionType.NO_VIOLATION,
             "subject_kind": SUBJECT_WORDS[decision.case.subject_type],

@@ -36,15 +36,18 @@ class NoticeManager(models.Manager.from_queryset(NoticeQuerySet)):  # type: igno
         template: str,
         context: Mapping[str, Any],
         actor: object,
+        code: str = "",
         **links: Any,
     ) -> Notice:
-        """Render a notice for the recipient's age tier and store it as sent, audited."""
+        """Render a notice for the recipient's age tier and store it as sent, audited. `code` is
+        what the app keys on (the template's name unless the outcome refines it)."""
         rendered = render(template, recipient=recipient, context=context)
         with transaction.atomic():
             notice = self.create(
                 recipient=recipient,
                 kind=kind,
                 template=template,
+                code=code or template,
                 tier=rendered.tier,
                 subject=rendered.subject,
                 body=rendered.body,
@@ -68,6 +71,7 @@ class NoticeManager(models.Manager.from_queryset(NoticeQuerySet)):  # type: igno
         context: Mapping[str, Any],
         actor: object,
         audit_target: models.Model,
+        code: str = "",
         **links: Any,
     ) -> list[Notice]:
         """The same notice to many people (every reporter of a case), one audit entry for all:
@@ -83,6 +87,7 @@ class NoticeManager(models.Manager.from_queryset(NoticeQuerySet)):  # type: igno
                     recipient=person,
                     kind=kind,
                     template=template,
+                    code=code or template,
                     tier=rendered.tier,
                     subject=rendered.subject,
                     body=rendered.body,

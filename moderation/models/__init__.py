@@ -9,6 +9,7 @@ DSA arts. 16-24. One module per part of the story: reporting, decisions, follow-
 from ._choices import CATEGORY_CHOICES, DECISION_CHOICES, SOURCE_CHOICES, SubjectType
 from .decisions import Decision, DecisionEffect, StatementOfReasons, Strike
 from .follow_up import Appeal, Flag, Notice
+from .notice_feed import NoticeFeedItem
 from .reporting import Case, CaseNote, Report, ReporterStanding, TrustedFlagger
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "DecisionEffect",
     "Flag",
     "Notice",
+    "NoticeFeedItem",
     "Report",
     "ReporterStanding",
     "StatementOfReasons",

@@ -50,15 +50,29 @@ class Notice(models.Model):
     restriction = models.ForeignKey(
         Restriction, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
     )
+    code = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Language-neutral code the app keys on (e.g. appeal_decided.overturned).",
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="Reported by the app.")
     read_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its notice.created webhook event was recorded."
+    )
 
     objects = NoticeManager()
 
     class Meta:
-        indexes = [models.Index(fields=["recipient", "created_at"], name="notice_recipient")]
+        indexes = [
+            models.Index(fields=["recipient", "created_at"], name="notice_recipient"),
+            models.Index(
+                fields=["id"], name="notice_unannounced", condition=Q(announced_at__isnull=True)
+            ),
+        ]
         constraints = [
             # Deadline alerts go out once per case and recipient (issue 7, "once per case").
             models.UniqueConstraint(

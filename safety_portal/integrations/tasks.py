@@ -1,4 +1,5 @@
-"""Housekeeping of the sign-up age gate (POLICY.md §7.3): refused attempts are kept 90 days."""
+"""Housekeeping of the sign-up age gate (POLICY.md §7.3): refused attempts are kept 90 days; and
+the notice.created announcer (issue 12.2)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,11 @@ def purge_age_gate_attempts() -> int:
         older_than=clock.now() - ATTEMPT_RETENTION,
         actor=SystemActor("task.purge_age_gate_attempts"),
     )
+
+
+@shared_task(name="integrations.announce_notices", ignore_result=True)
+def announce_notices() -> int:
+    """`notice.created` for every notice not yet announced (`notice_events`)."""
+    from .notice_events import announce_pending
+
+    return announce_pending()

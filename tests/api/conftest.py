@@ -74,3 +74,17 @@ def make_caller(db: None) -> Callable[..., Caller]:
 def full(make_caller: Callable[..., Caller]) -> Caller:
     """A client holding every scope."""
     return make_caller(list(ALL_SCOPES), name="all-scopes")
+
+
+@pytest.fixture
+def moderator(db: None) -> Any:
+    from tests.factories.accounts import StaffFactory
+
+    return StaffFactory(roles=["Moderator"])
+
+
+@pytest.fixture
+def senior(db: None) -> Any:
+    from tests.factories.accounts import StaffFactory
+
+    return StaffFactory(roles=["Senior moderator"])

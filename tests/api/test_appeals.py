@@ -15,7 +15,6 @@ from moderation import services
 from moderation.models import Appeal, Notice
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
-from tests.factories.accounts import StaffFactory
 from tests.factories.messaging import person
 from tests.factories.moderation import claimed, decided, report_user
 
@@ -26,16 +25,6 @@ APPEALS, REPORTS = "/api/v1/appeals/", "/api/v1/reports/"
 @pytest.fixture
 def app(make_caller):
     return make_caller(["appeals:write", "appeals:read", "reports:read"], name="the app")
-
-
-@pytest.fixture
-def moderator(db):
-    return StaffFactory(roles=["Moderator"])
-
-
-@pytest.fixture
-def senior(db):
-    return StaffFactory(roles=["Senior moderator"])
 
 
 def suspension(moderator, *, reporter=None):

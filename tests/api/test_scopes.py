@@ -42,6 +42,14 @@ ENDPOINTS = [
     ("GET", "/api/v1/reports/", None, "reports:read", 400),
     ("POST", "/api/v1/appeals/", {}, "appeals:write", 400),
     ("GET", "/api/v1/appeals/999999/", None, "appeals:read", 404),
+    ("GET", "/api/v1/users/{user}/notices/", None, "notices:read", 200),
+    (
+        "PATCH",
+        "/api/v1/users/{user}/notices/account-999999/",
+        {"state": "read"},
+        "notices:write",
+        404,
+    ),
     ("GET", "/api/v1/cases/", None, "cases:read", 200),
     ("GET", "/api/v1/cases/999999/", None, "cases:read", 404),
     ("POST", "/api/v1/cases/999999/decisions/", {}, "decisions:write", 404),
@@ -99,6 +107,6 @@ def _routes(patterns: list, prefix: str = "") -> set[str]:
 def test_the_table_covers_every_api_route():
     from safety_portal.api_urls import v1
 
-    routes = {"/api/v1/" + re.sub(r"<int:\w+>", "N", r) for r in _routes(v1)}
-    tabled = {re.sub(r"\{user\}|999999", "N", p) for _, p, *_ in ENDPOINTS}
+    routes = {"/api/v1/" + re.sub(r"<(int|str):\w+>", "N", r) for r in _routes(v1)}
+    tabled = {re.sub(r"\{user\}|999999|account-999999", "N", p) for _, p, *_ in ENDPOINTS}
     assert routes == tabled

@@ -131,3 +131,67 @@ def test_an_auditor_verifies_the_chain(
     expect(page.get_by_test_id("verify-result")).to_contain_text("Chain intact")
     page.screenshot(path=str(shots / "chain-verified.png"))
     assert csp_violations == []
+
+
+def test_an_appeal_filed_through_the_api_is_decided_in_the_portal_and_reaches_the_user(
+    page: Page, live_server, browser_day: Day, csp_violations: list[str], shots: Path
+) -> None:
+    """Issue 12: the app files the appeal (API), a senior decides it in the browser, and the
+    user's notices endpoint and the notice.created webhook carry the outcome."""
+    from rest_framework.test import APIClient
+
+    from moderation import services
+    from safety_portal.core.api.models import ApiClient, WebhookDelivery, WebhookEndpoint
+    from safety_portal.core.audit.actors import SystemActor
+    from safety_portal.integrations.notice_events import announce_pending
+
+    day = browser_day
+    admin = SystemActor("tests.browser")
+    client, token = ApiClient.objects.create_client(
+        name="the app", scopes=["appeals:write", "notices:read"], actor=admin
+    )
+    WebhookEndpoint.objects.register(
+        client=client, url="http://127.0.0.1:9/hook", events=["notice.created"], actor=admin
+    )
+    case = day.others[1]
+    moderator = day.staff[Role.MODERATOR]
+    Case.objects.claim(case, actor=moderator)
+    decision = services.decide(
+        case, actor=moderator, decision_type="suspend", days=3, ground="tc_scams",
+        explanation="Your account posted scam links.",
+        facts="The account posted the same crypto giveaway link under many videos.",
+    )  # fmt: skip
+    user = decision.target_user
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    filed = api.post(
+        "/api/v1/appeals/",
+        {"decision": decision.pk, "appellant": user.pk, "statement": "Those were my own links."},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="appeal-1",
+    )
+    assert filed.status_code == 201, filed.content
+    announce_pending()
+
+    senior = day.staff[Role.SENIOR_MODERATOR]
+    sign_in(page, live_server.url, senior.username, senior)
+    page.goto(live_server.url + "/appeals/")
+    page.get_by_role("link", name=f"#{filed.json()['id']}", exact=True).click()
+    page.get_by_label("Overturn the decision and reverse its effects").check()
+    page.get_by_label("Note").fill("The links go to the user's own charity page.")
+    page.screenshot(path=str(shots / "appeal-decide.png"), full_page=True)
+    page.get_by_role("button", name="Record the outcome").click()
+    appeal_id = filed.json()["id"]
+    expect(page.get_by_text(f"Appeal #{appeal_id} decided.")).to_be_visible()
+    page.get_by_role("link", name="Decided").click()
+    expect(
+        page.get_by_role("row", name=re.compile(rf"^#{appeal_id} .*Overturned$"))
+    ).to_be_visible()
+
+    announce_pending()
+    newest = api.get(f"/api/v1/users/{user.pk}/notices/").json()["results"][0]
+    assert (newest["kind"], newest["code"]) == ("appeal_decided", "appeal_decided.overturned")
+    assert "lifted" in newest["body"] or "restored" in newest["body"]
+    [event] = WebhookDelivery.objects.filter(payload__notice_id=newest["id"])
+    assert event.payload["code"] == "appeal_decided.overturned"
+    assert not csp_violations

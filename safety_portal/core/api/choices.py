@@ -12,3 +12,4 @@ class WebhookEvent(models.TextChoices):
     CASE_CLOSED = "case.closed", "A case was closed"
     DECISION_TAKEN = "decision.taken", "A decision was taken on a case"
     DECISION_REVERSED = "decision.reversed", "A decision was reversed on appeal"
+    NOTICE_CREATED = "notice.created", "A notice was written for an app user (issue 12.2)"

@@ -21,6 +21,8 @@ class Scope(StrEnum):
     APPEALS_WRITE = "appeals:write"  # DSA art. 20: the app files appeals for its users
     APPEALS_READ = "appeals:read"
     REPORTS_READ = "reports:read"  # DSA art. 16(5): a reporter sees what became of their reports
+    NOTICES_READ = "notices:read"  # the app shows users their notices (issue 12.2)
+    NOTICES_WRITE = "notices:write"  # ... and reports them delivered and read
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -50,7 +50,9 @@ EVENT_HEADER = "X-Safety-Portal-Event"
 DELIVERY_HEADER = "X-Safety-Portal-Delivery"
 REPLAY_WINDOW_SECONDS = 300
 # A client receives an event only while it holds the scope that would let it read the same facts.
-EVENT_SCOPES: dict[str, str] = {event: Scope.CASES_READ for event in WebhookEvent.values}
+EVENT_SCOPES: dict[str, str] = {event: Scope.CASES_READ for event in WebhookEvent.values} | {
+    WebhookEvent.NOTICE_CREATED: Scope.NOTICES_READ
+}
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -146,6 +148,33 @@ def enqueue_event(
     for delivery in deliveries:
         delivery.save(force_insert=True)
     return deliveries
+
+
+def enqueue_events(event_type: str, payloads: list[Mapping[str, Any]]) -> list[WebhookDelivery]:
+    """`enqueue_event(None, ...)` for many events of one type: the subscribed endpoints are
+    looked up once and the deliveries written in one INSERT (their keys read back), for jobs
+    that announce thousands of events at a time (notice.created after a minimum-age sweep)."""
+    if event_type not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event_type!r}")
+    scope = EVENT_SCOPES[event_type]
+    endpoints = [
+        e for e in WebhookEndpoint.objects.subscribed(event_type) if e.client.has_scope(scope)
+    ]
+    if not endpoints or not payloads:
+        return []
+    now = clock.now()
+    rows = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event_type=event_type,
+            payload=jsonable(dict(payload)),
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for payload in payloads
+        for endpoint in endpoints
+    ]
+    return WebhookDelivery.objects.bulk_create(rows)
 
 
 @dataclass(frozen=True)

@@ -105,13 +105,24 @@ class UserNotice(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="Reported by the app.")
     read_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its notice.created webhook event was recorded."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="one_user_notice_per_key"),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="user_notice_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="user_notice_recent"),
+            models.Index(
+                fields=["id"],
+                name="user_notice_unannounced",
+                condition=Q(announced_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.user_id}"
