@@ -59,6 +59,7 @@ STAFF = [
     ("Senior moderator", "senior"),
     ("Auditor", "auditor"),
     ("Administrator", "admin"),
+    ("Child safety lead", "childsafety"),
 ]
 
 

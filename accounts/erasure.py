@@ -13,8 +13,9 @@ from __future__ import annotations
 from django.db import connection
 
 from safety_portal.core import clock
+from safety_portal.core.errors import Conflict
 
-from .models import AgeAssuranceResult, BirthdateChangeRequest, GuardianLink, User
+from .models import AgeAssuranceResult, BirthdateChangeRequest, GuardianLink, LegalHold, User
 
 ERASED_FIELDS = (
     "username",
@@ -27,12 +28,24 @@ ERASED_FIELDS = (
 )
 
 
+def refuse_if_held(user: User) -> None:
+    """No erasure while evidence is held for the competent authority (issue 12.6): every erasing
+    function here asks first, so no job, command or closure can step around a hold."""
+    if LegalHold.objects.is_held(user.pk):
+        raise Conflict(
+            "legal_hold",
+            f"Account {user.pk} is on legal hold for a child-safety case: its data cannot be "
+            "erased until the child-safety team releases the hold.",
+        )
+
+
 def pseudonymise(user: User) -> None:
     """Replace the names a person could be found by with `closed-<id>` and switch the login off.
 
     Done first in a closure, so that every audit entry written after it (the status change,
     messaging's reactions) names the pseudonym, never the child's username.
     """
+    refuse_if_held(user)
     user.username = f"closed-{user.pk}"
     user.email = ""
     user.first_name = ""
@@ -58,6 +71,7 @@ def erase_child_data(user: User, *, actor: object, reason: str) -> int:
     """End open guardian links (audited by their manager), clear evidence references, erase the
     age-assurance results (POLICY.md §7.2, §7.6: personal data) and the birthdate through the
     sanctioned path. Returns how many guardian links were ended."""
+    refuse_if_held(user)
     links_ended = 0
     for link in GuardianLink.objects.involving(user).exclude(status=GuardianLink.Status.ENDED):
         GuardianLink.objects.end(link, actor=actor, reason=reason)

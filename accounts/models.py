@@ -33,6 +33,7 @@ from .managers import (
     AgeAssuranceResultManager,
     BirthdateChangeRequestManager,
     GuardianLinkManager,
+    LegalHoldManager,
     ReRegistrationSignalManager,
     RestrictionManager,
     SafetySettingsManager,
@@ -526,3 +527,43 @@ class ReRegistrationSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} signal ({self.cause}, kept until {self.keep_until})"
+
+
+class LegalHold(models.Model):
+    """Evidence kept for the competent authority: while a hold is active, no erasure touches the
+    account (`accounts.erasure` refuses; the under-age closure skips it). Placed when a decision or
+    flag names the sexual exploitation of a child (`rules.child_safety`, issue 12.6), released
+    only by staff with `accounts.release_legalhold`, both audited. `case_id` is moderation's case
+    (kept as a number: accounts stands below moderation)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="legal_holds")
+    case_id = models.BigIntegerField(help_text="The moderation case whose evidence is held.")
+    reason = models.TextField()
+    placed_at = models.DateTimeField()
+    placed_by_label = models.CharField(max_length=150)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    release_reason = models.TextField(blank=True)
+
+    objects = LegalHoldManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "case_id"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_hold_per_user_and_case",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], name="legal_hold_active", condition=Q(released_at__isnull=True)
+            )
+        ]
+        permissions = [("release_legalhold", "Can release a legal hold on evidence")]
+
+    def __str__(self) -> str:
+        state = "released" if self.released_at else "active"
+        return f"Legal hold on {self.user_id} for case {self.case_id} ({state})"

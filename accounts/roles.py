@@ -46,6 +46,7 @@ class Role(StrEnum):
     SENIOR_MODERATOR = "Senior moderator"
     AUDITOR = "Auditor"
     ADMINISTRATOR = "Administrator"
+    CHILD_SAFETY = "Child safety lead"
 
 
 # Permissions that no model's Meta declares because they guard a portal power rather than a model
@@ -116,12 +117,23 @@ _ADMINISTRATOR = [
     "integrations.change_apiclient",
 ]
 
+# Child safety lead (issue 12.6): the team that reports child sexual exploitation to the competent
+# authority: its escalation queue, the report packages and the legal holds.
+# The case queue is not theirs: what they need of a case is in the escalation and its package.
+_CHILD_SAFETY = [
+    "moderation.view_childsafetyescalation",
+    "moderation.report_child_safety",
+    "accounts.view_legalhold",
+    "accounts.release_legalhold",
+]
+
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.TRIAGE: tuple(_TRIAGE),
     Role.MODERATOR: tuple(_MODERATOR),
     Role.SENIOR_MODERATOR: tuple(_SENIOR),
     Role.AUDITOR: tuple(_AUDITOR),
     Role.ADMINISTRATOR: tuple(_ADMINISTRATOR),
+    Role.CHILD_SAFETY: tuple(_CHILD_SAFETY),
 }
 
 # --------------------------------------------------------------------------------------------------

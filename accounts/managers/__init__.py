@@ -8,6 +8,7 @@
 - reregistration_signals  `ReRegistrationSignalManager` (salted hashes that stop a re-sign-up)
 - restrictions        `RestrictionQuerySet` and `RestrictionManager` (feature bans, suspensions)
 - assurance_results   `AgeAssuranceResultManager` (append-only results of the ladder, §7.2)
+- legal_holds         `LegalHoldManager` (evidence kept for the authority; erasure refuses)
 - _common             the checks and input helpers several of them share
 
 Every write asks `safety_portal.rules` first, writes the rows and the audit entry in one
@@ -21,6 +22,7 @@ from ._common import PERM_EXACT_BIRTHDATE, PERM_MANAGE_STAFF
 from .assurance_results import AgeAssuranceResultManager, AgeAssuranceResultQuerySet
 from .birthdate_requests import BirthdateChangeRequestManager, sanction_birthdate_write
 from .guardian_links import GuardianLinkManager, GuardianLinkQuerySet
+from .legal_holds import LegalHoldManager, LegalHoldQuerySet
 from .reregistration_signals import ReRegistrationSignalManager
 from .restrictions import ActiveRestrictions, RestrictionManager, RestrictionQuerySet
 from .safety_settings import SafetySettingsManager
@@ -35,6 +37,8 @@ __all__ = [
     "BirthdateChangeRequestManager",
     "GuardianLinkManager",
     "GuardianLinkQuerySet",
+    "LegalHoldManager",
+    "LegalHoldQuerySet",
     "ReRegistrationSignalManager",
     "RestrictionManager",
     "RestrictionQuerySet",

@@ -25,6 +25,7 @@ from ..models import (
     Report,
     ReporterStanding,
 )
+from .child_safety import hold_and_escalate
 from .decision_notices import notify_decision
 from .effects import add_strike, apply_effects
 from .planning import make_plan, plan_ends_at
@@ -128,6 +129,11 @@ def decide(
             )
         notify_decision(decision, plan, reporter_ids=reporter_ids, actor=audit_actor, at=now)
         events.decision_taken.send(sender=Decision, decision=decision, actor=audit_actor)
+        if rules.child_safety.decision_holds_evidence(kind.value, plan.keywords):
+            hold_and_escalate(
+                locked, actor=audit_actor, trigger=f"Decision {decision.pk} ({kind.value})",
+                decision=decision,
+            )  # fmt: skip
         audit.record(
             actor=audit_actor,
             action="moderation.decision.taken",
@@ -175,6 +181,11 @@ def _escalate(case: Case, *, actor: User, facts: str, audit_actor: object) -> De
             decided_at=now,
         )
         events.decision_taken.send(sender=Decision, decision=decision, actor=audit_actor)
+        if rules.child_safety.decision_holds_evidence(DecisionType.ESCALATE, locked.keywords):
+            hold_and_escalate(
+                locked, actor=audit_actor, trigger=f"Escalated to seniors (decision {decision.pk})",
+                decision=decision,
+            )  # fmt: skip
     case.refresh_from_db()
     return decision
 

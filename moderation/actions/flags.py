@@ -22,6 +22,7 @@ from ..models import (
     Decision,
     Flag,
 )
+from .child_safety import hold_and_escalate
 from .deciding import decide
 from .filing import file_report
 
@@ -51,6 +52,10 @@ def confirm_flag(flag: Flag, *, actor: User, note: str) -> Case:
     with transaction.atomic():
         case = _case_for_flag(flag, actor=actor)
         Flag.objects.confirm(flag, actor=actor, note=note, case=case)
+        if rules.child_safety.flag_holds_evidence(flag.kind):
+            hold_and_escalate(
+                case, actor=actor, trigger=f"Contact-risk flag {flag.pk} confirmed", flag=flag
+            )
     flag.refresh_from_db()
     return case
 

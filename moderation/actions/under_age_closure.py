@@ -38,7 +38,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts import erasure
 from accounts.managers import UserQuerySet
-from accounts.models import BirthdateChangeRequest, User
+from accounts.models import BirthdateChangeRequest, LegalHold, User
 from safety_portal import rules
 from safety_portal.core import audit, clock
 
@@ -73,7 +73,10 @@ def closable(*, at: dt.datetime) -> UserQuerySet:
         & ~Exists(pending_request)
         & Q(status_changed_at__lte=at - appeal_window())
     )
-    return in_review.filter(Exists(by_decision) | by_correction)
+    # Evidence on legal hold for a child-safety case is kept (issue 12.6): the account waits
+    # under review until the hold is released; `accounts.erasure` refuses it regardless.
+    held = LegalHold.objects.active().filter(user=OuterRef("pk"))
+    return in_review.filter(Exists(by_decision) | by_correction).exclude(Exists(held))
 
 
 def close_expired_reviews(*, actor: object, limit: int = 500) -> ClosureRun:

@@ -7,6 +7,7 @@ DSA arts. 16-24. One module per part of the story: reporting, decisions, follow-
 """
 
 from ._choices import CATEGORY_CHOICES, DECISION_CHOICES, SOURCE_CHOICES, SubjectType
+from .child_safety import ChildSafetyEscalation
 from .decisions import Decision, DecisionEffect, StatementOfReasons, Strike
 from .follow_up import Appeal, Flag, Notice
 from .notice_feed import NoticeFeedItem
@@ -19,6 +20,7 @@ __all__ = [
     "Appeal",
     "Case",
     "CaseNote",
+    "ChildSafetyEscalation",
     "Decision",
     "DecisionEffect",
     "Flag",

@@ -34,6 +34,12 @@ NAV: list[tuple[str, list[NavItem]]] = [
             NavItem("flags", "Flagged accounts", "portal:flags", "moderation.view_flag"),
             NavItem("appeals", "Appeals", "portal:appeals", "moderation.decide_appeal"),
             NavItem(
+                "child_safety",
+                "Child safety",
+                "portal:child_safety",
+                "moderation.view_childsafetyescalation",
+            ),
+            NavItem(
                 "birthdates",
                 "Birthdate requests",
                 "portal:birthdate_requests",

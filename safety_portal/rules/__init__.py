@@ -21,6 +21,7 @@ holds one subject, so a rule is found in one hop:
 - grounds          the grounds a decision may cite
 - sor_vocabulary   the DSA Transparency Database's value lists and limits
 - sor_schema       the statement-of-reasons validator
+- child_safety     which decisions and flags hold evidence and open an authority escalation
 
 Managers, services, views, serializers and admin forms call these; none re-implements them.
 """
@@ -32,6 +33,7 @@ from . import (
     birthdates,
     capabilities,
     casework,
+    child_safety,
     contact,
     decisions,
     grounds,
@@ -53,6 +55,7 @@ __all__ = [
     "birthdates",
     "capabilities",
     "casework",
+    "child_safety",
     "contact",
     "decisions",
     "grounds",

@@ -30,6 +30,7 @@ ROLE_USERNAMES = {
     Role.SENIOR_MODERATOR: "sen_senior",
     Role.AUDITOR: "aud_auditor",
     Role.ADMINISTRATOR: "ada_admin",
+    Role.CHILD_SAFETY: "cy_childsafety",
 }
 
 

@@ -195,3 +195,38 @@ def test_an_appeal_filed_through_the_api_is_decided_in_the_portal_and_reaches_th
     [event] = WebhookDelivery.objects.filter(payload__notice_id=newest["id"])
     assert event.payload["code"] == "appeal_decided.overturned"
     assert not csp_violations
+
+
+def test_the_child_safety_lead_works_an_escalation_in_the_browser(
+    page: Page, live_server, browser_day: Day, csp_violations: list[str], shots: Path
+) -> None:
+    """Issue 12.6: the queue, the held account, the package link and the reported form."""
+    from moderation import services
+    from moderation.models import ChildSafetyEscalation
+    from tests.factories.moderation import GROOMING, MINORS, report_message
+
+    day = browser_day
+    moderator = day.staff[Role.MODERATOR]
+    report = report_message(
+        day.reported, reporter=day.recipient, category=MINORS, keywords=[GROOMING]
+    )
+    case = Case.objects.get(pk=report.case_id)
+    Case.objects.claim(case, actor=moderator)
+    services.decide(
+        case, actor=moderator, decision_type="suspend", days=30, ground="tc_harassment",
+        explanation="Your messages broke our rules on child safety.",
+        facts="Asked a 17-year-old for private photos and to keep it secret.",
+    )  # fmt: skip
+    escalation = ChildSafetyEscalation.objects.get(case=case)
+    lead = day.staff[Role.CHILD_SAFETY]
+    sign_in(page, live_server.url, lead.username, lead)
+    page.get_by_role("link", name="Child safety").click()
+    page.get_by_role("link", name=f"#{escalation.pk}", exact=True).click()
+    expect(page.get_by_text("Held", exact=True)).to_be_visible()
+    page.screenshot(path=str(shots / "child-safety.png"), full_page=True)
+    page.get_by_label("Reference").fill("CT-2026-118822")
+    page.get_by_role("button", name="Mark reported").click()
+    expect(page.get_by_text(f"Escalation #{escalation.pk} recorded as reported.")).to_be_visible()
+    escalation.refresh_from_db()
+    assert escalation.authority_reference == "CT-2026-118822"
+    assert not csp_violations

@@ -262,3 +262,31 @@ def test_the_user_list_searches_by_username_prefix_and_external_id(day: Day, as_
     assert [r["user"].username for r in by_name.context["rows"]] == ["sam_sends"]
     by_id = client.get(reverse("portal:users"), {"q": day.recipient.external_id})
     assert [r["user"].username for r in by_id.context["rows"]] == ["jo_receives"]
+
+
+def test_a_held_account_shows_its_legal_hold_and_the_child_safety_lead_sees_the_escalation(
+    day: Day, as_role
+) -> None:
+    """Issue 12.6: the hold is visible on the account; the queue is the child-safety team's."""
+    from moderation.actions.child_safety import hold_and_escalate
+
+    decision = _decide_suspension(day)
+    escalation = hold_and_escalate(
+        decision.case, actor=ACTOR, trigger="Grooming keyword on the case", decision=decision
+    )
+    moderator_view = as_role(Role.MODERATOR).get(
+        reverse("portal:user_detail", args=[decision.target_user_id])
+    )
+    assert b"Legal hold" in moderator_view.content
+    lead = as_role(Role.CHILD_SAFETY)
+    queue = lead.get(reverse("portal:child_safety"))
+    assert queue.context["escalations"] == [escalation]
+    detail = lead.get(reverse("portal:child_safety_escalation", args=[escalation.pk]))
+    assert detail.context["holds"][0].user_id == decision.target_user_id
+    posted = lead.post(
+        reverse("portal:child_safety_escalation", args=[escalation.pk]), {"reference": ""}
+    )
+    assert posted.status_code == 200
+    assert "reference" in posted.context["form"].errors
+    package = lead.get(reverse("portal:child_safety_package", args=[escalation.pk]))
+    assert json.loads(package.content)["package"]["case"]["id"] == decision.case_id

@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import BirthdateChangeRequest, GuardianLink
 from accounts.roles import Role
 from moderation import services
+from moderation.actions.child_safety import hold_and_escalate
 from moderation.models import Case, Flag
 from safety_portal import rules
 from safety_portal.core.api.models import ApiClient
@@ -31,18 +32,19 @@ from .scenario import ACTOR, Day, build_day
 
 pytestmark = pytest.mark.django_db
 
-T, M, S, A, AD = "triage", "moderator", "senior", "auditor", "admin"
+T, M, S, A, AD, CS = "triage", "moderator", "senior", "auditor", "admin", "child_safety"
 ANON, APP = "anonymous", "app_user"
-STAFF = {T, M, S, A, AD}
+STAFF = {T, M, S, A, AD, CS}
 CASE_WORKERS = {T, M, S}
 DECIDERS = {M, S}
-VISITORS = [ANON, APP, T, M, S, A, AD]
+VISITORS = [ANON, APP, T, M, S, A, AD, CS]
 ROLE_OF = {
     T: Role.TRIAGE,
     M: Role.MODERATOR,
     S: Role.SENIOR_MODERATOR,
     A: Role.AUDITOR,
     AD: Role.ADMINISTRATOR,
+    CS: Role.CHILD_SAFETY,
 }
 
 # url name -> the visitors who may use it. Admin model pages: the admin site is the
@@ -69,6 +71,9 @@ EXPECTED: dict[str, set[str]] = {
     "portal:flag_review": DECIDERS,
     "portal:appeals": {S},
     "portal:appeal": {S},
+    "portal:child_safety": {CS},
+    "portal:child_safety_escalation": {CS},
+    "portal:child_safety_package": {CS},
     "portal:statements": {A},
     "portal:statements_export": {A},
     "portal:minimum_age": {S, A},
@@ -182,6 +187,9 @@ def world() -> dict[str, object]:
         statement="Those were real giveaways.",
         actor=decision.target_user,
     )
+    escalation = hold_and_escalate(
+        scam_case, actor=ACTOR, trigger="Permission walk", decision=decision
+    )
     flag = services.record_age_estimate(
         user=day.minor, estimated_age=11.0, confidence=0.95, actor=ACTOR, model="test"
     )
@@ -205,6 +213,7 @@ def world() -> dict[str, object]:
         "case_id": day.message_case.pk,
         "flag_id": flag.pk,
         "appeal_id": appeal.pk,
+        "escalation_id": escalation.pk,
         "request_id": request.pk,
         "user_id": day.sender.pk,
         "app_label": "accounts",

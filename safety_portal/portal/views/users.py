@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import STATUS_CHOICES
-from accounts.models import BirthdateChangeRequest, GuardianLink, Restriction, User
+from accounts.models import BirthdateChangeRequest, GuardianLink, LegalHold, Restriction, User
 from moderation.models import Case
 from safety_portal.core import clock
 from safety_portal.core.errors import DomainError
@@ -130,6 +130,9 @@ def _context(user: User, request: HttpRequest) -> dict[str, Any]:
         ),
         "can_reveal": request.user.has_perm(disclosure.PERM_EXACT_BIRTHDATE)
         and user.birthdate is not None,
+        # Visible to everyone who may see the account (issue 12.6): nobody should wonder why a
+        # closure or an erasure request does not go through. The case itself stays the team's.
+        "legal_hold": LegalHold.objects.is_held(user.pk),
     }
     ctx.update(_moderation_context(user))
     return ctx
