@@ -366,6 +366,10 @@ SPECTACULAR_SETTINGS = {
         "BirthdateRequestStatusEnum": "accounts.models.BirthdateChangeRequest.Status",
         "CaseStatusEnum": "moderation.models.Case.Status",
         "DecisionTypeEnum": "moderation.api.serializers.DECISION_TYPES",
+        "AppealKindEnum": "moderation.models.Appeal.Kind",
+        "AppealStatusEnum": "moderation.models.Appeal.Status",
+        "KindEnum": "messaging.models.Thread.Kind",
+        "ReportStatusEnum": "moderation.api.reporter_reports.STATUSES",
     },
 }
 

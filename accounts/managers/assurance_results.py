@@ -268,8 +268,8 @@ class AgeAssuranceResultManager(models.Manager.from_queryset(AgeAssuranceResultQ
         if protection is rules.assurance.Protection.UNDER_AGE_REVIEW:
             if user.status not in _REVIEWABLE:
                 return "already_" + str(user.status)
-            # Imported here: the sweep module is built on these managers (accounts/models
-            # imports them). The same review, windows and notice as a sweep's (§7.3).
+            # The same review, windows and notice as a sweep's (§7.3).
+            # body import: the sweep module is built on these managers (models imports them)
             from ..minimum_age_sweep import open_review
 
             open_review(

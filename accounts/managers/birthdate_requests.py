@@ -269,7 +269,7 @@ class BirthdateChangeRequestManager(models.Manager):
                 **({"settings": settings_after} if settings_after else {}),
             },
         )
-        # Imported here: the sweep module is built on these managers (accounts/models imports them).
+        # body import: the sweep module is built on these managers (models imports them)
         from ..minimum_age_sweep import close_review_verified_older, open_review
 
         if rules.ages.is_below_minimum_age(user.birthdate, user.country.code, today):

@@ -10,6 +10,8 @@ from safety_portal.core import clock
 from safety_portal.core.api.models import AgeGateAttempt
 from safety_portal.core.audit.actors import SystemActor
 
+from .notice_events import announce_pending
+
 
 @shared_task(name="integrations.purge_age_gate_attempts", ignore_result=True)
 def purge_age_gate_attempts() -> int:
@@ -23,6 +25,4 @@ def purge_age_gate_attempts() -> int:
 @shared_task(name="integrations.announce_notices", ignore_result=True)
 def announce_notices() -> int:
     """`notice.created` for every notice not yet announced (`notice_events`)."""
-    from .notice_events import announce_pending
-
     return announce_pending()
