@@ -1,4 +1,5 @@
-"""Housekeeping of the sign-up age gate (POLICY.md §7.3): refused attempts are kept 90 days."""
+"""Roof tasks: housekeeping of the sign-up age gate (POLICY.md §7.3: refused attempts are kept 90
+days) and submission of statements of reasons to the DSA Transparency Database (issue 12.4)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from safety_portal.core import clock
 from safety_portal.core.api.models import AgeGateAttempt
 from safety_portal.core.audit.actors import SystemActor
 
+from . import statement_submission
+
 
 @shared_task(name="integrations.purge_age_gate_attempts", ignore_result=True)
 def purge_age_gate_attempts() -> int:
@@ -17,3 +20,21 @@ def purge_age_gate_attempts() -> int:
         older_than=clock.now() - ATTEMPT_RETENTION,
         actor=SystemActor("task.purge_age_gate_attempts"),
     )
+
+
+@shared_task(
+    name="integrations.submit_statements", ignore_result=True, soft_time_limit=600, time_limit=660
+)
+def submit_statements(max_batches: int = 50) -> dict[str, object]:
+    """Send due statements of reasons to the DSA Transparency Database (issue 12.4, art. 24(5)).
+
+    Scheduled every 5 minutes. At most `max_batches` batches of 100 per run keep a run inside its
+    time limit; the next run goes on where this one stopped. Safe to run twice or on several
+    workers at once (claims with SKIP LOCKED and a lease; an accepted statement is never resent).
+    """
+    summary = statement_submission.run(
+        actor=SystemActor("task.submit_statements"), max_batches=max_batches
+    )
+    if not summary.enabled:
+        return {"enabled": False}
+    return summary.counts()
