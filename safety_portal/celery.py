@@ -54,8 +54,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Three queues so that slow work never starves quick work: `default` (outbox relay, notices and
-# anything not routed), `periodic` (the scheduled sweeps and daily jobs), `webhooks` (outbound HTTP,
-# which waits on other people's servers). A worker started without -Q consumes all three.
+# anything not routed), `periodic` (the scheduled sweeps and daily jobs), `webhooks` (outbound HTTP:
+# webhooks and the Transparency Database, which wait on other people's servers). A worker started
+# without -Q consumes all three.
 # Each queue has its own exchange and routing key: queues declared by name only would all share the
 # default routing key, and Redis would then deliver every message to all three.
 QUEUES = ("default", "periodic", "webhooks")
@@ -68,6 +69,7 @@ app.conf.task_routes = {
     "integrations.deliver_webhook": {"queue": "webhooks"},
     "integrations.deliver_due_webhooks": {"queue": "webhooks"},
     "integrations.announce_notices": {"queue": "webhooks"},
+    "integrations.submit_statements": {"queue": "webhooks"},
     # Scheduled sweeps and daily jobs (the outbox relay stays on `default`: it must not wait).
     "accounts.birthday_transitions": {"queue": "periodic"},
     "accounts.minimum_age_sweep": {"queue": "periodic"},
@@ -129,6 +131,8 @@ app.conf.beat_schedule = {
     # Webhooks (issue 6): deliveries that are due (first attempt lost, or a retry's backoff over).
     "integrations-webhook-sweep": {"task": "integrations.deliver_due_webhooks", **_every(60)},
     "integrations-announce-notices": {"task": "integrations.announce_notices", **_every(60)},
+    # DSA Transparency Database (issue 12.4): statements of reasons due to be sent or retried.
+    "integrations-statement-submission": {"task": "integrations.submit_statements", **_every(300)},
     "integrations-idempotency-purge": {
         "task": "integrations.purge_idempotency_records",
         "schedule": crontab(minute=15),

@@ -24,6 +24,7 @@ from safety_portal.portal.views import (
     dashboard,
     flags,
     minimum_age,
+    statement_submissions,
     statements,
     users,
 )
@@ -71,6 +72,11 @@ portal_patterns = [
     ),
     path("statements/", statements.statement_list, name="statements"),
     path("statements/export/", statements.statement_export, name="statements_export"),
+    path(
+        "statements/submissions/",
+        statement_submissions.submission_state,
+        name="statement_submissions",
+    ),
     path("minimum-age/", minimum_age.counts, name="minimum_age"),
     path("minimum-age/counts.csv", minimum_age.counts_csv, name="minimum_age_csv"),
     path("audit/", audit_log.audit_log, name="audit_log"),

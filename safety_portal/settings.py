@@ -391,3 +391,21 @@ AUDIT_ANCHOR_FILE = env.str(
 )
 # The authoritative anchor store when REDIS_URL is set (docs/decisions.md D6).
 AUDIT_ANCHOR_STREAM = env.str("AUDIT_ANCHOR_STREAM", default="audit:anchors")
+
+# --- DSA Transparency Database (issue 12.4) -------------------------------------------------------
+# Where statements of reasons are submitted (art. 24(5)): the database's base URL, e.g.
+# https://transparency.dsa.ec.europa.eu (or the sandbox the Commission gives at onboarding); the
+# client posts to <URL>/api/v1/statements. Empty (the default) turns submission off: the job does
+# nothing and says so. The token is the one generated in the database's user profile.
+TRANSPARENCY_DB_URL = env.str("TRANSPARENCY_DB_URL", default="").strip().rstrip("/")
+if TRANSPARENCY_DB_URL and urlsplit(TRANSPARENCY_DB_URL).scheme not in ("https", "http"):
+    raise ImproperlyConfigured(
+        f"TRANSPARENCY_DB_URL={TRANSPARENCY_DB_URL!r} is not an http(s) URL; leave it empty to "
+        "turn submission off."
+    )
+TRANSPARENCY_DB_TOKEN = env.str("TRANSPARENCY_DB_TOKEN", default="")
+if TRANSPARENCY_DB_URL and not TRANSPARENCY_DB_TOKEN:
+    raise ImproperlyConfigured("TRANSPARENCY_DB_URL is set but TRANSPARENCY_DB_TOKEN is empty.")
+TRANSPARENCY_DB_TIMEOUT_SECONDS = _int("TRANSPARENCY_DB_TIMEOUT_SECONDS", default=30)
+if TRANSPARENCY_DB_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("TRANSPARENCY_DB_TIMEOUT_SECONDS must be at least 1.")

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class IntegrationsConfig(AppConfig):
-    """Connects moderation's domain events to webhook deliveries (no models of its own)."""
+    """Connects moderation's domain events to webhook deliveries, and keeps the submission state of
+    statements of reasons to the DSA Transparency Database (issue 12.4)."""
 
     name = "safety_portal.integrations"
     label = "integration_events"

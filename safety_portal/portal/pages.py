@@ -58,6 +58,12 @@ NAV: list[tuple[str, list[NavItem]]] = [
                 "moderation.view_statementofreasons",
             ),
             NavItem(
+                "statement_submissions",
+                "Transparency Database",
+                "portal:statement_submissions",
+                "moderation.view_statementofreasons",
+            ),
+            NavItem(
                 "minimum_age",
                 "Minimum-age sweep",
                 "portal:minimum_age",

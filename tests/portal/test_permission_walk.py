@@ -76,6 +76,7 @@ EXPECTED: dict[str, set[str]] = {
     "portal:child_safety_package": {CS},
     "portal:statements": {A},
     "portal:statements_export": {A},
+    "portal:statement_submissions": {A},
     "portal:minimum_age": {S, A},
     "portal:minimum_age_csv": {S, A},
     "portal:audit_log": {A},
