@@ -13,20 +13,23 @@ Each figure is one aggregate query over indexed columns (`created_at`, `decided_
 - decided cases that involved a minor;
 - the minimum-age sweep's counts (POLICY.md §7.3).
 
-The portal page, charts and XLSX export of the template's layout are still to be built (see the
-issue's closing note); `write_csv` gives the same figures as a CSV of (section, key, value) rows.
+`write_csv` gives the figures as (section, key, value) rows; `write_xlsx` as a workbook with one
+sheet per part of the template (notices, actions, appeals, minors, minimum age), the layout the
+portal page shows.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import statistics
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField
+from openpyxl import Workbook
 
 from accounts import minimum_age_sweep
 from safety_portal.rules.decisions import RESTRICTING, DecisionType
@@ -134,3 +137,49 @@ def write_csv(figures: TransparencyReport, out: TextIO) -> None:
         for key, value in row.items():
             if key != "country":
                 writer.writerow([f"minimum_age:{row['country']}", key, value])
+
+
+def sheet_rows(figures: TransparencyReport) -> dict[str, list[tuple[str, object]]]:
+    """The figures per sheet, in the template's order."""
+    return {
+        "Notices": [
+            *((f"By category: {k}", v) for k, v in figures.notices_by_category.items()),
+            *((f"By source: {k}", v) for k, v in figures.notices_by_source.items()),
+            ("Detected by automated means", figures.notices_automated),
+        ],
+        "Actions": [
+            *((f"By type: {k}", v) for k, v in figures.actions_by_type.items()),
+            *((f"By ground: {k}", v) for k, v in figures.actions_by_ground.items()),
+            ("On automated detection", figures.actions_on_automated_detection),
+            ("Taken by automated means", figures.actions_by_automated_decision),
+            ("Median hours from notice to action", figures.median_hours_to_action),
+        ],
+        "Appeals": [
+            ("Filed", figures.appeals_filed),
+            *((f"Outcome: {k}", v) for k, v in figures.appeals_by_outcome.items()),
+        ],
+        "Minors": [("Decided cases involving a minor", figures.decided_cases_involving_minors)],
+        "Minimum age": [
+            (f"{row['country']}: {key}", value)
+            for row in figures.minimum_age
+            for key, value in row.items()
+            if key != "country"
+        ],
+    }
+
+
+def write_xlsx(figures: TransparencyReport) -> bytes:
+    """The workbook: a sheet per part, each headed with the period."""
+    book = Workbook()
+    book.remove(book.active)
+    period = f"{figures.start:%Y-%m-%d} to {figures.end:%Y-%m-%d}"
+    for title, rows in sheet_rows(figures).items():
+        sheet = book.create_sheet(title)
+        sheet.append(["Safety Portal transparency report", period])
+        sheet.append(["Figure", "Value"])
+        for label, value in rows:
+            sheet.append([label, value])
+        sheet.column_dimensions["A"].width = 60
+    handle = io.BytesIO()
+    book.save(handle)
+    return handle.getvalue()

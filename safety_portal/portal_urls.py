@@ -26,6 +26,7 @@ from safety_portal.portal.views import (
     minimum_age,
     statement_submissions,
     statements,
+    transparency,
     users,
 )
 
@@ -77,6 +78,9 @@ portal_patterns = [
         statement_submissions.submission_state,
         name="statement_submissions",
     ),
+    path("transparency/", transparency.report_page, name="transparency"),
+    path("transparency/report.csv", transparency.report_csv, name="transparency_csv"),
+    path("transparency/report.xlsx", transparency.report_xlsx, name="transparency_xlsx"),
     path("minimum-age/", minimum_age.counts, name="minimum_age"),
     path("minimum-age/counts.csv", minimum_age.counts_csv, name="minimum_age_csv"),
     path("audit/", audit_log.audit_log, name="audit_log"),

@@ -64,6 +64,12 @@ NAV: list[tuple[str, list[NavItem]]] = [
                 "moderation.view_statementofreasons",
             ),
             NavItem(
+                "transparency",
+                "Transparency report",
+                "portal:transparency",
+                "moderation.export_statements",
+            ),
+            NavItem(
                 "minimum_age",
                 "Minimum-age sweep",
                 "portal:minimum_age",

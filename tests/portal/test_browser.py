@@ -230,3 +230,27 @@ def test_the_child_safety_lead_works_an_escalation_in_the_browser(
     escalation.refresh_from_db()
     assert escalation.authority_reference == "CT-2026-118822"
     assert not csp_violations
+
+
+def test_the_auditor_reads_the_transparency_report_in_the_browser(
+    page: Page, live_server, browser_day: Day, csp_violations: list[str], shots: Path
+) -> None:
+    """Issue 12.5: the figures and their charts render, with the downloads offered."""
+    from moderation import services
+
+    day = browser_day
+    moderator = day.staff[Role.MODERATOR]
+    case = day.others[1]
+    Case.objects.claim(case, actor=moderator)
+    services.decide(
+        case, actor=moderator, decision_type="suspend", days=3, ground="tc_scams",
+        explanation="Your account posted scam links.",
+        facts="The account posted the same crypto giveaway link under many videos.",
+    )  # fmt: skip
+    auditor = day.staff[Role.AUDITOR]
+    sign_in(page, live_server.url, auditor.username, auditor)
+    page.get_by_role("link", name="Transparency report").click()
+    expect(page.get_by_role("heading", name="Actions by type")).to_be_visible()
+    expect(page.get_by_role("link", name="Download XLSX")).to_be_visible()
+    page.screenshot(path=str(shots / "transparency.png"), full_page=True)
+    assert not csp_violations
