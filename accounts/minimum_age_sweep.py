@@ -164,14 +164,18 @@ def place_under_review(user: User, *, sweep: MinimumAgeSweep | None, actor: obje
             or not rules.ages.is_below_minimum_age(locked.birthdate, country, today)
         ):
             return False
-        _open_reviews([locked], country=country, sweep=sweep, today=today)
-        User.objects.change_status(
-            locked, Status.UNDER_AGE_REVIEW, actor=actor, reason=_reason(country, sweep)
-        )
+        open_review(locked, actor=actor, reason=_reason(country, sweep), sweep=sweep)
     return True
 
 
-def open_review(user: User, *, actor: object, reason: str, found_by: str = "birthdate") -> bool:
+def open_review(
+    user: User,
+    *,
+    actor: object,
+    reason: str,
+    found_by: str = "birthdate",
+    sweep: MinimumAgeSweep | None = None,
+) -> bool:
     """An account that a corrected birthdate or an age estimate places below the minimum age
     (§7.3: "or an assurance result or signal places an account below the minimum"): the same
     review, windows and notice as a sweep's, then under_age_review. For the birthdate-request and
@@ -181,7 +185,7 @@ def open_review(user: User, *, actor: object, reason: str, found_by: str = "birt
     if user.status not in _SWEPT_STATUSES:
         return False
     country = str(user.country)
-    _open_reviews([user], country=country, sweep=None, today=clock.today(), found_by=found_by)
+    _open_reviews([user], country=country, sweep=sweep, today=clock.today(), found_by=found_by)
     User.objects.change_status(user, Status.UNDER_AGE_REVIEW, actor=actor, reason=reason)
     return True
 

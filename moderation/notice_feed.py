@@ -47,9 +47,8 @@ def mark(user: User, uid: str, state: str, *, actor: object) -> NoticeFeedItem:
     model, owner = (Notice, "recipient_id") if source == "moderation" else (UserNotice, "user_id")
     now = clock.now()
     with transaction.atomic():
-        rows = model.objects.select_for_update().filter(pk=pk, **{owner: user.pk})
-        if model is Notice:
-            rows = rows.exclude(kind=Notice.Kind.CASE_OVERDUE)  # staff alerts are not a feed's
+        mine = Notice.objects.to_app_users() if model is Notice else UserNotice.objects.all()
+        rows = mine.select_for_update().filter(pk=pk, **{owner: user.pk})
         before = rows.values("delivered_at", "read_at").first()
         if before is None:
             raise DomainError("not_found", "No notice has this id for this user.")

@@ -26,6 +26,14 @@ class NoticeQuerySet(models.QuerySet):
     def unread(self) -> NoticeQuerySet:
         return self.filter(read_at__isnull=True)
 
+    def to_app_users(self) -> NoticeQuerySet:
+        """Notices an app user is sent: staff alerts (case_overdue) are not theirs. The feed's
+        view (migration 0010) has the same condition in SQL."""
+        return self.exclude(kind="case_overdue")
+
+    def staff_alerts(self) -> NoticeQuerySet:
+        return self.filter(kind="case_overdue")
+
 
 class NoticeManager(models.Manager.from_queryset(NoticeQuerySet)):  # type: ignore[misc]
     def send(

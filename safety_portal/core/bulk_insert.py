@@ -39,12 +39,15 @@ def copy_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> i
     # A value the field's preparation would hand to psycopg unchanged goes as it is (a plain value
     # of a plain column, an aware time, a NULL); anything else (JSON, an address, a country object,
     # a naive time) through the field's own preparation, as the ORM would.
-    preps = [(f.attname, f.get_db_prep_save, _passes_as_is(f)) for f in fields]
     # A JSON value that repeats in the batch (the same mapping object on every row, as the audit
     # writer's shared before/after) is encoded once, with the field's encoder, as JSON text.
     preps = [
-        (name, _encoded_once(f) if f.get_internal_type() == "JSONField" else prep, as_is)
-        for f, (name, prep, as_is) in zip(fields, preps, strict=True)
+        (
+            f.attname,
+            _encoded_once(f) if f.get_internal_type() == "JSONField" else f.get_db_prep_save,
+            _passes_as_is(f),
+        )
+        for f in fields
     ]
     # Errors from the raw cursor become Django's (IntegrityError, DataError) as from the ORM.
     with connection.cursor() as cursor, connection.wrap_database_errors:

@@ -28,6 +28,8 @@ BATCH = 500
 
 def announce_pending(*, batch: int = BATCH) -> int:
     """Announce every notice not yet announced, a batch per transaction; how many were."""
+    # Staff alerts are never announced: stamp them, so they leave the partial index.
+    Notice.objects.staff_alerts().filter(announced_at__isnull=True).update(announced_at=clock.now())
     total = 0
     for source in ("moderation", "account"):
         while True:
@@ -43,7 +45,7 @@ def _announce_batch(source: str, batch: int) -> int:
     model: type[models.Model]
     if source == "moderation":
         model, owner, code = Notice, "recipient_id", "code"
-        rows = Notice.objects.exclude(kind=Notice.Kind.CASE_OVERDUE)
+        rows = Notice.objects.to_app_users()
     else:
         model, owner, code = UserNotice, "user_id", "kind"
         rows = UserNotice.objects.all()
@@ -53,11 +55,6 @@ def _announce_batch(source: str, batch: int) -> int:
         .select_for_update(skip_locked=True)
         .values("pk", owner, "kind", code, "tier", "created_at")[:batch]
     )
-    # Staff alerts are never announced: stamp them too, so they leave the partial index.
-    if source == "moderation":
-        Notice.objects.filter(announced_at__isnull=True, kind=Notice.Kind.CASE_OVERDUE).update(
-            announced_at=clock.now()
-        )
     if not claimed:
         return 0
     payloads: list[dict[str, Any]] = [

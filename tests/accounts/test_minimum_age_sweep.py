@@ -45,6 +45,18 @@ def australians() -> dict[str, User]:
     return people
 
 
+def prove_age(user: User, age: int, reference: str = "check:123") -> BirthdateChangeRequest:
+    """The user asks to be found `age` on the day of the law, with an identity check (§7.2)."""
+    return BirthdateChangeRequest.objects.submit(
+        user=user,
+        new_birthdate=born(age, on=IN_FORCE),
+        method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
+        evidence_reference=reference,
+        reason=f"I am {age}.",
+        actor=FACTORY_ACTOR,
+    )
+
+
 def status(user: User) -> str:
     return User.objects.values_list("status", flat=True).get(pk=user.pk)
 
@@ -129,14 +141,7 @@ def test_regulator_counts_follow_each_review_to_its_outcome(australians: dict[st
     with at_noon(IN_FORCE):
         sweeps.run_due(actor=ACTOR)
     with at_noon(IN_FORCE + dt.timedelta(days=3)):
-        BirthdateChangeRequest.objects.submit(
-            user=australians["au_15"],
-            new_birthdate=born(16, on=IN_FORCE),
-            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
-            evidence_reference="check:123",
-            reason="I am 16.",
-            actor=FACTORY_ACTOR,
-        )
+        prove_age(australians["au_15"], 16)
         User.objects.change_status(
             australians["au_15"], "active", actor=FACTORY_ACTOR, reason="appeal upheld"
         )
@@ -169,14 +174,7 @@ def test_an_approved_proof_of_age_closes_the_review_as_verified_older_and_reacti
     with at_noon(IN_FORCE):
         sweeps.run_due(actor=ACTOR)
     with at_noon(IN_FORCE + dt.timedelta(days=3)):
-        request = BirthdateChangeRequest.objects.submit(
-            user=teen,
-            new_birthdate=born(16, on=IN_FORCE),
-            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
-            evidence_reference="check:123",
-            reason="I am 16.",
-            actor=FACTORY_ACTOR,
-        )
+        request = prove_age(teen, 16)
         assert status(teen) == "under_age_review"  # nothing changes before a person checks it
         BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked.")
 
@@ -201,14 +199,7 @@ def test_a_correction_that_is_still_below_the_floor_leaves_the_review_open(
     teen = australians["au_14"]
     with at_noon(IN_FORCE):
         sweeps.run_due(actor=ACTOR)
-        request = BirthdateChangeRequest.objects.submit(
-            user=teen,
-            new_birthdate=born(15, on=IN_FORCE),
-            method=rules.vocabulary.AssuranceMethod.ID_DOCUMENT,
-            evidence_reference="check:124",
-            reason="I am 15, not 14.",
-            actor=FACTORY_ACTOR,
-        )
+        request = prove_age(teen, 15, reference="check:124")
         BirthdateChangeRequest.objects.approve(request, actor=senior, note="ID checked.")
     assert status(teen) == "under_age_review"
     assert MinimumAgeReview.objects.get(user=teen).outcome == "open"

@@ -120,12 +120,7 @@ def enqueue_event(
     `deliver_due_webhooks` sweep picks up anything that was not queued. Payloads carry ids and
     codes, never personal data (POLICY.md §6).
     """
-    if event_type not in WebhookEvent.values:
-        raise ValueError(f"unknown webhook event {event_type!r}")
-    scope = EVENT_SCOPES[event_type]
-    endpoints = [
-        e for e in WebhookEndpoint.objects.subscribed(event_type) if e.client.has_scope(scope)
-    ]
+    endpoints = _subscribers(event_type)
     if isinstance(client_or_endpoint, WebhookEndpoint):
         endpoints = [e for e in endpoints if e.pk == client_or_endpoint.pk]
     elif isinstance(client_or_endpoint, ApiClient):
@@ -134,16 +129,7 @@ def enqueue_event(
         raise TypeError("pass an ApiClient, a WebhookEndpoint or None")
     now = clock.now()
     data = jsonable(dict(payload))
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_type=event_type,
-            payload=data,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for endpoint in endpoints
-    ]
+    deliveries = [_delivery(endpoint, event_type, data, now) for endpoint in endpoints]
     # One INSERT per row keeps primary keys available on every backend (the task needs them).
     for delivery in deliveries:
         delivery.save(force_insert=True)
@@ -154,27 +140,32 @@ def enqueue_events(event_type: str, payloads: list[Mapping[str, Any]]) -> list[W
     """`enqueue_event(None, ...)` for many events of one type: the subscribed endpoints are
     looked up once and the deliveries written in one INSERT (their keys read back), for jobs
     that announce thousands of events at a time (notice.created after a minimum-age sweep)."""
-    if event_type not in WebhookEvent.values:
-        raise ValueError(f"unknown webhook event {event_type!r}")
-    scope = EVENT_SCOPES[event_type]
-    endpoints = [
-        e for e in WebhookEndpoint.objects.subscribed(event_type) if e.client.has_scope(scope)
-    ]
+    endpoints = _subscribers(event_type)
     if not endpoints or not payloads:
         return []
     now = clock.now()
     rows = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_type=event_type,
-            payload=jsonable(dict(payload)),
-            next_attempt_at=now,
-            created_at=now,
-        )
+        _delivery(endpoint, event_type, jsonable(dict(payload)), now)
         for payload in payloads
         for endpoint in endpoints
     ]
     return WebhookDelivery.objects.bulk_create(rows)
+
+
+def _subscribers(event_type: str) -> list[WebhookEndpoint]:
+    """Endpoints subscribed to `event_type` whose client holds the event's scope."""
+    if event_type not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event_type!r}")
+    scope = EVENT_SCOPES[event_type]
+    return [e for e in WebhookEndpoint.objects.subscribed(event_type) if e.client.has_scope(scope)]
+
+
+def _delivery(
+    endpoint: WebhookEndpoint, event_type: str, data: Any, now: dt.datetime
+) -> WebhookDelivery:
+    return WebhookDelivery(
+        endpoint=endpoint, event_type=event_type, payload=data, next_attempt_at=now, created_at=now
+    )
 
 
 @dataclass(frozen=True)
