@@ -64,6 +64,8 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["target_user", "decided_at"], name="decision_target"),
             models.Index(fields=["type", "decided_at"], name="decision_type_at"),
+            # A period's actions for the transparency report, whatever their type.
+            models.Index(fields=["decided_at"], name="decision_decided_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -131,7 +131,9 @@ class Appeal(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["filed_at"], name="appeal_pending", condition=Q(status="pending"))
+            models.Index(fields=["filed_at"], name="appeal_pending", condition=Q(status="pending")),
+            # A period's appeals, whatever their outcome, for the transparency report.
+            models.Index(fields=["filed_at"], name="appeal_filed_at"),
         ]
         constraints = [
             models.CheckConstraint(
