@@ -29,7 +29,12 @@ def copy_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> i
     if not rows:
         return 0
     connection = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per use
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # A column the database fills itself (`db_default`) is left to it unless the rows set it.
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and (f.db_default is models.NOT_PROVIDED or f.attname in rows[0])
+    ]
     defaults = {f.attname: f.get_default() for f in fields}
     if connection.vendor != "postgresql":
         models.QuerySet(model=model).bulk_create([model(**{**defaults, **row}) for row in rows])

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 
+from .horizon import CurrentTransactionId
 from .managers import AuditEntryManager
 
 
@@ -23,6 +24,10 @@ class AuditEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     seq = models.BigIntegerField(unique=True, help_text="Position in the chain, gap-free from 1.")
     created_at = models.DateTimeField(db_index=True)
+    # Set by the database, never by the writer: the position a chainer links in (horizon.py).
+    txid = models.BigIntegerField(
+        null=True, blank=True, editable=False, db_default=CurrentTransactionId()
+    )
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64)
     actor_label = models.CharField(max_length=150)
