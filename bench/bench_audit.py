@@ -1,9 +1,11 @@
 """Audit log (issue 2): append throughput with the hash chain, and verify speed over 1M entries.
 
-Append: entries/s through `audit.record()` (advisory lock, head read, hash, insert; one entry per
-transaction, as real changes write them) with one writer and with 4 writer processes (each its own
-connection), against a plain INSERT of the same rows into an unchained copy of the table (same
-columns and indexes, no chain) in the same run. The ratio is chained ÷ plain throughput.
+Append: entries/s through `audit.record()` (one entry per transaction, as real changes write
+them) with one writer and with 4 and 8 writer processes (each its own connection), against a plain
+INSERT of the same rows into an unchained copy of the table (same columns and indexes, no chain)
+in the same run. Two writers are measured: "chained" links in the transaction (advisory lock,
+head read, hash, insert; D3), "deferred" inserts and leaves the linking to the chainer (D23),
+whose rate is printed after. The ratio is that writer's throughput ÷ plain throughput.
 
 Verify: `verify_audit_log` over 1,000,000 entries, run as its own process so that its peak memory
 can be read, against a plain streaming read of the same rows. The chain is computed in Python and
@@ -32,13 +34,18 @@ from types import SimpleNamespace
 from typing import Any
 
 from bench.harness import Figure, dataset_ready, mark_dataset
-from safety_portal.core.audit import chain
 
 BENCH = "audit"
-WRITERS = 4
+WRITER_COUNTS = (4, 8)
 PLAIN_TABLE = "bench_audit_plain"
-# The audit table's columns in COPY order: the id, the hashed fields, the hash.
-COLUMNS = ("id", *chain.HASHED_FIELDS, "hash")
+
+
+def _columns() -> tuple[str, ...]:
+    """The audit table's columns in COPY order: the id, the hashed fields, the hash. Read when
+    needed: the writer processes import this module before they set Django up."""
+    from safety_portal.core.audit import chain
+
+    return ("id", *chain.HASHED_FIELDS, "hash")
 
 
 def _sizes(argv: list[str]) -> dict[str, int]:
@@ -81,8 +88,8 @@ def _append_plain(writer: int, count: int) -> None:
     from safety_portal.core import clock
 
     sql = (
-        f"INSERT INTO {PLAIN_TABLE} ({', '.join(COLUMNS[1:])}) "
-        f"VALUES ({', '.join(['%s'] * (len(COLUMNS) - 1))})"
+        f"INSERT INTO {PLAIN_TABLE} ({', '.join(_columns()[1:])}) "
+        f"VALUES ({', '.join(['%s'] * (len(_columns()) - 1))})"
     )
     for n in range(count):
         kw = _entry_kwargs(writer, n)
@@ -111,12 +118,21 @@ def _append_plain(writer: int, count: int) -> None:
 
 
 ROUNDS = 3
-PHASES = [kind for _ in range(ROUNDS) for kind in ("chained", "plain")]
+KINDS = ("chained", "deferred", "plain")
+PHASES = [kind for _ in range(ROUNDS) for kind in KINDS]
 
 
 def _run_phase(kind: str, writer: int, round_no: int, count: int) -> None:
+    from django.test.utils import override_settings
+
     # Distinct target ids per round, so plain-table rows never collide on their unique columns.
-    (_append_chained if kind == "chained" else _append_plain)(writer + 100 * round_no, count)
+    who = writer + 100 * round_no
+    if kind == "plain":
+        _append_plain(who, count)
+        return
+    # "deferred": the writer inserts without the chain-head lock; the chainer links later (D23).
+    with override_settings(AUDIT_CHAIN_DEFERRED=kind == "deferred"):
+        _append_chained(who, count)
 
 
 def _writer_process(writer: int, count: int, ready: Any, barrier: Any, out: Any) -> None:
@@ -132,29 +148,29 @@ def _writer_process(writer: int, count: int, ready: Any, barrier: Any, out: Any)
     for index, kind in enumerate(PHASES):
         barrier.wait(120)  # every writer starts each phase together
         started = time.monotonic()
-        _run_phase(kind, writer, index // 2, count)
+        _run_phase(kind, writer, index // len(KINDS), count)
         out.put((index, started, time.monotonic()))
     connection.close()
 
 
-def _median_rates(walls: dict[int, float], entries: int) -> tuple[float, float]:
-    """Median entries/s of the chained phases and of the plain phases."""
-    rates = {kind: [] for kind in ("chained", "plain")}
-    for index, wall in walls.items():
-        rates[PHASES[index]].append(entries / wall)
-    return statistics.median(rates["chained"]), statistics.median(rates["plain"])
+def _median_rates(walls: dict[int, float], entries: int) -> dict[str, list[float]]:
+    """Entries/s of each phase, by kind (chained, deferred, plain), in run order."""
+    rates: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for index in sorted(walls):
+        rates[PHASES[index]].append(entries / walls[index])
+    return rates
 
 
-def _concurrent_rates(per_writer: int) -> tuple[float, float]:
+def _concurrent_rates(per_writer: int, writers: int) -> dict[str, list[float]]:
     from django.db import connections
 
     connections.close_all()  # the children open their own
     spawn = multiprocessing.get_context("spawn")
-    barrier, out = spawn.Barrier(WRITERS), spawn.Queue()
-    readies = [spawn.Event() for _ in range(WRITERS)]
+    barrier, out = spawn.Barrier(writers), spawn.Queue()
+    readies = [spawn.Event() for _ in range(writers)]
     procs = [
         spawn.Process(target=_writer_process, args=(w, per_writer, readies[w], barrier, out))
-        for w in range(WRITERS)
+        for w in range(writers)
     ]
     for proc in procs:
         proc.start()
@@ -162,7 +178,7 @@ def _concurrent_rates(per_writer: int) -> tuple[float, float]:
         if not ready.wait(120):
             raise RuntimeError("a writer process did not start")
     spans: dict[int, list[tuple[float, float]]] = {}
-    for _ in range(WRITERS * len(PHASES)):
+    for _ in range(writers * len(PHASES)):
         index, started, ended = out.get(timeout=600)
         spans.setdefault(index, []).append((started, ended))
     for proc in procs:
@@ -172,19 +188,23 @@ def _concurrent_rates(per_writer: int) -> tuple[float, float]:
     walls = {
         index: max(e for _, e in pairs) - min(s for s, _ in pairs) for index, pairs in spans.items()
     }
-    return _median_rates(walls, WRITERS * per_writer)
+    return _median_rates(walls, writers * per_writer)
 
 
-def _single_rates(count: int) -> tuple[float, float]:
+def _single_rates(count: int) -> dict[str, list[float]]:
     from django.test.utils import override_settings
 
     walls: dict[int, float] = {}
     with override_settings(DEBUG=False):  # no query log: measure what production runs
         for index, kind in enumerate(PHASES):
             started = time.perf_counter()
-            _run_phase(kind, 0, index // 2, count)
+            _run_phase(kind, 0, index // len(KINDS), count)
             walls[index] = time.perf_counter() - started
     return _median_rates(walls, count)
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):,.0f}-{max(values):,.0f}"
 
 
 def _reset_plain_table() -> None:
@@ -203,7 +223,8 @@ def _reset_plain_table() -> None:
 def _head() -> tuple[int, str] | None:
     from safety_portal.core.audit.models import AuditEntry
 
-    return AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    linked = AuditEntry.objects.filter(seq__isnull=False)
+    return linked.order_by("-seq").values_list("seq", "hash").first()
 
 
 def _build_chain(target: int) -> None:
@@ -231,7 +252,7 @@ def _build_chain(target: int) -> None:
     started = time.perf_counter()
     with transaction.atomic():
         raw = connection.connection
-        copy_sql = f"COPY audit_auditentry ({', '.join(COLUMNS)}) FROM STDIN"
+        copy_sql = f"COPY audit_auditentry ({', '.join(_columns())}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for seq in range(first, target + 1):
                 user = seq % 50_000
@@ -262,7 +283,7 @@ def _build_chain(target: int) -> None:
                         next_id + seq - first,
                         *(
                             json.dumps(v) if name in ("before", "after") else v
-                            for name, v in ((n, getattr(row, n)) for n in COLUMNS[1:])
+                            for name, v in ((n, getattr(row, n)) for n in _columns()[1:])
                         ),
                     )
                 )
@@ -396,31 +417,50 @@ def run(argv: list[str]) -> list[Figure]:
             ),
         ]
 
-    # 3. Append throughput, chained vs plain, 1 writer then 4 writer processes. The machine may
-    # be shared: chained and plain phases alternate, and each figure is the median of ROUNDS.
+    # 3. Append throughput, chained (D3) and deferred (D23) against a plain INSERT, 1 writer
+    # then 4 and 8 writer processes. The machine may be shared: the three kinds alternate, and
+    # each figure is the median of ROUNDS with the spread of the rounds.
+    for writers in (1, *WRITER_COUNTS):
+        _reset_plain_table()
+        if writers == 1:
+            rates, size = _single_rates(sizes["single"]), f"{sizes['single']:,}"
+        else:
+            rates, size = (
+                _concurrent_rates(sizes["per_writer"], writers),
+                (f"{writers}x{sizes['per_writer']:,}"),
+            )
+        plain = statistics.median(rates["plain"])
+        label = "1 writer" if writers == 1 else f"{writers} writer processes"
+        for kind, target in (
+            ("chained", ""),
+            ("deferred", ">= 0.8x" if writers == 1 else ">= 0.7x"),
+        ):
+            figures.append(
+                Figure(
+                    BENCH,
+                    f"append via record(), {kind}, {label}",
+                    statistics.median(rates[kind]),
+                    "entries/s",
+                    baseline=plain,
+                    target=target,
+                    note=f"median of {ROUNDS}x{size} one-entry transactions vs plain INSERT; "
+                    f"spread {_spread(rates[kind])} (plain {_spread(rates['plain'])})",
+                )
+            )
     _reset_plain_table()
-    single_chained, single_plain = _single_rates(sizes["single"])
-    _reset_plain_table()
-    multi_chained, multi_plain = _concurrent_rates(sizes["per_writer"])
-    _reset_plain_table()
-    figures += [
-        Figure(
-            BENCH,
-            "append via record(), 1 writer",
-            single_chained,
-            "entries/s",
-            baseline=single_plain,
-            note=f"median of {ROUNDS}x{sizes['single']:,} one-entry transactions vs plain INSERT",
-        ),
-        Figure(
-            BENCH,
-            f"append via record(), {WRITERS} writer processes",
-            multi_chained,
-            "entries/s",
-            baseline=multi_plain,
-            note=f"median of {ROUNDS}x{WRITERS}x{sizes['per_writer']:,} vs plain INSERT",
-        ),
-    ]
+
+    # The chainer links what the deferred writers left (and must, before the trim below).
+    from safety_portal.core.audit.chainer import link_committed, unchained_tail
+
+    waiting = unchained_tail().count
+    started = time.perf_counter()
+    linked = link_committed().linked
+    seconds = time.perf_counter() - started
+    if linked:
+        figures.append(
+            Figure(BENCH, "chainer, entries linked per second", linked / seconds, "entries/s",
+                   note=f"{linked:,} of {waiting:,} waiting, batches of 5,000")
+        )  # fmt: skip
 
     # 4. Leave exactly the cached chain behind for the next run.
     if not _trim_to(length):

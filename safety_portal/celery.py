@@ -83,6 +83,7 @@ app.conf.task_routes = {
     "integrations.purge_idempotency_records": {"queue": "periodic"},
     "integrations.purge_age_gate_attempts": {"queue": "periodic"},
     "safety_portal.core.audit.tasks.anchor_audit_chain": {"queue": "periodic"},
+    "audit.link_chain": {"queue": "periodic"},
     "outbox.prune": {"queue": "periodic"},
 }
 
@@ -141,6 +142,8 @@ app.conf.beat_schedule = {
         "task": "integrations.purge_age_gate_attempts",
         "schedule": crontab(hour=4, minute=10),
     },
+    # Audit (issue 13, D23): with the deferred chain, committed entries linked within seconds.
+    "audit-link-chain": {"task": "audit.link_chain", **_every(5)},
     # Audit (issue 7): the chain head to the external anchor store, hourly.
     "audit-anchor": {
         "task": "safety_portal.core.audit.tasks.anchor_audit_chain",

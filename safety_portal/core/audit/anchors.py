@@ -295,8 +295,14 @@ def configured_stores() -> list[AnchorStore]:
 
 
 def current_head() -> Anchor | None:
-    """The newest committed entry as an anchor (None while the log is empty)."""
-    row = AuditEntry.objects.order_by("-seq").values_list("seq", "id", "hash").first()
+    """The newest linked entry as an anchor (None while the chain is empty). Entries the deferred
+    chainer has not linked yet (D23) are not part of the chain and are not anchored."""
+    row = (
+        AuditEntry.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", "id", "hash")
+        .first()
+    )
     if row is None:
         return None
     return Anchor(

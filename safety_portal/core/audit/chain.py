@@ -95,7 +95,7 @@ def compute_hash(payload: Mapping[str, Any]) -> str:
 # client round trip inside the serialised section.
 _LOCK_THEN_READ_HEAD = (
     f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY}); "
-    "SELECT seq, hash FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
+    "SELECT seq, hash FROM audit_auditentry WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
 )
 
 
@@ -112,7 +112,12 @@ def lock_and_read_head() -> tuple[int, str] | None:
                 raise RuntimeError("the chain-head query returned no second result")
             row = cursor.fetchone()
             return (row[0], row[1]) if row else None
-    return AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    return (
+        AuditEntry.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from django.db import models
+from django.db.models import Q
 
 from .horizon import CurrentTransactionId
 from .managers import AuditEntryManager
@@ -22,7 +23,11 @@ class AuditEntry(models.Model):
         SYSTEM = "system", "System job"
 
     id = models.BigAutoField(primary_key=True)
-    seq = models.BigIntegerField(unique=True, help_text="Position in the chain, gap-free from 1.")
+    # The chain fields are empty until the entry is linked; with the inline writer (D3) that is
+    # before it commits, with the deferred one (D23) the chainer links it after.
+    seq = models.BigIntegerField(
+        unique=True, null=True, help_text="Position in the chain, gap-free from 1."
+    )
     created_at = models.DateTimeField(db_index=True)
     # Set by the database, never by the writer: the position a chainer links in (horizon.py).
     txid = models.BigIntegerField(
@@ -40,11 +45,11 @@ class AuditEntry(models.Model):
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: not linked yet
     # Unique by a constraint, not `unique=True`: on PostgreSQL the field option also builds a
     # second, `varchar_pattern_ops` index for LIKE queries that nobody runs on a hash, and every
     # append paid for it (the minimum-age sweep writes 100,000 entries at a time).
-    hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: not linked yet
 
     objects = AuditEntryManager()
 
@@ -58,6 +63,10 @@ class AuditEntry(models.Model):
             models.Index(fields=["action", "-seq"], name="audit_action_seq"),
             models.Index(fields=["actor_kind", "actor_id", "-seq"], name="audit_actor_seq"),
             models.Index(fields=["target_type", "target_id", "-seq"], name="audit_target_seq"),
+            # The chainer's work list: the entries not linked yet, in the order it links them.
+            models.Index(
+                fields=["txid", "id"], name="audit_unchained", condition=Q(seq__isnull=True)
+            ),
         ]
         constraints = [models.UniqueConstraint(fields=["hash"], name="audit_auditentry_hash_key")]
         permissions = [("verify_chain", "Can run the audit chain verification")]

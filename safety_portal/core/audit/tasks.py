@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from . import anchors
+from . import anchors, chainer
 
 
 @shared_task(
@@ -32,3 +32,10 @@ def anchor_audit_chain(self: Any) -> dict[str, Any]:
     Idempotent: when the head has not moved since the last run, nothing is written.
     """
     return anchors.anchor_chain().as_dict()
+
+
+@shared_task(name="audit.link_chain", ignore_result=True, soft_time_limit=120, time_limit=180)
+def link_chain() -> dict[str, Any]:
+    """Link the committed audit entries into the chain (D23). Safe to run at once on many
+    workers: they take the chain-head lock in turn and each links only what is still unlinked."""
+    return chainer.link_committed().as_dict()

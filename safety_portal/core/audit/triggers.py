@@ -31,3 +31,39 @@ DROP TRIGGER IF EXISTS audit_refuse_truncate ON audit_auditentry;
 DROP TRIGGER IF EXISTS audit_refuse_update_delete ON audit_auditentry;
 DROP FUNCTION IF EXISTS audit_refuse_change();
 """
+
+# Issue 13 (D23): the deferred chainer links an entry after it commits, by setting its chain
+# fields once. The update trigger allows exactly that and nothing else: the entry has no chain
+# fields yet, all three are set, and every other column is unchanged. A linked entry, or any
+# other column, is still refused.
+LINK_ONCE_CREATE = """
+CREATE OR REPLACE FUNCTION audit_refuse_update_unless_linking() RETURNS trigger AS $$
+BEGIN
+    IF OLD.seq IS NULL AND OLD.hash IS NULL AND OLD.prev_hash IS NULL
+       AND NEW.seq IS NOT NULL AND NEW.hash IS NOT NULL AND NEW.prev_hash IS NOT NULL
+       AND (to_jsonb(NEW) - 'seq' - 'hash' - 'prev_hash')
+           = (to_jsonb(OLD) - 'seq' - 'hash' - 'prev_hash') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'the audit log is append-only: % on audit_auditentry is refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS audit_refuse_update_delete ON audit_auditentry;
+CREATE TRIGGER audit_refuse_delete
+    BEFORE DELETE ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+CREATE TRIGGER audit_refuse_update
+    BEFORE UPDATE ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_update_unless_linking();
+"""
+
+LINK_ONCE_DROP = """
+DROP TRIGGER IF EXISTS audit_refuse_update ON audit_auditentry;
+DROP TRIGGER IF EXISTS audit_refuse_delete ON audit_auditentry;
+DROP FUNCTION IF EXISTS audit_refuse_update_unless_linking();
+CREATE TRIGGER audit_refuse_update_delete
+    BEFORE UPDATE OR DELETE ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+"""

@@ -8,17 +8,21 @@ chain, name the first bad entry) and issue 7 (check the chain against the anchor
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from . import anchors as anchor_stores
 from .chain import ROW_FIELDS, ChainProblem, ChainVerifier
+from .chainer import Tail, unchained_tail
 from .models import AuditEntry
 
 ANCHOR_CHOICES = ("all", "redis", "file", "none")
+logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 2_000
 
 
@@ -31,6 +35,13 @@ class Verification:
     anchors_found: int = 0
     stores: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    tail: Tail = field(default_factory=lambda: Tail(0, None))
+
+    @property
+    def tail_is_late(self) -> bool:
+        """An entry waiting longer than AUDIT_CHAIN_LAG_ALERT seconds: the chainer is not running
+        or a writer has held a transaction open for that long. An alert, not a break."""
+        return self.tail.age_seconds() > settings.AUDIT_CHAIN_LAG_ALERT
 
     @property
     def ok(self) -> bool:
@@ -61,8 +72,15 @@ class Verification:
                 f"{self.anchors_checked} anchor(s) matched of {self.anchors_found} in "
                 f"{', '.join(self.stores)}"
             )
+        unlinked = ""
+        if self.tail.count:
+            unlinked = (
+                f"; {self.tail.count:,} newer entries not linked yet, the oldest "
+                f"{self.tail.age_seconds():.0f} s old"
+                + (" (LATE: is the chainer running?)" if self.tail_is_late else "")
+            )
         return (
-            f"audit chain intact: {self.checked:,} entries, {head}; {anchors} "
+            f"audit chain intact: {self.checked:,} entries, {head}; {anchors}{unlinked} "
             f"({self.seconds:.1f} s)."
         )
 
@@ -115,18 +133,24 @@ def verify_chain(
     with transaction.atomic():
         # Inside a transaction the PostgreSQL cursor streams without WITH HOLD, so the server
         # does not materialise the whole result first.
-        total = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-        rows = (
-            AuditEntry.objects.order_by("seq")
-            .values_list(*ROW_FIELDS)
-            .iterator(chunk_size=chunk_size)
-        )
+        linked = AuditEntry.objects.filter(seq__isnull=False)
+        total = linked.order_by("-seq").values_list("seq", flat=True).first() or 0
+        tail = unchained_tail()
+        rows = linked.order_by("seq").values_list(*ROW_FIELDS).iterator(chunk_size=chunk_size)
         for row in rows:
             if verifier.check_row(row) is not None:
                 break
             if on_progress is not None and verifier.checked % PROGRESS_EVERY == 0:
                 on_progress(verifier.checked, total)
     problem = verifier.finish()
+    outcome_tail_age = tail.age_seconds()
+    if outcome_tail_age > settings.AUDIT_CHAIN_LAG_ALERT:
+        logger.warning(
+            "audit chain lag: %d entries not linked, the oldest %.0f s old",
+            tail.count,
+            outcome_tail_age,
+            extra={"audit_unlinked": tail.count, "audit_chain_lag_seconds": outcome_tail_age},
+        )
     if on_progress is not None:
         on_progress(verifier.checked, total)
     return Verification(
@@ -137,4 +161,5 @@ def verify_chain(
         anchors_found=sum(len(group) for group in anchored.values()),
         stores=names,
         seconds=time.monotonic() - started,
+        tail=tail,
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 
 from safety_portal.core import clock
@@ -115,6 +116,10 @@ def record_many(*, actor: object, action: str, entries: Sequence[Pending]) -> in
     return copy_rows(AuditEntry, prepared)
 
 
+def chain_is_deferred() -> bool:
+    return bool(settings.AUDIT_CHAIN_DEFERRED) and connection.vendor == "postgresql"
+
+
 def _require_transaction() -> None:
     if not connection.in_atomic_block:
         raise RuntimeError(
@@ -208,7 +213,13 @@ def _redacted(
 
 
 def _chain(rows: Sequence[dict[str, Any]]) -> None:
-    """Take the chain-head lock and link `rows` after the head, in order."""
+    """Take the chain-head lock and link `rows` after the head, in order; or, with the deferred
+    chain (D23), only stamp them, and leave the linking to the chainer after the commit."""
+    if chain_is_deferred():
+        now = clock.now()
+        for row in rows:
+            row["created_at"] = now
+        return
     head = chain.lock_and_read_head()
     seq, prev = (head[0], head[1]) if head else (0, chain.GENESIS)
     now = clock.now()
