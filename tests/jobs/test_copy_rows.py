@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_copied_rows_read_back_as_the_orm_would_have_written_them() -> None:
-    user = AppUserFactory(country="AU")
+    user = AppUserFactory(
+        country="AU", age=30
+    )  # above every minimum age: the row, not the user, is tested
     now = clock.now()
     day = dt.date(2026, 1, 5)
     copied = copy_rows(
