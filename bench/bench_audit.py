@@ -87,9 +87,10 @@ def _append_plain(writer: int, count: int) -> None:
 
     from safety_portal.core import clock
 
+    columns = _columns()[1:]
     sql = (
-        f"INSERT INTO {PLAIN_TABLE} ({', '.join(_columns()[1:])}) "
-        f"VALUES ({', '.join(['%s'] * (len(_columns()) - 1))})"
+        f"INSERT INTO {PLAIN_TABLE} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     for n in range(count):
         kw = _entry_kwargs(writer, n)
@@ -252,7 +253,8 @@ def _build_chain(target: int) -> None:
     started = time.perf_counter()
     with transaction.atomic():
         raw = connection.connection
-        copy_sql = f"COPY audit_auditentry ({', '.join(_columns())}) FROM STDIN"
+        columns = _columns()
+        copy_sql = f"COPY audit_auditentry ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for seq in range(first, target + 1):
                 user = seq % 50_000
@@ -283,7 +285,7 @@ def _build_chain(target: int) -> None:
                         next_id + seq - first,
                         *(
                             json.dumps(v) if name in ("before", "after") else v
-                            for name, v in ((n, getattr(row, n)) for n in _columns()[1:])
+                            for name, v in ((n, getattr(row, n)) for n in columns[1:])
                         ),
                     )
                 )

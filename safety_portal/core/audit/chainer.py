@@ -23,6 +23,8 @@ from .horizon import committed_horizon
 from .models import AuditEntry
 
 BATCH = 5_000
+# What the chainer reads of an entry: every field the verifier reads but the three it sets.
+_UNLINKED_FIELDS = tuple(f for f in chain.ROW_FIELDS if f not in ("seq", "prev_hash", "hash"))
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,12 @@ class Tail:
         return max(0.0, ((now or clock.now()) - self.oldest).total_seconds())
 
 
+def _unlinked():  # type: ignore[no-untyped-def]
+    return AuditEntry.objects.filter(seq__isnull=True).order_by()
+
+
 def unchained_tail() -> Tail:
-    pending = AuditEntry.objects.filter(seq__isnull=True).order_by()
+    pending = _unlinked()
     oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
     return Tail(pending.count(), oldest)
 
@@ -76,24 +82,21 @@ def link_committed(
             on_progress(total)
         if len(rows) < batch:
             break
-    waiting = AuditEntry.objects.filter(seq__isnull=True).count()
-    return Linked(total, head_seq, waiting)
+    return Linked(total, head_seq, _unlinked().count())
 
 
 def _final_unlinked(horizon: int | None, batch: int) -> list[tuple]:
-    pending = AuditEntry.objects.filter(seq__isnull=True)
+    pending = _unlinked()
     if horizon is not None:
         pending = pending.filter(txid__lt=horizon)
-    fields = [f for f in chain.ROW_FIELDS if f not in ("seq", "prev_hash", "hash")]
-    return list(pending.order_by("txid", "id").values_list(*fields)[:batch])
+    return list(pending.order_by("txid", "id").values_list(*_UNLINKED_FIELDS)[:batch])
 
 
 def _link(rows: list[tuple], head: tuple[int, str] | None) -> int:
     seq, prev = head if head else (0, chain.GENESIS)
-    names = [f for f in chain.ROW_FIELDS if f not in ("seq", "prev_hash", "hash")]
     ids, seqs, prevs, hashes = [], [], [], []
     for values in rows:
-        row = dict(zip(names, values, strict=True))
+        row = dict(zip(_UNLINKED_FIELDS, values, strict=True))
         seq += 1
         row["seq"], row["prev_hash"] = seq, prev
         prev = chain.compute_hash(chain.row_payload(row))

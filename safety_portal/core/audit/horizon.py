@@ -26,9 +26,6 @@ class CurrentTransactionId(Func):
     template = "(pg_current_xact_id()::text::bigint)"
     output_field = BigIntegerField()
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
         return "NULL", []
 
