@@ -8,7 +8,7 @@ plain `ModelAdmin` on a throwaway `AdminSite`, mounted only for this benchmark).
 
 Why the portal pages are fast: no COUNT(*) over a large table (PostgreSQL's `pg_class.reltuples`
 estimate, or a capped count on filtered lists), keyset or bounded pages over the models' own
-ordered indexes (`case_queue`, `audit_auditentry.seq`, the user primary key), `select_related` for
+ordered indexes (`case_queue`, the audit log's primary key, the user primary key), `select_related` for
 every name shown, and templates with no per-row query. The stock changelist counts the table
 twice (the filtered count and the full count) and renders 100 rows.
 

@@ -385,10 +385,11 @@ LOGGING = {
 }
 
 # --- Domain settings ------------------------------------------------------------------------------
-# Issue 13 (docs/decisions.md D23): with AUDIT_CHAIN_DEFERRED an audited write inserts its entry
-# without the chain-head lock and the chainer (`audit.link_chain`, on beat every 5 s) links it
-# after it commits. PostgreSQL only; the SQLite demo always links in the writer.
-AUDIT_CHAIN_DEFERRED = env.bool("AUDIT_CHAIN_DEFERRED", default=False)
+# Issue 13 (docs/decisions.md D23): an audited write inserts its entry without the chain-head lock
+# and the chainer (`audit.link_chain`, on beat every 5 s) links it after it commits, so audited
+# writes no longer queue behind each other. PostgreSQL only (the SQLite demo always links in the
+# writer); AUDIT_CHAIN_DEFERRED=false brings back the writer that links its own entry (D3).
+AUDIT_CHAIN_DEFERRED = env.bool("AUDIT_CHAIN_DEFERRED", default=True)
 # An entry left unlinked longer than this is reported as late by verify_audit_log (and logged).
 AUDIT_CHAIN_LAG_ALERT = env.float("AUDIT_CHAIN_LAG_ALERT", default=60.0)
 # Where the hourly audit-chain anchor is written (issue 7); kept outside the database on purpose.

@@ -95,3 +95,13 @@ def _isolated_audit_anchors(settings, tmp_path, request: pytest.FixtureRequest):
 def _fast_password_hashing(settings) -> None:
     """Real staff password hashing costs ~0.3 s each; tests do not need its strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def inline_audit_chain(settings) -> None:
+    """Entries linked by their writer (D3) inside the test's transaction, for tests of what reads
+    the chain (verification, positions). The default deferred writer (D23) links only after a
+    commit, which a test transaction never makes; it is tested with committed transactions in
+    tests/audit/test_deferred_chain.py and test_concurrency.py. List it before the fixtures that
+    write entries."""
+    settings.AUDIT_CHAIN_DEFERRED = False

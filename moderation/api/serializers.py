@@ -191,7 +191,11 @@ class StatementsSerializer(serializers.Serializer):
 
 
 class AuditEntrySerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The entry's id: its order of writing, set at commit.")
+    seq = serializers.IntegerField(
+        allow_null=True,
+        help_text="Its position in the hash chain; null for the seconds until the chainer links it.",
+    )
     created_at = serializers.DateTimeField()
     actor_kind = serializers.CharField()
     actor_id = serializers.CharField()
@@ -204,5 +208,5 @@ class AuditEntrySerializer(serializers.Serializer):
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
     request_id = serializers.CharField(allow_blank=True)
-    hash = serializers.CharField()
-    prev_hash = serializers.CharField()
+    hash = serializers.CharField(allow_null=True)
+    prev_hash = serializers.CharField(allow_null=True)

@@ -70,6 +70,13 @@ def band_badge(priority: int, label: str) -> str:
     return badge(f"p{int(priority)}", label)
 
 
+def _chain_position(entry: Any) -> str:
+    """Where the entry sits in the hash chain: linked within seconds of its commit (D23)."""
+    if entry.seq is None:
+        return "not linked into the hash chain yet"
+    return f"hash chain position #{int(entry.seq)}"
+
+
 def _local(moment: dt.datetime, zone: Any = None) -> dt.datetime:
     """`timezone.localtime`; pass the zone when converting many values (one lookup per table)."""
     return moment.astimezone(zone or timezone.get_current_timezone())
@@ -192,7 +199,7 @@ def audit_rows(rows: Iterable[Any]) -> SafeString:
             )
         reason = e.reason if len(e.reason) <= 140 else e.reason[:139] + "…"
         out.append(
-            f'<tr><td class="num mono">{int(e.seq)}</td>'
+            f'<tr><td class="num mono" title="{_chain_position(e)}">{int(e.id)}</td>'
             f'<td class="nowrap">{at:%Y-%m-%d}<br><span class="muted">{at:%H:%M:%S}</span></td>'
             f'<td><div>{_e(e.actor_label)}</div><span class="muted">'
             f"{_e(e.get_actor_kind_display())}</span></td>"

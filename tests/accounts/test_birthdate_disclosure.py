@@ -30,7 +30,7 @@ def _views(user: User) -> list[AuditEntry]:
     return list(
         AuditEntry.objects.filter(
             action="accounts.birthdate.viewed", target_id=str(user.pk)
-        ).order_by("seq")
+        ).order_by("id")
     )
 
 

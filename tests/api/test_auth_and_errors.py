@@ -98,7 +98,7 @@ def test_client_changes_are_audited_with_the_acting_person(make_caller):
     ApiClient.objects.revoke(caller.client, actor=ADMIN, reason="retired")
     actions = list(
         AuditEntry.objects.filter(target_type="integrations.apiclient", target_id=caller.client.pk)
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", "actor_label")
     )
     assert actions == [

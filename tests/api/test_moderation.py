@@ -423,7 +423,7 @@ def test_the_audit_log_filters_by_action_and_time(make_caller):
     prefix = reader.get(AUDIT, {"action": "integrations."}).json()["results"]
     assert {e["action"] for e in prefix} == {"integrations.api_client.created"}
     everything = reader.get(AUDIT).json()["results"]
-    assert [e["seq"] for e in everything] == sorted((e["seq"] for e in everything), reverse=True)
+    assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
     future = (clock.now() + dt.timedelta(hours=1)).isoformat()
     assert reader.get(AUDIT, {"since": future}).json()["results"] == []
     assert reader.get(AUDIT, {"since": "2025-13-45"}).status_code == 400
@@ -481,11 +481,12 @@ def _writes_while_the_audit_chain_is_locked(queries: list[dict]) -> list[str]:
     connection.vendor != "postgresql", reason="the chain lock is a PostgreSQL advisory lock"
 )
 @pytest.mark.django_db
-def test_report_intake_writes_its_audit_entries_last(intake, make_caller):
-    """Every other write of the intake comes before its audit entries: the first entry takes the
-    audit chain's lock, which every audited write in the system waits for until this transaction
-    commits (docs/decisions.md D3). Checked on the plain path, on a case opening that queues a
-    webhook, and on an age report that raises a flag and the case's priority."""
+def test_report_intake_writes_its_audit_entries_last(inline_audit_chain, intake, make_caller):
+    """Every other write of the intake comes before its audit entries: with the inline writer
+    (AUDIT_CHAIN_DEFERRED=false) the first entry takes the audit chain's lock, which every audited
+    write in the system waits for until this transaction commits (docs/decisions.md D3). Checked
+    on the plain path, on a case opening that queues a webhook, and on an age report that raises a
+    flag and the case's priority."""
     partner = make_caller("cases:read", name="hotline").client
     WebhookEndpoint.objects.register(
         client=partner,

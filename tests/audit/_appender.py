@@ -10,8 +10,11 @@ import os
 from typing import Any
 
 
-def append_entries(database_url: str, writer: str, count: int, ready: Any, go: Any) -> None:
+def append_entries(
+    database_url: str, writer: str, count: int, ready: Any, go: Any, deferred: bool
+) -> None:
     os.environ["DATABASE_URL"] = database_url
+    os.environ["AUDIT_CHAIN_DEFERRED"] = "true" if deferred else "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safety_portal.settings")
     import django
 
@@ -29,7 +32,8 @@ def append_entries(database_url: str, writer: str, count: int, ready: Any, go: A
         for n in range(count):
             with transaction.atomic():
                 audit.record(actor=actor, action="tests.concurrent.appended", after={"n": n})
-                # Hold the chain head a moment, so the other writers queue behind it.
+                # Hold the transaction open a moment (and with the inline writer, the chain head),
+                # so the writers' transactions overlap.
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_sleep(0.001)")
     finally:

@@ -36,6 +36,15 @@ def anchor_file(settings, tmp_path: Path) -> Iterator[Path]:
         client.close()
 
 
+@pytest.fixture(autouse=True)
+def writer_links_inline(settings) -> None:
+    """The chain's own tests (verification, anchors, tampering, the writer) write with the inline
+    writer (D3), which links each entry before its test transaction ends; the chain they check is
+    the same whichever writer linked it. The deferred writer, the default on PostgreSQL, is tested
+    against committed transactions in test_deferred_chain.py, tampering included."""
+    settings.AUDIT_CHAIN_DEFERRED = False
+
+
 @pytest.fixture
 def redis_url() -> str:
     if not django_settings.REDIS_URL:

@@ -1,5 +1,7 @@
 """Concurrent writers never fork the chain (issue 2): threads and processes append at once, each
-with its own connection, and the result is one gap-free chain that verifies."""
+with its own connection, and the result is one gap-free chain that verifies. Both writers: the
+inline one (D3) links under the chain-head lock, the deferred one (D23, the default) only inserts
+and the chainer links after the commits."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from django.db import connection, transaction
 
 from safety_portal.core import audit
-from safety_portal.core.audit import chain
+from safety_portal.core.audit import chain, chainer
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditEntry
 
@@ -49,14 +51,18 @@ def _thread_writer(name: str, go: threading.Event, errors: list[BaseException]) 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_threads_and_processes_appending_at_once_leave_one_gap_free_chain() -> None:
+@pytest.mark.parametrize("deferred", [False, True], ids=["inline", "deferred"])
+def test_threads_and_processes_appending_at_once_leave_one_gap_free_chain(
+    deferred: bool, settings
+) -> None:
+    settings.AUDIT_CHAIN_DEFERRED = deferred
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter and Django set-up each
     go = spawn.Event()
     readies = [spawn.Event() for _ in range(PROCESSES)]
     processes = [
         spawn.Process(
             target=_appender.append_entries,
-            args=(_database_url(), f"process{i}", PER_WRITER, readies[i], go),
+            args=(_database_url(), f"process{i}", PER_WRITER, readies[i], go, deferred),
         )
         for i in range(PROCESSES)
     ]
@@ -82,8 +88,11 @@ def test_threads_and_processes_appending_at_once_leave_one_gap_free_chain() -> N
 
     assert errors == []
     assert [p.exitcode for p in processes] == [0] * PROCESSES
-    rows = list(AuditEntry.objects.order_by("seq").values_list("seq", "prev_hash", "hash"))
     total = (THREADS + PROCESSES) * PER_WRITER
+    if deferred:
+        assert AuditEntry.objects.filter(seq__isnull=True).count() == total
+        assert chainer.link_committed().linked == total
+    rows = list(AuditEntry.objects.order_by("seq").values_list("seq", "prev_hash", "hash"))
     assert [seq for seq, _, _ in rows] == list(range(1, total + 1))
     links = [prev for _, prev, _ in rows]
     assert links == [chain.GENESIS] + [h for _, _, h in rows[:-1]]  # one line, no fork

@@ -19,7 +19,7 @@ from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.audit.pending import Pending
 
-from .conftest import verify, write_entries
+from .conftest import as_superuser_bypassing_triggers, verify, write_entries
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -195,3 +195,88 @@ def test_the_command_links_and_reports_the_head() -> None:
     out = io.StringIO()
     call_command("link_audit_chain", stdout=out)
     assert "linked 2 audit entries; chain head #2." in out.getvalue()
+
+
+def _deferred_entries_linked(count: int) -> None:
+    """`count` entries written by the deferred writer (each its own committed transaction), with
+    a writer that stayed open across the others in the middle, then linked by the chainer."""
+    write_entries(2)
+    opened, others_done = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        try:
+            with transaction.atomic():
+                audit.record(actor=ACTOR, action="tests.deferred.slow", after={"slow": True})
+                opened.set()
+                others_done.wait(10)
+        finally:
+            connection.close()
+
+    slow = threading.Thread(target=slow_writer)
+    slow.start()
+    opened.wait(10)
+    write_entries(count - 3)
+    assert chainer.link_committed().waiting >= 1  # the open writer holds the horizon back
+    others_done.set()
+    slow.join()
+    chainer.link_committed()
+    assert AuditEntry.objects.filter(seq__isnull=True).count() == 0
+    assert verify("--anchors", "none").code == 0
+
+
+def _superuser(sql: str, params: list[object]) -> None:
+    with transaction.atomic(), as_superuser_bypassing_triggers() as cursor:
+        cursor.execute(sql, params)
+
+
+TAMPERING = {
+    "changed": (
+        lambda: _superuser(
+            "UPDATE audit_auditentry SET reason = 'nothing happened' WHERE seq = 3", []
+        ),
+        "entry #3",
+        "content altered",
+    ),
+    "deleted": (
+        lambda: _superuser("DELETE FROM audit_auditentry WHERE seq = 3", []),
+        "entry #4",
+        "sequence gap: expected #3",
+    ),
+    "reordered": (
+        lambda: _superuser(
+            "UPDATE audit_auditentry SET seq = -1 WHERE seq = 2; "
+            "UPDATE audit_auditentry SET seq = 2 WHERE seq = 3; "
+            "UPDATE audit_auditentry SET seq = 3 WHERE seq = -1",
+            [],
+        ),
+        "entry #2",
+        "",
+    ),
+    "inserted": (
+        lambda: _superuser(
+            "INSERT INTO audit_auditentry (seq, created_at, actor_kind, actor_id, actor_label, "
+            "action, target_type, target_id, target_label, reason, request_id, prev_hash, hash) "
+            "SELECT max(seq) + 1, now(), 'system', 'x', 'x', 'tests.forged', '', '', '', '', '', "
+            "(SELECT hash FROM audit_auditentry WHERE seq = 4), repeat('0', 64) "
+            "FROM audit_auditentry",
+            [],
+        ),
+        "entry #6",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(TAMPERING))
+def test_tampering_with_entries_the_chainer_linked_is_detected(kind: str) -> None:
+    """The deferred tail, once linked, is the same chain as the inline writer's: a changed,
+    deleted, reordered or inserted entry is named by verify_audit_log."""
+    _deferred_entries_linked(5)
+    tamper, where, what = TAMPERING[kind]
+
+    tamper()
+    verdict = verify("--anchors", "none")
+
+    assert verdict.code == 1
+    assert where in verdict.err
+    assert what in verdict.err

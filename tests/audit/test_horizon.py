@@ -109,3 +109,77 @@ def test_entries_written_in_one_copy_batch_carry_their_transaction_id() -> None:
     )
     assert len(txids) == 1
     assert None not in txids
+
+
+def _other_database_transaction() -> tuple[object, object]:
+    """A connection to another database on the same server with a transaction that has its id,
+    left open: the kind of long COPY or report a shared server runs beside the application."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    params = {
+        "host": settings_dict["HOST"] or "127.0.0.1",
+        "port": settings_dict["PORT"] or 5432,
+        "user": settings_dict["USER"] or "postgres",
+        "password": settings_dict["PASSWORD"] or None,
+    }
+    name = f"{settings_dict['NAME']}_horizon_other"
+    admin = psycopg.connect(dbname="postgres", autocommit=True, **params)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    other = psycopg.connect(dbname=name, **params)
+    other.execute("SELECT pg_current_xact_id()")  # takes an id and keeps the transaction open
+    return admin, other
+
+
+def test_a_transaction_open_in_another_database_does_not_hold_the_horizon() -> None:
+    admin, other = _other_database_transaction()
+    try:
+        entry = _record("tests.horizon.beside_another_database")
+        assert AuditEntry.objects.get(pk=entry.pk).txid < committed_horizon()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            server_wide = cursor.fetchone()[0]
+        assert server_wide <= AuditEntry.objects.get(pk=entry.pk).txid  # the server's xmin would
+    finally:
+        name = other.info.dbname
+        other.close()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
+def test_a_transaction_open_in_this_database_holds_the_horizon_even_before_it_writes() -> None:
+    from django.db import connections
+
+    held = connections.create_connection("default")
+    try:
+        held.set_autocommit(False)
+        with held.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            held_id = cursor.fetchone()[0]
+        after = _record("tests.horizon.after_the_held_one")
+        assert committed_horizon() <= held_id < AuditEntry.objects.get(pk=after.pk).txid
+    finally:
+        held.rollback()
+        held.close()
+
+
+def test_a_role_that_cannot_see_other_sessions_falls_back_to_the_server_wide_horizon() -> None:
+    """Without pg_read_all_stats other roles' transaction ids are hidden, so narrowing to this
+    database could miss a writer: the server-wide xmin is used instead, here held by a
+    transaction in another database that the narrowed horizon would have passed."""
+    admin, other = _other_database_transaction()
+    other_id = other.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0]
+    try:
+        _record("tests.horizon.after_the_other_database")  # a later transaction completes
+        assert committed_horizon() > other_id  # narrowed: the other database does not count
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE ROLE horizon_reader_without_stats NOLOGIN")
+            cursor.execute("SET LOCAL ROLE horizon_reader_without_stats")
+            assert committed_horizon() <= other_id
+            transaction.set_rollback(True)  # the role goes with the transaction
+    finally:
+        name = other.info.dbname
+        other.close()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()

@@ -93,21 +93,23 @@ def test_the_audit_log_filters_by_action_prefix_and_actor(day: Day, as_role) -> 
     assert {r.entry.target_id for r in target.context["rows"]} == {str(day.sender.pk)}
 
 
-def test_the_audit_log_pages_by_seq_without_overlap(day: Day, as_role, monkeypatch) -> None:
+def test_the_audit_log_pages_by_id_without_overlap(day: Day, as_role, monkeypatch) -> None:
+    """By id, not chain position: entries not linked yet (the default deferred chain, D23) are
+    listed from their commit."""
     from safety_portal.portal.views import audit_log
 
     monkeypatch.setattr(audit_log, "PAGE_SIZE", 10)
     client = as_role(Role.AUDITOR)
     first = client.get(reverse("portal:audit_log"))
-    seqs = [r.entry.seq for r in first.context["rows"]]
-    assert len(seqs) == 10
-    assert seqs == sorted(seqs, reverse=True)
+    ids = [r.entry.id for r in first.context["rows"]]
+    assert len(ids) == 10
+    assert ids == sorted(ids, reverse=True)
     older = client.get(reverse("portal:audit_log") + first.context["older_url"])
-    older_seqs = [r.entry.seq for r in older.context["rows"]]
-    assert older_seqs
-    assert max(older_seqs) < min(seqs)
+    older_ids = [r.entry.id for r in older.context["rows"]]
+    assert older_ids
+    assert max(older_ids) < min(ids)
     back = client.get(reverse("portal:audit_log") + older.context["newer_url"])
-    assert [r.entry.seq for r in back.context["rows"]] == seqs
+    assert [r.entry.id for r in back.context["rows"]] == ids
 
 
 def test_the_audit_log_hides_adult_birthdates_from_auditors(day: Day, as_role) -> None:
@@ -118,16 +120,20 @@ def test_the_audit_log_hides_adult_birthdates_from_auditors(day: Day, as_role) -
     assert b"[hidden for your role]" in response.content
 
 
-def test_an_auditor_verifies_the_chain_and_the_run_is_recorded(day: Day, as_role) -> None:
+def test_an_auditor_verifies_the_chain_and_the_run_is_recorded(
+    inline_audit_chain: None, day: Day, as_role
+) -> None:
     client = as_role(Role.AUDITOR)
     response = client.post(reverse("portal:audit_verify"), follow=True)
     assert response.status_code == 200
     assert b"Chain intact" in response.content
-    entry = AuditEntry.objects.filter(action="audit.chain.verified").latest("seq")
+    entry = AuditEntry.objects.filter(action="audit.chain.verified").latest("id")
     assert entry.after["ok"] is True
 
 
-def test_the_verify_button_names_the_first_altered_entry(day: Day, as_role) -> None:
+def test_the_verify_button_names_the_first_altered_entry(
+    inline_audit_chain: None, day: Day, as_role
+) -> None:
     victim = AuditEntry.objects.order_by("seq")[3]
     with transaction.atomic(), connection.cursor() as cursor:
         # As a database superuser could: bypass the append-only triggers for one edit.

@@ -32,7 +32,10 @@ class NewestFirstCursorPagination(ApiCursorPagination):
 
 
 class AuditCursorPagination(ApiCursorPagination):
-    ordering = "-seq"
+    """Newest first by id: an entry is listed from its commit, before the chainer gives it a seq
+    (D23)."""
+
+    ordering = "-id"
 
 
 class StatementsPagination(ApiCursorPagination):

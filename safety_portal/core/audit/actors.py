@@ -33,8 +33,11 @@ class SystemActor:
 
 
 def identify(actor: object) -> ActorIdentity:
-    if isinstance(actor, Actor):
-        return actor.audit_identity()
+    # The protocol's one method, looked up directly: `isinstance` against a runtime-checkable
+    # Protocol walks the protocol's attributes on every call, and every audited write asks.
+    audit_identity = getattr(actor, "audit_identity", None)
+    if callable(audit_identity):
+        return audit_identity()
     raise TypeError(
         f"{actor!r} cannot act: pass a user, an API client or a SystemActor (never None)."
     )

@@ -16,10 +16,18 @@ from .models import AuditEntry
 
 @admin.register(AuditEntry, site=site)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "created_at", "actor_kind", "actor_label", "action", "target_label"]
+    list_display = [
+        "id",
+        "seq",
+        "created_at",
+        "actor_kind",
+        "actor_label",
+        "action",
+        "target_label",
+    ]
     # Exact matches only: each hits an index (action, actor, target) instead of scanning the log.
     search_fields = ["=action", "=actor_label", "=target_id"]
     search_help_text = "Exact action code, actor name, or target id."
-    ordering = ["-seq"]
+    ordering = ["-id"]  # an entry shows from its commit, before the chainer links it (D23)
     sortable_by: list[str] = []
-    list_display_links = ["seq"]
+    list_display_links = ["id"]

@@ -54,15 +54,17 @@ class AuditEntry(models.Model):
     objects = AuditEntryManager()
 
     class Meta:
-        ordering = ["-seq"]
+        # Newest first by id, not by seq: with the deferred chain (D23) an entry is visible from
+        # its commit, seconds before the chainer gives it a seq.
+        ordering = ["-id"]
         # Django's internal paths (related managers, refresh_from_db, the deletion collector) use
         # the base manager; make it the refusing one too, so no ORM path can update or delete.
         base_manager_name = "objects"
         verbose_name_plural = "audit entries"
         indexes = [
-            models.Index(fields=["action", "-seq"], name="audit_action_seq"),
-            models.Index(fields=["actor_kind", "actor_id", "-seq"], name="audit_actor_seq"),
-            models.Index(fields=["target_type", "target_id", "-seq"], name="audit_target_seq"),
+            models.Index(fields=["action", "-id"], name="audit_action_id"),
+            models.Index(fields=["actor_kind", "actor_id", "-id"], name="audit_actor_id"),
+            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_id"),
             # The chainer's work list: the entries not linked yet, in the order it links them.
             models.Index(
                 fields=["txid", "id"], name="audit_unchained", condition=Q(seq__isnull=True)
@@ -72,17 +74,17 @@ class AuditEntry(models.Model):
         permissions = [("verify_chain", "Can run the audit chain verification")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_label}"
+        position = f"#{self.seq}" if self.seq is not None else f"id {self.id} (not linked yet)"
+        return f"{position} {self.action} by {self.actor_label}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert once, from `record()` only; any later save is refused (issue 2)."""
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Refused: `record()` inserts entries with its own statement (writer.py), and an entry
+        once written never changes (issue 2)."""
         if not self._state.adding:
             raise PermissionError("Audit entries cannot be changed once written.")
-        if not kwargs.pop("_via_record", False):
-            raise PermissionError(
-                "Audit entries are written by safety_portal.core.audit.record() only."
-            )
-        super().save(*args, **kwargs)
+        raise PermissionError(
+            "Audit entries are written by safety_portal.core.audit.record() only."
+        )
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit entries cannot be deleted.")

@@ -1,8 +1,10 @@
 """The audit log viewer: read-only, filtered by actor, action, target and date; chain verification.
 
 Fast at millions of entries: filters map onto the log's indexes (action prefix, actor, target, and
-dates turned into a `seq` range through the `created_at` index), pages move by `seq` (keyset, no
-OFFSET), and nothing counts the table (the total shown is PostgreSQL's estimate).
+dates turned into an `id` range through the `created_at` index), pages move by `id` (keyset, no
+OFFSET), and nothing counts the table (the total shown is PostgreSQL's estimate). Entries are listed
+by id, not by chain position: with the deferred chain (D23) an entry is visible from its commit,
+seconds before the chainer gives it a `seq`.
 
 What a reader sees is trimmed to their role (issue 5): without `moderation.view_exact_birthdate`, any
 birthdate left in an entry (an adult's; minors' are redacted at write time) is hidden; without
@@ -93,25 +95,35 @@ def filtered(data: dict[str, Any]) -> QuerySet[AuditEntry]:
         qs = qs.action_prefix(data["action"].strip())
     if data.get("target"):
         qs = qs.filter(_target_filter(data["target"].strip()))
-    # Dates become a seq range: seq grows with created_at, and both ends are one index probe each.
     if data.get("since"):
-        first = (
-            AuditEntry.objects.filter(created_at__gte=_day_start(data["since"]))
-            .order_by("created_at")
-            .values_list("seq", flat=True)
-            .first()
-        )
-        qs = qs.filter(seq__gte=first) if first is not None else qs.none()
+        start = _day_start(data["since"])
+        first = _id_at(start - ID_CLOCK_SLACK, newest=False)
+        qs = qs.filter(created_at__gte=start)
+        qs = qs.filter(id__gte=first) if first is not None else qs.none()
     if data.get("until"):
         end = _day_start(data["until"] + dt.timedelta(days=1))
-        last = (
-            AuditEntry.objects.filter(created_at__lt=end)
-            .order_by("-created_at")
-            .values_list("seq", flat=True)
-            .first()
-        )
-        qs = qs.filter(seq__lte=last) if last is not None else qs.none()
-    return qs.order_by("-seq")
+        last = _id_at(end + ID_CLOCK_SLACK, newest=True)
+        qs = qs.filter(created_at__lt=end)
+        qs = qs.filter(id__lte=last) if last is not None else qs.none()
+    return qs.order_by("-id")
+
+
+# Ids and timestamps grow together but not in lock step: a writer takes its time, then its id at
+# INSERT, microseconds later, while other writers do the same. The date filter itself is exact
+# (`created_at`); the id bound, found with one probe of the `created_at` index, only lets the
+# query walk the id-ordered indexes over the period, and is widened by this much so that no entry
+# of the period falls outside it.
+ID_CLOCK_SLACK = dt.timedelta(minutes=1)
+
+
+def _id_at(moment: dt.datetime, *, newest: bool) -> int | None:
+    """The id of the first entry written at or after `moment` (or, with `newest`, of the last
+    one written before it)."""
+    if newest:
+        qs = AuditEntry.objects.filter(created_at__lt=moment).order_by("-created_at")
+    else:
+        qs = AuditEntry.objects.filter(created_at__gte=moment).order_by("created_at")
+    return qs.values_list("id", flat=True).first()
 
 
 def _mask(values: Any, *, birthdates: bool, bodies: bool) -> Any:
@@ -154,11 +166,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     before = _int(request.GET.get("before"))
     after = _int(request.GET.get("after"))
     if after is not None:
-        newer_first = list(qs.filter(seq__gt=after).order_by("seq")[: PAGE_SIZE + 1])
+        newer_first = list(qs.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
         has_newer, has_older = len(newer_first) > PAGE_SIZE, True
         window = list(reversed(newer_first[:PAGE_SIZE]))
     else:
-        start = qs.filter(seq__lt=before) if before is not None else qs
+        start = qs.filter(id__lt=before) if before is not None else qs
         window = list(start[: PAGE_SIZE + 1])
         has_newer, has_older = before is not None, len(window) > PAGE_SIZE
         window = window[:PAGE_SIZE]
@@ -183,8 +195,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "rows_html": row_html.audit_rows(rows),
-            "older_url": f"?{_with(query, before=window[-1].seq)}" if window and has_older else "",
-            "newer_url": f"?{_with(query, after=window[0].seq)}" if window and has_newer else "",
+            "older_url": f"?{_with(query, before=window[-1].id)}" if window and has_older else "",
+            "newer_url": f"?{_with(query, after=window[0].id)}" if window and has_newer else "",
             "estimated_total": estimated_rows(AuditEntry) if unfiltered else None,
             "verification": request.session.pop("audit_verification", None),
             "can_verify": request.user.has_perm("audit.verify_chain"),

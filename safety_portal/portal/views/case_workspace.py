@@ -109,7 +109,7 @@ def _case_entries(case: Case) -> list[AuditEntry]:
     where = Q(target_type=case._meta.label_lower, target_id=str(case.pk))
     if decision_ids:
         where |= Q(target_type=Decision._meta.label_lower, target_id__in=decision_ids)
-    return list(AuditEntry.objects.filter(where).order_by("-seq")[:50])
+    return list(AuditEntry.objects.filter(where).order_by("-id")[:50])
 
 
 def _timeline(case: Case) -> list[dict[str, Any]]:
