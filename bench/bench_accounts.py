@@ -39,7 +39,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import User
-from bench.harness import Figure, copy_users, ensure_users, explain, median_ms, timed
+from bench.harness import Figure, copy_users, ensure_users, explain, median_ms, spread, timed
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.rules.vocabulary import Tier
@@ -240,7 +240,8 @@ def measure(case: Case, *, repeat: int) -> list[Figure]:
         ("ids", orm_ids, sql_ids, "queryset evaluated end to end"),
         (".count()", orm_count, sql_count, count_note),
     ):
-        orm_ms, sql_ms = paired_medians(orm_fn, sql_fn, repeat=repeat)
+        orm_samples, sql_samples = paired_samples(orm_fn, sql_fn, repeat=repeat)
+        orm_ms, sql_ms = median_ms(orm_samples), median_ms(sql_samples)
         overhead_us = (orm_ms - sql_ms) * 1000
         figures.append(
             Figure(
@@ -250,18 +251,20 @@ def measure(case: Case, *, repeat: int) -> list[Figure]:
                 unit="ms",
                 baseline=sql_ms,
                 target=TARGET,
-                note=note
-                if label == "database"
-                else f"{note}; ORM overhead {overhead_us:+,.0f} us",
+                note=(
+                    note if label == "database" else f"{note}; ORM overhead {overhead_us:+,.0f} us"
+                )
+                + f"; {spread(orm_samples, sql_samples)}",
             )
         )
     return figures
 
 
-def paired_medians(
+def paired_samples(
     a: Callable[[], object], b: Callable[[], object], *, repeat: int, budget_s: float = 2.0
-) -> tuple[float, float]:
-    """Median ms of `a` and of `b`, timed alternately so that load from elsewhere hits both alike.
+) -> tuple[list[float], list[float]]:
+    """Seconds of each run of `a` and of `b`, timed alternately so that load from elsewhere hits
+    both alike.
 
     Fast queries get more repetitions (up to 300) so that a sub-millisecond median is stable.
     """
@@ -272,7 +275,7 @@ def paired_medians(
     for _ in range(n):
         a_samples += timed(a, repeat=1, warmup=0)
         b_samples += timed(b, repeat=1, warmup=0)
-    return median_ms(a_samples), median_ms(b_samples)
+    return a_samples, b_samples
 
 
 _ROWS: list[int] = []

@@ -31,7 +31,7 @@ from django.test import Client, override_settings
 from django.urls import include, path
 
 from accounts.models import User
-from bench.harness import Figure, median_ms, timed
+from bench.harness import Figure, median_ms, spread, timed
 from moderation.models import Case
 from safety_portal.core.audit.models import AuditEntry
 
@@ -79,7 +79,8 @@ def run(argv: list[str]) -> list[Figure]:
                     "ms",
                     baseline=median_ms(theirs),
                     target=TARGET,
-                    note=f"stock admin changelist is {ratio:.1f}x slower; {_sizes()}",
+                    note=f"stock admin changelist is {ratio:.1f}x slower; {_sizes()}; "
+                    f"{spread(mine, theirs)}",
                 )
             )
     return figures

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from bench import bench_moderation
-from bench.harness import Figure, dataset_ready, explain, mark_dataset, timed
+from bench.harness import Figure, dataset_ready, explain, mark_dataset, spread, timed
 from moderation import transparency_report
 from safety_portal.core import clock
 from safety_portal.rules.decisions import RESTRICTING, DecisionType
@@ -66,8 +66,7 @@ def run(argv: list[str]) -> list[Figure]:
                 "ms",
                 statistics.median(baseline) * 1000,
                 TARGET if label == "month" else "",
-                f"spread {min(samples) * 1000:,.0f}-{max(samples) * 1000:,.0f} ms; "
-                f"baseline: index scans off",
+                f"{spread(samples, baseline)}; baseline: index scans off",
             )
         )
     print_month_plans(end)

@@ -56,6 +56,19 @@ def percentile_ms(samples: list[float], pct: float) -> float:
     return ordered[index] * 1000
 
 
+def spread(samples: list[float], baseline: list[float] | None = None) -> str:
+    """How far the repetitions of a timed figure lie apart (seconds in, milliseconds out), so that
+    a reader can tell noise from change: "median of N, spread a-b ms (baseline c-d ms)"."""
+
+    def span(values: list[float]) -> str:
+        return f"{min(values) * 1000:,.2f}-{max(values) * 1000:,.2f} ms"
+
+    text = f"median of {len(samples)}, spread {span(samples)}"
+    if baseline:
+        text += f" (baseline {span(baseline)})"
+    return text
+
+
 def dataset_ready(name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
