@@ -39,7 +39,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import User
-from bench.harness import Figure, copy_users, ensure_users, explain, median_ms, spread, timed
+from bench.harness import (
+    Figure,
+    copy_users,
+    ensure_users,
+    explain,
+    median_ms,
+    scaled,
+    spread,
+    timed,
+)
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.rules.vocabulary import Tier
@@ -58,7 +67,7 @@ SMALL_COUNTRY = "IS"
 
 def run(argv: list[str]) -> list[Figure]:
     parser = argparse.ArgumentParser(prog="bench_accounts", add_help=False)
-    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=scaled(1_000_000))
     parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--rebuild", action="store_true")
     args, _ = parser.parse_known_args(argv)

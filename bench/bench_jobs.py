@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import transitions
 from bench import bench_accounts
-from bench.harness import Figure, explain, median_ms, timed
+from bench.harness import Figure, explain, median_ms, scaled, timed
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
@@ -69,7 +69,7 @@ WHERE birthdate IS NOT NULL
 
 def run(argv: list[str]) -> list[Figure]:
     parser = argparse.ArgumentParser(prog="bench_jobs", add_help=False)
-    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=scaled(1_000_000))
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--date", type=dt.date.fromisoformat, default=None)
     args, _ = parser.parse_known_args(argv)

@@ -46,7 +46,15 @@ from django.test import override_settings
 from tqdm import tqdm
 
 from accounts.models import User
-from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
+from bench.harness import (
+    Figure,
+    dataset_ready,
+    explain,
+    mark_dataset,
+    median_ms,
+    percentile_ms,
+    scaled,
+)
 from moderation.models import Case, Report
 from safety_portal import rules
 from safety_portal.core import clock
@@ -54,9 +62,9 @@ from safety_portal.core.audit.actors import SystemActor
 from safety_portal.rules.sor_vocabulary import Category, SourceType
 
 PREFIX = "bench_mod_"
-USERS = 100_000
-CASES = 1_000_000
-REPORTS = 3_000_000
+USERS = scaled(100_000)
+CASES = scaled(1_000_000)
+REPORTS = scaled(3_000_000)
 OPEN_SHARE = 0.10
 TARGET = "median < 20 ms"
 CATEGORIES = [

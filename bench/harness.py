@@ -7,6 +7,7 @@ into a dedicated PostgreSQL database and kept between runs (a marker table recor
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -32,6 +33,16 @@ class Figure:
         if self.baseline in (None, 0):
             return None
         return self.value / self.baseline
+
+
+def scaled(rows: int) -> int:
+    """A data set's size times BENCH_SCALE (default 1): `BENCH_SCALE=0.1` builds and measures
+    every data set at a tenth of its size, in a database of its own, for the growth figures of the
+    README's "How it grows" (100k against 1M rows)."""
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    if not 0 < scale <= 10:
+        raise ValueError(f"BENCH_SCALE must be in (0, 10], not {scale}")
+    return max(1, round(rows * scale))
 
 
 def timed(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> list[float]:

@@ -112,6 +112,39 @@ def test_the_audit_log_pages_by_id_without_overlap(day: Day, as_role, monkeypatc
     assert [r.entry.id for r in back.context["rows"]] == ids
 
 
+def test_the_audit_log_date_filter_is_exact_when_ids_and_times_disagree(
+    day: Day, as_role, time_machine
+) -> None:
+    """Ids are taken at INSERT and times just before, by writers running side by side, so around
+    midnight an entry with a smaller id can carry the later time. Each day's page still shows
+    exactly that day's entries."""
+    from django.utils import timezone
+
+    from safety_portal.core import audit
+    from safety_portal.core.audit.actors import SystemActor
+
+    midnight = timezone.make_aware(dt.datetime(2031, 3, 2))
+    late, early = midnight + dt.timedelta(seconds=1), midnight - dt.timedelta(seconds=1)
+    written = {}
+    for moment in (late, early):  # the later time first: it gets the smaller id
+        time_machine.move_to(moment, tick=False)
+        with transaction.atomic():
+            written[moment] = audit.record(
+                actor=SystemActor("tests.clock"), action="tests.midnight.written"
+            )
+    assert written[late].id < written[early].id
+    time_machine.move_to(midnight + dt.timedelta(days=1))
+    client = as_role(Role.AUDITOR)
+
+    def shown(**dates: str) -> set[int]:
+        response = client.get(reverse("portal:audit_log"), {"action": "tests.midnight", **dates})
+        return {r.entry.id for r in response.context["rows"]}
+
+    assert shown(since="2031-03-02") == {written[late].id}
+    assert shown(until="2031-03-01") == {written[early].id}
+    assert shown(since="2031-03-01", until="2031-03-01") == {written[early].id}
+
+
 def test_the_audit_log_hides_adult_birthdates_from_auditors(day: Day, as_role) -> None:
     adult = AppUserFactory(username="adult_b", age=40)
     response = as_role(Role.AUDITOR).get(reverse("portal:audit_log"), {"target": "adult_b"})

@@ -95,34 +95,38 @@ def filtered(data: dict[str, Any]) -> QuerySet[AuditEntry]:
         qs = qs.action_prefix(data["action"].strip())
     if data.get("target"):
         qs = qs.filter(_target_filter(data["target"].strip()))
+    # The date filter itself is exact (`created_at`); the id bounds, one probe of the `created_at`
+    # index each, only let the query walk the id-ordered indexes over the period.
     if data.get("since"):
         start = _day_start(data["since"])
-        first = _id_at(start - ID_CLOCK_SLACK, newest=False)
         qs = qs.filter(created_at__gte=start)
-        qs = qs.filter(id__gte=first) if first is not None else qs.none()
+        before_it = _last_id_before(start - ID_CLOCK_SLACK)
+        if before_it is not None:
+            qs = qs.filter(id__gt=before_it)
     if data.get("until"):
         end = _day_start(data["until"] + dt.timedelta(days=1))
-        last = _id_at(end + ID_CLOCK_SLACK, newest=True)
         qs = qs.filter(created_at__lt=end)
-        qs = qs.filter(id__lte=last) if last is not None else qs.none()
+        after_it = _first_id_from(end + ID_CLOCK_SLACK)
+        if after_it is not None:
+            qs = qs.filter(id__lt=after_it)
     return qs.order_by("-id")
 
 
-# Ids and timestamps grow together but not in lock step: a writer takes its time, then its id at
-# INSERT, microseconds later, while other writers do the same. The date filter itself is exact
-# (`created_at`); the id bound, found with one probe of the `created_at` index, only lets the
-# query walk the id-ordered indexes over the period, and is widened by this much so that no entry
-# of the period falls outside it.
+# Ids and times grow together but not in lock step: a writer reads the time, then takes its id at
+# INSERT, while other writers do the same, so around a moment an entry with a smaller id can carry
+# the later time. Entries this far apart in time are in id order, so an entry written before
+# `start - slack` bounds the ids of the period from below, and one written after `end + slack`
+# from above.
 ID_CLOCK_SLACK = dt.timedelta(minutes=1)
 
 
-def _id_at(moment: dt.datetime, *, newest: bool) -> int | None:
-    """The id of the first entry written at or after `moment` (or, with `newest`, of the last
-    one written before it)."""
-    if newest:
-        qs = AuditEntry.objects.filter(created_at__lt=moment).order_by("-created_at")
-    else:
-        qs = AuditEntry.objects.filter(created_at__gte=moment).order_by("created_at")
+def _last_id_before(moment: dt.datetime) -> int | None:
+    qs = AuditEntry.objects.filter(created_at__lt=moment).order_by("-created_at")
+    return qs.values_list("id", flat=True).first()
+
+
+def _first_id_from(moment: dt.datetime) -> int | None:
+    qs = AuditEntry.objects.filter(created_at__gte=moment).order_by("created_at")
     return qs.values_list("id", flat=True).first()
 
 
