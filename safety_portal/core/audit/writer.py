@@ -99,13 +99,13 @@ def _insert(row: dict[str, Any]) -> AuditEntry:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         entry_id, txid = cursor.fetchone()
-    entry = AuditEntry(id=entry_id, txid=txid, **row)
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
+    stored = {**row, "id": entry_id, "txid": txid}
+    # As a query would load it: stored, not adding, bound to this database.
+    return AuditEntry.from_db(connection.alias, _ATTNAMES, [stored.get(n) for n in _ATTNAMES])
 
 
 _FIELDS = {field.name: field for field in AuditEntry._meta.concrete_fields}
+_ATTNAMES = [field.attname for field in AuditEntry._meta.concrete_fields]
 _CONVERTED = {
     name: field
     for name, field in _FIELDS.items()
