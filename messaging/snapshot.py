@@ -21,6 +21,8 @@ The SQL is written by hand, portable to SQLite (the embedded demo), with table a
 taken from the models and values passed through Django's own converters, because building the same
 shape through the ORM (correlated `Exists`, `select_related`) cost several milliseconds of query
 compilation per send, many times what PostgreSQL spends running it (bench/bench_messaging.py).
+On PostgreSQL the send's query runs inside a PL/pgSQL function (`function_sql`, migration 0006)
+so that the server plans it once per connection instead of on every send (D24).
 """
 
 from __future__ import annotations
@@ -146,6 +148,13 @@ _RELATIONS = """
 
 
 def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[str, list[Any]]:
+    if facts_at is not None and connection.vendor == "postgresql":
+        # The stored function below: its plan is cached by the server (see `function_sql`).
+        assert len(thread_ids) == 1, "the send reads one thread"
+        return f"SELECT * FROM {SEND_SNAPSHOT_FUNCTION}(%s, %s)", [
+            int(thread_ids[0]),
+            connection.ops.adapt_datetimefield_value(facts_at),
+        ]
     sql = _sql(connection.vendor, len(thread_ids), with_facts=facts_at is not None)
     if facts_at is None:
         return sql, list(thread_ids)
@@ -156,6 +165,12 @@ def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[
 
 @functools.cache
 def _sql(vendor: str, count: int, *, with_facts: bool) -> str:
+    return _select(
+        vendor, threads=", ".join(["%s"] * count), active="%s", at="%s", with_facts=with_facts
+    )
+
+
+def _select(vendor: str, *, threads: str, active: str, at: str, with_facts: bool) -> str:
     cols = _columns_for(vendor)
     user, thread = cols["user"], cols["thread"]
     quote = connection.ops.quote_name
@@ -174,17 +189,45 @@ def _sql(vendor: str, count: int, *, with_facts: bool) -> str:
             f"LEFT JOIN {quote(settings.model._meta.db_table)} s "
             f"ON {settings.column('user')} = {user.column('id')}",
             f"LEFT JOIN {quote(link.model._meta.db_table)} g "
-            f"ON {link.column('teen')} = {user.column('id')} AND {link.column('status')} = %s",
+            f"ON {link.column('teen')} = {user.column('id')} AND {link.column('status')} = {active}",
             f"LEFT JOIN {quote(restriction.model._meta.db_table)} r "
-            f"ON {r('user')} = {user.column('id')} AND {r('starts_at')} <= %s "
-            f"AND ({r('ends_at')} IS NULL OR {r('ends_at')} > %s) AND {r('lifted_at')} IS NULL",
+            f"ON {r('user')} = {user.column('id')} AND {r('starts_at')} <= {at} "
+            f"AND ({r('ends_at')} IS NULL OR {r('ends_at')} > {at}) AND {r('lifted_at')} IS NULL",
         ]
         order += [link.column("id"), restriction.column("id")]
     return (
         f"SELECT {', '.join(select)}\nFROM messaging_threadparticipant p\n"
         + "\n".join(joins)
-        + f"\nWHERE p.thread_id IN ({', '.join(['%s'] * count)})"
+        + f"\nWHERE p.thread_id IN ({threads})"
         + f"\nORDER BY {', '.join(order)}"
+    )
+
+
+SEND_SNAPSHOT_FUNCTION = "messaging_send_snapshot"
+
+
+def function_sql() -> str:
+    """The send's read as a PL/pgSQL function of (thread id, moment), PostgreSQL only.
+
+    Planning the read costs PostgreSQL several times what running it does, and without prepared
+    statements (Django's default) a plain query is planned on every send. PL/pgSQL keeps the plan
+    of a function's query for the life of the server connection, whatever pooler sits in front,
+    so the send is planned once per connection and then only executed. The body is `_select`
+    itself, so the rows and their order are exactly those of the portable query (the SQLite demo
+    still runs that one). Frozen in a migration (`SEND_SNAPSHOT_SQL`); the drift test
+    (tests/messaging/test_snapshot.py) fails when the models make this render other SQL.
+    """
+    cols = _columns_for("postgresql")
+    types = ["bigint", "bigint", "bigint", "boolean", "boolean", "boolean"]
+    for name in ("thread", "user", "settings", "link", "restriction"):
+        types += [f.db_type(connection) for f in cols[name].fields]
+    # Output columns named c0, c1, ... so that none can shadow a column the query reads.
+    returns = ", ".join(f"c{i} {t}" for i, t in enumerate(types))
+    body = _select("postgresql", threads="$1", active="'active'", at="$2", with_facts=True)
+    return (
+        f"CREATE OR REPLACE FUNCTION {SEND_SNAPSHOT_FUNCTION}(bigint, timestamptz)\n"
+        f"RETURNS TABLE ({returns})\nLANGUAGE plpgsql STABLE AS $$\nBEGIN\n"
+        f"RETURN QUERY\n{body};\nEND\n$$;"
     )
 
 

@@ -101,7 +101,7 @@ def test_the_send_query_runs_prepared_when_the_deployment_allows_it(monkeypatch)
             cursor.execute(
                 "SELECT count(*) FROM pg_prepared_statements "
                 "WHERE statement LIKE %s AND NOT from_sql",
-                ["%FROM messaging_threadparticipant p%"],
+                ["%messaging_send_snapshot(%"],
             )
             return cursor.fetchone()[0]
 
