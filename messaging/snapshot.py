@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from accounts.facts import assemble
 from accounts.managers import ActiveRestrictions
@@ -87,15 +87,16 @@ class _Columns:
         return f"{self.alias}.{connection.ops.quote_name(self.model._meta.get_field(name).column)}"
 
     def values(self, raw: Sequence[Any]) -> list[Any]:
+        db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
         out = []
         for value, (col, converters) in zip(raw, self._convert, strict=True):
             for convert in converters:
-                value = convert(value, col, connection)
+                value = convert(value, col, db)
             out.append(value)
         return out
 
     def instance(self, raw: Sequence[Any]) -> models.Model:
-        return self.model.from_db(connection.alias, self.attnames, self.values(raw))
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, self.values(raw))
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -148,12 +149,13 @@ _RELATIONS = """
 
 
 def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[str, list[Any]]:
-    if facts_at is not None and connection.vendor == "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]
+    if facts_at is not None and db.vendor == "postgresql":
         # The stored function below: its plan is cached by the server (see `function_sql`).
         assert len(thread_ids) == 1, "the send reads one thread"
         return f"SELECT * FROM {SEND_SNAPSHOT_FUNCTION}(%s, %s)", [
             int(thread_ids[0]),
-            connection.ops.adapt_datetimefield_value(facts_at),
+            db.ops.adapt_datetimefield_value(facts_at),
         ]
     sql = _sql(connection.vendor, len(thread_ids), with_facts=facts_at is not None)
     if facts_at is None:
@@ -240,15 +242,16 @@ def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     a server-side-binding cursor so that psycopg prepares it once per connection. The cursor is
     wrapped by Django as usual, so the query is logged and counted like any other.
     """
-    options = connection.settings_dict.get("OPTIONS") or {}
-    if connection.vendor == "postgresql" and options.get("prepare_threshold") is not None:
+    db = connections[DEFAULT_DB_ALIAS]
+    options = db.settings_dict.get("OPTIONS") or {}
+    if db.vendor == "postgresql" and options.get("prepare_threshold") is not None:
         # body import: only a PostgreSQL deployment loads that backend (it imports psycopg)
         from django.db.backends.postgresql.base import ServerBindingCursor
 
-        connection.ensure_connection()
-        cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        db.ensure_connection()
+        cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
     else:
-        cursor = connection.cursor()
+        cursor = db.cursor()
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
