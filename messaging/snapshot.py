@@ -78,6 +78,7 @@ class _Columns:
             (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
             for col in cols
         ]
+        self._converts = any(converters for _col, converters in self._convert)
 
     def sql(self) -> str:
         quote = connection.ops.quote_name
@@ -87,6 +88,12 @@ class _Columns:
         return f"{self.alias}.{connection.ops.quote_name(self.model._meta.get_field(name).column)}"
 
     def values(self, raw: Sequence[Any]) -> list[Any]:
+        if not self._converts:  # PostgreSQL: the driver already returns Python values
+            if len(raw) != len(self.fields):
+                raise ValueError(
+                    f"{self.model.__name__}: {len(raw)} values, not {len(self.fields)}"
+                )
+            return list(raw)
         db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
         out = []
         for value, (col, converters) in zip(raw, self._convert, strict=True):
