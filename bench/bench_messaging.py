@@ -2,16 +2,17 @@
 
 Issue 3 asks for two figures:
 
-1. **send vs bare create.** 10,000 messages through `Message.objects.send` (the door: one query
-   for the participants with their follows, blocks and policy facts, `messaging/snapshot.py`, then
-   the INSERT) against the same 10,000 rows written by a bare ORM INSERT
+1. **send vs bare create.** Five rounds of 2,000 messages through `Message.objects.send` (the door:
+   one query for the participants with their follows, blocks and policy facts,
+   `messaging/snapshot.py`, then the INSERT) against the same rows written by a bare ORM INSERT
    (`models.Model.save(Message(...), force_insert=True)`: what `Message.objects.create` does, minus
    the Python guard that refuses it, so that the baseline can run at all). Both pay the PostgreSQL
    insert trigger. The two run in alternating blocks of 500 so that a growing table or a busy
-   neighbour weighs on both alike; target <= 2.0x. Measured twice: with Django's default (no
-   prepared statements: PostgreSQL plans the send's read every time, which is most of its cost)
-   and with `DATABASES["default"]["OPTIONS"]["prepare_threshold"]` set, a deployment choice that
-   depends on the connection pooler. The sends are dated 540 days back so that they never land in
+   neighbour weighs on both alike; each round gives one ratio, printed as the median of the rounds
+   with their spread; target <= 2.0x. Measured twice: with Django's default (no prepared
+   statements; the send's read is a PL/pgSQL function whose plan the server keeps, D24) and with
+   `DATABASES["default"]["OPTIONS"]["prepare_threshold"]` set, a deployment choice that depends on
+   the connection pooler, printed beside it. The sends are dated 540 days back so that they never land in
    the visible_to data set's first pages. The queries of one send are counted as well.
 2. **visible_to(user), first page.** A user in 1,000 direct threads holding 100,000 messages (2 %
    hidden by moderation), among 2,000 other threads with 200,000 messages interleaved in time over
@@ -19,8 +20,8 @@ Issue 3 asks for two figures:
    printed.
 
 Data sets are built once and kept (`bench_dataset`): the send pairs through the managers (they
-must be allowed pairs), the visible_to data with set-based SQL. Options: `--sends N`,
-`--repeat N` (visible_to samples), `--rebuild`.
+must be allowed pairs), the visible_to data with set-based SQL. Options: `--sends N`
+(per round), `--send-rounds N`, `--repeat N` (visible_to samples), `--rebuild`.
 """
 
 from __future__ import annotations
