@@ -57,7 +57,8 @@ def facts_for(
 
 
 def _country(user: User) -> str:
-    return str(user.country.code if hasattr(user.country, "code") else user.country)
+    country = user.country  # the field's descriptor builds a new Country object on each access
+    return str(country.code if hasattr(country, "code") else country)
 
 
 def needs_results(user: User, *, on: dt.date) -> bool:

@@ -21,6 +21,8 @@ The SQL is written by hand, portable to SQLite (the embedded demo), with table a
 taken from the models and values passed through Django's own converters, because building the same
 shape through the ORM (correlated `Exists`, `select_related`) cost several milliseconds of query
 compilation per send, many times what PostgreSQL spends running it (bench/bench_messaging.py).
+On PostgreSQL the send's query runs inside a PL/pgSQL function (`function_sql`, migration 0006)
+so that the server plans it once per connection instead of on every send (D24).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from accounts.facts import assemble
 from accounts.managers import ActiveRestrictions
@@ -76,6 +78,7 @@ class _Columns:
             (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
             for col in cols
         ]
+        self._converts = any(converters for _col, converters in self._convert)
 
     def sql(self) -> str:
         quote = connection.ops.quote_name
@@ -85,15 +88,22 @@ class _Columns:
         return f"{self.alias}.{connection.ops.quote_name(self.model._meta.get_field(name).column)}"
 
     def values(self, raw: Sequence[Any]) -> list[Any]:
+        if not self._converts:  # PostgreSQL: the driver already returns Python values
+            if len(raw) != len(self.fields):
+                raise ValueError(
+                    f"{self.model.__name__}: {len(raw)} values, not {len(self.fields)}"
+                )
+            return list(raw)
+        db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
         out = []
         for value, (col, converters) in zip(raw, self._convert, strict=True):
             for convert in converters:
-                value = convert(value, col, connection)
+                value = convert(value, col, db)
             out.append(value)
         return out
 
     def instance(self, raw: Sequence[Any]) -> models.Model:
-        return self.model.from_db(connection.alias, self.attnames, self.values(raw))
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, self.values(raw))
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -146,6 +156,14 @@ _RELATIONS = """
 
 
 def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[str, list[Any]]:
+    db = connections[DEFAULT_DB_ALIAS]
+    if facts_at is not None and db.vendor == "postgresql":
+        # The stored function below: its plan is cached by the server (see `function_sql`).
+        assert len(thread_ids) == 1, "the send reads one thread"
+        return f"SELECT * FROM {SEND_SNAPSHOT_FUNCTION}(%s, %s)", [
+            int(thread_ids[0]),
+            db.ops.adapt_datetimefield_value(facts_at),
+        ]
     sql = _sql(connection.vendor, len(thread_ids), with_facts=facts_at is not None)
     if facts_at is None:
         return sql, list(thread_ids)
@@ -156,6 +174,12 @@ def _query(thread_ids: Sequence[int], *, facts_at: dt.datetime | None) -> tuple[
 
 @functools.cache
 def _sql(vendor: str, count: int, *, with_facts: bool) -> str:
+    return _select(
+        vendor, threads=", ".join(["%s"] * count), active="%s", at="%s", with_facts=with_facts
+    )
+
+
+def _select(vendor: str, *, threads: str, active: str, at: str, with_facts: bool) -> str:
     cols = _columns_for(vendor)
     user, thread = cols["user"], cols["thread"]
     quote = connection.ops.quote_name
@@ -174,17 +198,45 @@ def _sql(vendor: str, count: int, *, with_facts: bool) -> str:
             f"LEFT JOIN {quote(settings.model._meta.db_table)} s "
             f"ON {settings.column('user')} = {user.column('id')}",
             f"LEFT JOIN {quote(link.model._meta.db_table)} g "
-            f"ON {link.column('teen')} = {user.column('id')} AND {link.column('status')} = %s",
+            f"ON {link.column('teen')} = {user.column('id')} AND {link.column('status')} = {active}",
             f"LEFT JOIN {quote(restriction.model._meta.db_table)} r "
-            f"ON {r('user')} = {user.column('id')} AND {r('starts_at')} <= %s "
-            f"AND ({r('ends_at')} IS NULL OR {r('ends_at')} > %s) AND {r('lifted_at')} IS NULL",
+            f"ON {r('user')} = {user.column('id')} AND {r('starts_at')} <= {at} "
+            f"AND ({r('ends_at')} IS NULL OR {r('ends_at')} > {at}) AND {r('lifted_at')} IS NULL",
         ]
         order += [link.column("id"), restriction.column("id")]
     return (
         f"SELECT {', '.join(select)}\nFROM messaging_threadparticipant p\n"
         + "\n".join(joins)
-        + f"\nWHERE p.thread_id IN ({', '.join(['%s'] * count)})"
+        + f"\nWHERE p.thread_id IN ({threads})"
         + f"\nORDER BY {', '.join(order)}"
+    )
+
+
+SEND_SNAPSHOT_FUNCTION = "messaging_send_snapshot"
+
+
+def function_sql() -> str:
+    """The send's read as a PL/pgSQL function of (thread id, moment), PostgreSQL only.
+
+    Planning the read costs PostgreSQL several times what running it does, and without prepared
+    statements (Django's default) a plain query is planned on every send. PL/pgSQL keeps the plan
+    of a function's query for the life of the server connection, whatever pooler sits in front,
+    so the send is planned once per connection and then only executed. The body is `_select`
+    itself, so the rows and their order are exactly those of the portable query (the SQLite demo
+    still runs that one). Frozen in a migration (`SEND_SNAPSHOT_SQL`); the drift test
+    (tests/messaging/test_snapshot.py) fails when the models make this render other SQL.
+    """
+    cols = _columns_for("postgresql")
+    types = ["bigint", "bigint", "bigint", "boolean", "boolean", "boolean"]
+    for name in ("thread", "user", "settings", "link", "restriction"):
+        types += [f.db_type(connection) for f in cols[name].fields]
+    # Output columns named c0, c1, ... so that none can shadow a column the query reads.
+    returns = ", ".join(f"c{i} {t}" for i, t in enumerate(types))
+    body = _select("postgresql", threads="$1", active="'active'", at="$2", with_facts=True)
+    return (
+        f"CREATE OR REPLACE FUNCTION {SEND_SNAPSHOT_FUNCTION}(bigint, timestamptz)\n"
+        f"RETURNS TABLE ({returns})\nLANGUAGE plpgsql STABLE AS $$\nBEGIN\n"
+        f"RETURN QUERY\n{body};\nEND\n$$;"
     )
 
 
@@ -197,15 +249,16 @@ def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     a server-side-binding cursor so that psycopg prepares it once per connection. The cursor is
     wrapped by Django as usual, so the query is logged and counted like any other.
     """
-    options = connection.settings_dict.get("OPTIONS") or {}
-    if connection.vendor == "postgresql" and options.get("prepare_threshold") is not None:
+    db = connections[DEFAULT_DB_ALIAS]
+    options = db.settings_dict.get("OPTIONS") or {}
+    if db.vendor == "postgresql" and options.get("prepare_threshold") is not None:
         # body import: only a PostgreSQL deployment loads that backend (it imports psycopg)
         from django.db.backends.postgresql.base import ServerBindingCursor
 
-        connection.ensure_connection()
-        cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        db.ensure_connection()
+        cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
     else:
-        cursor = connection.cursor()
+        cursor = db.cursor()
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

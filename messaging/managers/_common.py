@@ -73,5 +73,6 @@ def sanction(setting: str, row_id: int) -> None:
 
 
 def now_and_today() -> tuple[dt.datetime, dt.date]:
-    """The moment a door judges at, and the date the age rules read for it."""
-    return clock.now(), clock.today()
+    """The moment a door judges at, and the date the age rules read for it (that moment's)."""
+    moment = clock.now()
+    return moment, clock.date_of(moment)

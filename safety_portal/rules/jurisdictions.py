@@ -20,6 +20,7 @@ laws) carry an ISO 3166-2 `region` such as `"US-UT"`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -348,6 +349,21 @@ def rule_on(
     """The row of `name` that applies in `country` on `on`: the country's own, else the default
     (within its scope), else None (the rule does not exist there on that date)."""
     code = normalise_country(country)
+    if table is TABLE:
+        return _rule_in_table(name, code, on)
+    return _find_rule(name, code, on, table)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_in_table(name: RuleName, code: str, on: dt.date) -> JurisdictionRule | None:
+    # The table is a constant and the answer depends on nothing else: every send asks the same
+    # few questions for the same few countries and days, each a scan of the whole table.
+    return _find_rule(name, code, on, TABLE)
+
+
+def _find_rule(
+    name: RuleName, code: str, on: dt.date, table: Iterable[JurisdictionRule]
+) -> JurisdictionRule | None:
     default: JurisdictionRule | None = None
     for row in table:
         if row.name is not name or row.region is not None or not row.applies_on(on):

@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from accounts.facts import facts_for
 from accounts.models import GuardianLink, Restriction, User
+from messaging import migrations as messaging_migrations
 from messaging.models import ThreadParticipant
-from messaging.snapshot import participant_rows, send_snapshot
+from messaging.snapshot import function_sql, participant_rows, send_snapshot
 from safety_portal import rules
 from safety_portal.core import clock
 from tests.factories.accounts import FACTORY_ACTOR
 from tests.factories.messaging import befriend, block, follow, group_thread, person
+from tests.migrated_sql import assert_in_step
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,10 @@ def test_the_snapshot_reads_relations_with_whoever_added_each_person() -> None:
         "foe": (False, False, True),
     }
     assert rows[0].user_id == creator.pk  # join order: the creator first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PL/pgSQL function: PostgreSQL")
+def test_the_send_snapshot_function_rendered_from_the_models_is_the_latest_migrated_version() -> (
+    None
+):
+    assert_in_step(function_sql(), messaging_migrations, "SEND_SNAPSHOT_SQL")
