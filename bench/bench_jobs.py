@@ -5,9 +5,10 @@ over all users), writes their tier-change notices in batches and one summary aud
 runs for one day of the data set, end to end (`accounts.transitions.run_day`), and is compared with
 a single hand-written SQL query that selects the same cohort with PostgreSQL's own date arithmetic.
 Target (issue 13): the whole job costs at most 1.5x one hand-written INSERT ... SELECT of the same
-notices (HAND_WRITTEN_WRITES, the floor for its writes), timed alternately with it in the same run. Also printed: the queries the job issues, the
-job's own cohort query run raw against the hand-written one (the shape of the SQL), the cost of a
-repeat run on a day already done (idempotency), and the plan of the cohort query.
+notices (HAND_WRITTEN_WRITES, the floor for its writes), timed alternately with it in the same
+run. Also printed: the queries the job issues, the job's own cohort query run raw against the
+hand-written one (the shape of the SQL), the cost of a repeat run on a day already done
+(idempotency), and the plan of the cohort query.
 
 Each timed run starts from the same state: the day's `JobRun` row and notices are deleted between
 runs (not timed). The data set is the accounts benchmark's (bench_accounts.py, 1,000,000 users,
