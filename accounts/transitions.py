@@ -6,9 +6,9 @@ minute of their birthday whether this job ran or not. The job only *tells* peopl
 notice for each user crossing 13, 16 or 18 on the day, and one summary audit entry per day.
 
 How it stays cheap and safe:
-- The cohort comes from `User.objects.turning(age, on=)`: one birthdate range per age, served by
-  the birthdate index; no loop over all users. It is read in primary-key batches (keyset), and each
-  batch's notices are written with one INSERT.
+- The cohort is one birthdate range per age (`rules.ages.birthdates_turning`, the same bounds as
+  `User.objects.turning`), served by the birthdate index; no loop over all users. Each primary-key
+  batch (keyset) is one INSERT ... SELECT computed by the database, the bounds and tiers passed in.
 - Idempotent per day: each notice has a key unique per user (`tier-change:<age>:<date>`), so a
   second or concurrent run inserts nothing new; the day's `JobRun` row is completed, and the summary
   audited, by exactly one run (a conditional UPDATE). A run killed between batches keeps the
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import operator
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from safety_portal import rules
 from safety_portal.core import audit, clock
@@ -110,8 +111,12 @@ def run(
 def run_day(on: dt.date, *, actor: object, batch_size: int = BATCH_SIZE) -> DayResult:
     """Send the tier-change notices of `on` and audit one summary; a repeat does nothing new.
 
-    Each batch commits on its own (a killed run keeps its progress); the last batch commits
-    together with the day's completion and its audit entry, so an ordinary day is one transaction.
+    Each batch is one statement: the database reads the next `batch_size` users of the cohort (the
+    bounds from `rules.ages.birthdates_turning`, the tiers from `rules.ages.tier_for_age`, both
+    passed as parameters), inserts their notices and returns the counts per age; no user row comes
+    to Python. Each batch commits on its own (a killed run keeps its progress); the last batch
+    commits together with the day's completion and its audit entry, so an ordinary day is one
+    transaction of four statements (D26).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
@@ -124,61 +129,116 @@ def run_day(on: dt.date, *, actor: object, batch_size: int = BATCH_SIZE) -> DayR
         return DayResult(on, _turning_from(done), 0, completed_now=False)
 
     started = clock.now()
+    sql, params = _batch_statement(on)
     turning: Counter[int] = Counter()
     batches = 0
     last_id = 0
-    people = cohort(on)
     while True:
-        rows = list(
-            people.filter(pk__gt=last_id).order_by("pk").values_list("pk", "birthdate")[:batch_size]
-        )
-        final = len(rows) < batch_size
         with transaction.atomic():
-            if rows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql, {**params, "after_id": last_id, "limit": batch_size, "now": clock.now()}
+                )
+                counted = cursor.fetchall()
+            read = sum(n for _, n, _ in counted)
+            final = read < batch_size
+            if read:
                 batches += 1
-                now = clock.now()
-                notices = []
-                for user_id, birthdate in rows:
-                    age = rules.ages.age_on(birthdate, on)
-                    if age not in TRANSITION_AGES:  # SQL and the policy agree (POLICY.md §1)
-                        raise RuntimeError(f"user {user_id} is {age} on {on}, not a transition age")
-                    turning[age] += 1
-                    notices.append(_notice(user_id, age, on, now))
-                # One statement per batch; a key already there (a killed run's) is skipped.
-                UserNotice.objects.bulk_create(notices, ignore_conflicts=True)
+                turning.update({age: n for age, n, _ in counted})
+                last_id = max(top for _, _, top in counted)
             if final:
                 counts = {age: turning.get(age, 0) for age in TRANSITION_AGES}
                 completed = _complete(on, counts, batches=batches, started=started, actor=actor)
         if final:
             return DayResult(on, counts, batches, completed_now=completed)
-        last_id = rows[-1][0]
+
+
+def _batch_statement(on: dt.date) -> tuple[str, dict[str, object]]:
+    """One batch of the cohort's notices as one INSERT ... SELECT; a key already there (a killed or
+    concurrent run's) is skipped, and the batch's users are counted whether inserted or not.
+
+    The cohort is MATERIALIZED before its ORDER BY id LIMIT: otherwise the planner walks the
+    primary key hoping to meet a few hundred birthdays early, and reads much of the table (D26).
+    """
+    rows, params = [], {"banned": rules.vocabulary.AccountStatus.BANNED.value}
+    for n, age in enumerate(TRANSITION_AGES):
+        tier = rules.ages.tier_for_age(age)
+        after, upto = rules.ages.birthdates_turning(age, on)
+        params.update(
+            {
+                f"age{n}": age,
+                f"tier{n}": tier.value,
+                f"subject{n}": _NOTICES[tier][0],
+                f"body{n}": _NOTICES[tier][1],
+                f"key{n}": f"tier-change:{age}:{on.isoformat()}",
+                f"after{n}": after,
+                f"upto{n}": upto,
+            }
+        )
+        rows.append(
+            f"(%(age{n})s::int, %(tier{n})s, %(subject{n})s, %(body{n})s, %(key{n})s, "
+            f"%(after{n})s::date, %(upto{n})s::date)"
+        )
+    params["kind"] = UserNotice.Kind.TIER_CHANGE.value
+    users, notices = User._meta.db_table, UserNotice._meta.db_table
+    sql = f"""
+        WITH turning (age, tier, subject, body, key, after, upto) AS (VALUES {", ".join(rows)}),
+        cohort AS MATERIALIZED (
+            SELECT u.id, t.age, t.tier, t.subject, t.body, t.key
+            FROM turning t JOIN {users} u ON u.birthdate > t.after AND u.birthdate <= t.upto
+            WHERE u.status <> %(banned)s AND u.id > %(after_id)s
+        ),
+        batch AS (SELECT * FROM cohort ORDER BY id LIMIT %(limit)s),
+        written AS (
+            INSERT INTO {notices} (user_id, kind, key, tier, subject, body, created_at)
+            SELECT id, %(kind)s, key, tier, subject, body, %(now)s FROM batch
+            ON CONFLICT (user_id, key) DO NOTHING
+        )
+        SELECT age, count(*), max(id) FROM batch GROUP BY age
+    """
+    return sql, params
 
 
 def _complete(
     on: dt.date, counts: dict[int, int], *, batches: int, started: dt.datetime, actor: object
 ) -> bool:
-    """Mark the day done and audit its summary, once: only the run whose UPDATE wins audits."""
+    """Mark the day done and audit its summary, once: only the run whose upsert completes the row
+    (inserting it, or updating one that a killed run left open) audits."""
     summary = {
         "date": on.isoformat(),
         "turning": {str(age): n for age, n in counts.items()},
         "notices": sum(counts.values()),
         "batches": batches,
     }
-    JobRun.objects.bulk_create(
-        [JobRun(job=JOB, run_date=on, started_at=started)], ignore_conflicts=True
-    )
-    completed = JobRun.objects.filter(job=JOB, run_date=on, completed_at__isnull=True).update(
-        completed_at=clock.now(), summary=summary
-    )
-    if completed:
-        audit.record(
-            actor=actor,
-            action="accounts.birthday_transitions.completed",
-            target=JobRun.objects.get(job=JOB, run_date=on),
-            reason="Tier-change notices for users crossing 13, 16 or 18 (POLICY.md §1, §3).",
-            after=summary,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {JobRun._meta.db_table} AS r (job, run_date, started_at, completed_at, summary)
+            VALUES (%(job)s, %(on)s, %(started)s, %(now)s, %(summary)s::jsonb)
+            ON CONFLICT (job, run_date) DO UPDATE
+                SET completed_at = EXCLUDED.completed_at, summary = EXCLUDED.summary
+                WHERE r.completed_at IS NULL
+            RETURNING r.id, r.started_at
+            """,
+            {
+                "job": JOB,
+                "on": on,
+                "started": started,
+                "now": clock.now(),
+                "summary": json.dumps(summary),
+            },
         )
-    return bool(completed)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    audit.record(
+        actor=actor,
+        action="accounts.birthday_transitions.completed",
+        target=JobRun(pk=row[0], job=JOB, run_date=on, started_at=row[1]),
+        reason="Tier-change notices for users crossing 13, 16 or 18 (POLICY.md §1, §3).",
+        after=summary,
+    )
+    return True
 
 
 def _notice(user_id: int, age: int, on: dt.date, now: dt.datetime) -> UserNotice:

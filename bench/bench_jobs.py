@@ -4,9 +4,11 @@ Issue 7: the job finds everyone crossing 13, 16 or 18 today from the birthdate i
 over all users), writes their tier-change notices in batches and one summary audit entry. Here it
 runs for one day of the data set, end to end (`accounts.transitions.run_day`), and is compared with
 a single hand-written SQL query that selects the same cohort with PostgreSQL's own date arithmetic.
-Target: the whole job costs at most 3x that query. Also printed: the queries the job issues, the
-job's own cohort query run raw against the hand-written one (the shape of the SQL), the cost of a
-repeat run on a day already done (idempotency), and the plan of the cohort query.
+Target (issue 13): the whole job costs at most 1.5x one hand-written INSERT ... SELECT of the same
+notices (HAND_WRITTEN_WRITES, the floor for its writes), timed alternately with it in the same
+run. Also printed: the queries the job issues, the job's own cohort query run raw against the
+hand-written one (the shape of the SQL), the cost of a repeat run on a day already done
+(idempotency), and the plan of the cohort query.
 
 Each timed run starts from the same state: the day's `JobRun` row and notices are deleted between
 runs (not timed). The data set is the accounts benchmark's (bench_accounts.py, 1,000,000 users,
@@ -32,7 +34,7 @@ from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.outbox.models import JobRun, UserNotice
 
-TARGET = "≤ 3.00x"
+TARGET = "≤ 1.50x"  # issue 13: the whole job against the floor for its writes
 
 HAND_WRITTEN = """
 SELECT id, birthdate FROM accounts_user
@@ -156,6 +158,15 @@ def run(argv: list[str]) -> list[Figure]:
         f"{len(expected):,} users cross 13/16/18 of {birthdays:,} with a birthday that day; "
         f"p10-p90 {spread[0]:.1f}-{spread[-1]:.1f} ms"
     )
+    # Each round times the job and the INSERT back to back, so a round's ratio shares its load.
+    rounds = [j / w for j, w in zip(job_samples, write_samples, strict=True)]
+    write_note = (
+        f"floor: one INSERT ... SELECT, no audit, no run row; {args.repeat} alternated rounds, "
+        f"ratio per round median {statistics.median(rounds):.2f}x, "
+        f"min-max {min(rounds):.2f}-{max(rounds):.2f}x; job min-max "
+        f"{min(job_samples) * 1000:.1f}-{max(job_samples) * 1000:.1f} ms, INSERT "
+        f"{min(write_samples) * 1000:.1f}-{max(write_samples) * 1000:.1f} ms"
+    )
     return [
         Figure(
             bench="jobs",
@@ -163,7 +174,6 @@ def run(argv: list[str]) -> list[Figure]:
             value=job_ms,
             unit="ms",
             baseline=sql_ms,
-            target=TARGET,
             note=note,
         ),
         Figure(
@@ -172,7 +182,8 @@ def run(argv: list[str]) -> list[Figure]:
             value=job_ms,
             unit="ms",
             baseline=median_ms(write_samples),
-            note="floor for the writes: one INSERT ... SELECT, no audit, no run row",
+            target=TARGET,
+            note=write_note,
         ),
         Figure(
             bench="jobs",

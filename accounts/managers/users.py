@@ -68,10 +68,8 @@ class UserQuerySet(models.QuerySet):
 
     def turning(self, age: int, *, on: dt.date) -> UserQuerySet:
         """Users whose `age`-th birthday is `on` (29 Feb births on 1 Mar in non-leap years)."""
-        return self.filter(
-            birthdate__lte=latest_birthdate_for_age(age, on),
-            birthdate__gt=latest_birthdate_for_age(age, on - dt.timedelta(days=1)),
-        )
+        after, upto = rules.ages.birthdates_turning(age, on)
+        return self.filter(birthdate__lte=upto, birthdate__gt=after)
 
     def below_minimum_age(self, *, on: dt.date) -> UserQuerySet:
         """Too young to hold an account where they live on `on` (POLICY.md §2, §7.1): one birthdate

@@ -5,7 +5,7 @@ and the birthdate bounds SQL uses so that Python and the database share one defi
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from . import jurisdictions
@@ -86,6 +86,13 @@ def latest_birthdate_for_age(age: int, on: date) -> date:
     if (on.month, on.day) == (2, 29) and not calendar.isleap(year):
         return date(year, 2, 28)
     return on.replace(year=year)
+
+
+def birthdates_turning(age: int, on: date) -> tuple[date, date]:
+    """The birthdates of the people whose `age`-th birthday is `on` (POLICY.md §1), as SQL bounds:
+    born after the first date and on or before the second. 29 February births turn a year older on
+    1 March in common years, as `latest_birthdate_for_age` has it."""
+    return latest_birthdate_for_age(age, on - timedelta(days=1)), latest_birthdate_for_age(age, on)
 
 
 def tier_for_age(age: int) -> Tier:

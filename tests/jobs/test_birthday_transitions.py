@@ -131,13 +131,13 @@ def test_queries_stay_constant_per_batch_however_many_users_cross(
 ):
     for _ in range(3):
         AppUserFactory(birthdate=born(16, on=today, days_after_birthday=0))
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(7):
         transitions.run_day(today, actor=system)
 
     tomorrow = today + dt.timedelta(days=1)
     for _ in range(40):
         AppUserFactory(birthdate=born(18, on=tomorrow, days_after_birthday=0))
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(7):
         result = transitions.run_day(tomorrow, actor=system)
     assert result.turning[18] == 40
 

@@ -126,6 +126,22 @@ def test_cutoff_is_the_boundary_day_itself(age: int, on: dt.date) -> None:
         assert rules.ages.age_on(day_after, on) < age
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([13, 16, 18]), dates, dates)
+@example(16, dt.date(2025, 3, 1), LEAP_DAY_2008)  # a 29 February birth turns 16 on 1 March
+@example(16, dt.date(2024, 2, 29), LEAP_DAY_2008)
+@example(17, dt.date(2025, 2, 28), LEAP_DAY_2008)  # not yet: 1 March is the day
+def test_birthdates_turning_are_exactly_the_people_whose_birthday_it_is(
+    age: int, on: dt.date, born: dt.date
+) -> None:
+    after, upto = rules.ages.birthdates_turning(age, on)
+    yesterday = on - dt.timedelta(days=1)
+    crossing = born <= yesterday and (
+        rules.ages.age_on(born, on) == age and rules.ages.age_on(born, yesterday) == age - 1
+    )
+    assert (after < born <= upto) == crossing
+
+
 def test_cutoff_agrees_with_age_on_for_every_day_around_leap_days_and_new_year() -> None:
     """Exhaustive, not sampled: every reference day from mid-February to mid-March and around New
     Year in a leap year and its neighbours, every age to 20, every birthdate near the cut-off."""
