@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -129,11 +131,10 @@ def _claims_need_not_wait_for_disk() -> None:
     A claim is a work assignment, not a decision: if the server crashes in the few hundred
     milliseconds before the flush, the claim and its audit entry are lost together (WAL is
     replayed in order, so the audit chain has no gap) and the case is simply back in the queue.
-    Not waiting matters because every audited write holds the audit chain's lock until it commits
-    (docs/decisions.md D3): with the disk flush inside that window, eight moderators claiming at
-    once queue behind each other's fsyncs. Off by default (MODERATION_CLAIM_SYNCHRONOUS_COMMIT =
-    True): on a quiet machine durable claims already meet the queue's target (bench_moderation);
-    an operator whose disk is slow may set it to False. Decisions, appeals and reports always wait.
+    It mattered while every audited write held the audit chain's lock until commit (D3); with the
+    chain linked after commit (D23) concurrent claims share WAL flushes and the bench shows no
+    gain (D25). Off by default (MODERATION_CLAIM_SYNCHRONOUS_COMMIT = True), kept for an operator
+    whose disk is slow. Decisions, appeals and reports always wait.
     """
     if connection.vendor == "postgresql" and not conf.value("MODERATION_CLAIM_SYNCHRONOUS_COMMIT"):
         with connection.cursor() as cursor:
@@ -149,30 +150,111 @@ def _claim_fields(case: Case, moderator: User, now: dt.datetime) -> None:
 _CLAIM_FIELDS = ["claimed_by", "claimed_at", "claim_expires_at"]
 
 
+# The queue's `at` while the claim statement is compiled; replaced by the claim's own time.
+_AT_PLACEHOLDER = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClaimStatement:
+    sql: str
+    params: tuple[Any, ...]
+    at_positions: tuple[int, ...]
+    attnames: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Any, Any]], ...]  # (column, (expression, [converter]))
+
+
+@functools.cache
+def _claim_statement(model: type[Case], queue: str, senior: bool) -> _ClaimStatement:
+    """`UPDATE ... FROM (the queue's first row, locked) RETURNING` for one queue, compiled once.
+
+    The inner SELECT is `for_queue`'s own query compiled by the ORM (the queue's rule stays in
+    one place); only its `at` parameter changes between claims, so it is compiled with a
+    placeholder whose positions are recorded. Compiling the two ORM statements of a claim was
+    more than half of its CPU time (docs/decisions.md D25). The returned columns go through the
+    same converters the ORM applies (JSON, for instance), so the case is the one `get()` returns.
+    """
+    inner = (
+        model.objects.for_queue(queue, moderator=_SeniorityOnly(senior), at=_AT_PLACEHOLDER)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("id", "claimed_by_id")[:1]
+    )
+    inner_sql, params = inner.query.sql_with_params()
+    at_positions = tuple(i for i, p in enumerate(params) if p == _AT_PLACEHOLDER)
+    if not at_positions:
+        raise RuntimeError("for_queue() no longer uses its `at` argument: revisit _claim_statement")
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = meta.concrete_fields
+    converters = []
+    for i, field in enumerate(fields):
+        col = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if found:
+            converters.append((i, (col, tuple(found))))
+    sql = (
+        f"UPDATE {qn(meta.db_table)} AS claimed SET {qn('claimed_by_id')} = %s, "
+        f"{qn('claimed_at')} = %s, {qn('claim_expires_at')} = %s "
+        f"FROM ({inner_sql}) AS head(id, previous) WHERE claimed.{qn('id')} = head.id "
+        f"RETURNING {', '.join('claimed.' + qn(f.column) for f in fields)}, head.previous"
+    )
+    return _ClaimStatement(
+        sql, tuple(params), at_positions, tuple(f.attname for f in fields), tuple(converters)
+    )
+
+
+class _SeniorityOnly:
+    """What `for_queue` asks of a moderator, fixed while the statement is compiled."""
+
+    def __init__(self, senior: bool) -> None:
+        self.senior = senior
+
+    def has_perm(self, perm: str) -> bool:
+        return self.senior and perm == rules.decisions.PERM_SENIOR_QUEUE
+
+
+def _claim_in_one_statement(
+    model: type[Case], queue: str, senior: bool, actor: User, now: dt.datetime
+) -> tuple[Case, int | None] | None:
+    """Find, lock and claim the queue's first case in one round trip (PostgreSQL)."""
+    statement = _claim_statement(model, queue, senior)
+    params = list(statement.params)
+    for i in statement.at_positions:
+        params[i] = now
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [actor.pk, now, now + conf.claim_idle(), *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[:-1])
+    for i, (expression, converters) in statement.converters:
+        for convert in converters:
+            values[i] = convert(values[i], expression, connection)
+    return model.from_db(connection.alias, statement.attnames, values), row[-1]
+
+
 class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[misc]
     def claim_next(self, *, actor: User, queue: str = "all") -> Case | None:
         """Claim the highest-priority unclaimed case of `queue` for `actor`, or None.
 
         `SELECT ... FOR UPDATE SKIP LOCKED` over the queue's ordered index: concurrent moderators
         each lock a different row, so no case is handed to two of them (STYLE.md idea 6); an
-        idle claim counts as unclaimed. Audited as `moderation.case.claimed`.
+        idle claim counts as unclaimed. Audited as `moderation.case.claimed`. On PostgreSQL the
+        find, lock and claim are one statement (D25); SQLite takes the ORM's two.
         """
         require_perm(actor, rules.decisions.PERM_CLAIM, doing="claim cases")
         if queue == "senior":
             require_perm(actor, rules.decisions.PERM_SENIOR_QUEUE, doing="take escalated cases")
+        senior = actor.has_perm(rules.decisions.PERM_SENIOR_QUEUE)
         with transaction.atomic():
             now = clock.now()
             _claims_need_not_wait_for_disk()
-            case = (
-                self.for_queue(queue, moderator=actor, at=now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .first()
-            )
-            if case is None:
+            if connection.vendor == "postgresql":
+                claimed = _claim_in_one_statement(self.model, queue, senior, actor, now)
+            else:
+                claimed = self._claim_through_orm(queue, actor, now)
+            if claimed is None:
                 return None
-            previous = case.claimed_by_id
-            _claim_fields(case, actor, now)
-            case.save(update_fields=_CLAIM_FIELDS)
+            case, previous = claimed
             audit.record(
                 actor=actor,
                 action="moderation.case.claimed",
@@ -181,6 +263,24 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
                 after={"claimed_by": actor.pk, "expires_at": case.claim_expires_at},
             )
         return case
+
+    def _claim_through_orm(
+        self, queue: str, actor: User, now: dt.datetime
+    ) -> tuple[Case, int | None] | None:
+        """The claim as two ORM statements: lock the first case of the queue, then update it.
+        SQLite (the demo) takes this path; PostgreSQL sends `_claim_in_one_statement`, and
+        tests/moderation/test_claim_paths.py proves the two claim the same case the same way."""
+        case = (
+            self.for_queue(queue, moderator=actor, at=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if case is None:
+            return None
+        previous = case.claimed_by_id
+        _claim_fields(case, actor, now)
+        case.save(update_fields=_CLAIM_FIELDS)
+        return case, previous
 
     def claim(self, case: Case, *, actor: User) -> Case:
         """Claim a chosen case; refused while someone else holds a live claim (take over instead)."""
