@@ -23,5 +23,13 @@ if [ -n "${REDIS_URL:-}" ]; then
 else
   echo "==> No REDIS_URL: background jobs run eagerly inside the web process."
 fi
-echo "==> Serving the portal on http://127.0.0.1:8000/ (Ctrl-C to stop)"
-$PY manage.py runserver 127.0.0.1:8000
+PORT="${PORT:-8000}"
+echo "==> Starting the portal on http://127.0.0.1:${PORT}/"
+$PY manage.py runserver "127.0.0.1:${PORT}" &
+server=$!
+pids+=("$server")
+# Wait for /readyz (database reachable and migrated, broker or outbox, audit chain): the same
+# probe a load balancer uses. A server that dies or stays unready stops the demo with its answer.
+$PY scripts/wait_ready.py "http://127.0.0.1:${PORT}/readyz" --timeout 60 --pid "$server"
+echo "==> Ready: open http://127.0.0.1:${PORT}/ and sign in with a login above (Ctrl-C to stop)"
+wait "$server"

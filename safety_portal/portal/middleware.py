@@ -30,7 +30,12 @@ def needs_second_factor(user: Any) -> bool:
 class StaffTwoFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.exempt_prefixes = ("/api/", "/" + settings.STATIC_URL.lstrip("/"))
+        self.exempt_prefixes = (
+            "/api/",
+            "/" + settings.STATIC_URL.lstrip("/"),
+            "/healthz",
+            "/readyz",
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)

@@ -50,6 +50,9 @@ ROLE_OF = {
 # url name -> the visitors who may use it. Admin model pages: the admin site is the
 # Administrator's, and of its models they see users and API clients only.
 EXPECTED: dict[str, set[str]] = {
+    # The load balancer's probes: everyone, logged in or not (they show no data; tests/ops).
+    "healthz": set(VISITORS),
+    "readyz": set(VISITORS),
     "portal:home": {ANON, *STAFF},  # anonymous visitors get the login page
     "portal:login": {ANON, *STAFF},
     "portal:otp_verify": STAFF,
