@@ -376,11 +376,35 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------------
+# JSON lines in production (one object per line: time, level, logger, message, request id, actor
+# kind and id; fields named like a birthdate, body or token are redacted, safety_portal.core.logs);
+# plain text with the same fields in the demo. LOG_FORMAT=json|plain overrides.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "safety_portal.core.logs.RequestFields"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(actor_kind)s:"
+            "%(actor_id)s] %(message)s"
+        },
+        "json": {
+            "()": "safety_portal.core.logs.JsonLines",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(actor_kind)s %(actor_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601 in UTC
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Eager mode (the embedded demo) would log every task run; workers log their own.
     "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},

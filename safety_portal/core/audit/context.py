@@ -12,14 +12,21 @@ from contextlib import contextmanager
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("ip", default=None)
+# The request itself, so that log lines can name who is acting once authentication has run
+# (safety_portal.core.logs); never read for anything else.
+request_var: contextvars.ContextVar[object | None] = contextvars.ContextVar("request", default=None)
 
 
 @contextmanager
-def request_context(*, request_id: str, ip: str | None) -> Iterator[None]:
+def request_context(
+    *, request_id: str, ip: str | None, request: object | None = None
+) -> Iterator[None]:
     t1 = request_id_var.set(request_id)
     t2 = ip_var.set(ip)
+    t3 = request_var.set(request)
     try:
         yield
     finally:
         request_id_var.reset(t1)
         ip_var.reset(t2)
+        request_var.reset(t3)

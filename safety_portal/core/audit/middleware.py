@@ -51,7 +51,7 @@ class RequestContextMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        with request_context(request_id=request_id, ip=client_ip(request)):
+        with request_context(request_id=request_id, ip=client_ip(request), request=request):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
