@@ -20,10 +20,12 @@ import os
 
 import kombu.exceptions
 import redis.exceptions
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from celery.schedules import crontab
 from django.db import InterfaceError, OperationalError
 from kombu import Exchange, Queue
+
+from safety_portal.core import metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safety_portal.settings")
 
@@ -150,3 +152,22 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0),
     },
 }
+
+
+# --- Task outcomes for /metrics (issue 14.2): counted in the shared store, from any worker -------
+
+
+@signals.task_success.connect
+def _count_success(sender: Task | None = None, **_: object) -> None:
+    metrics.count("celery_tasks", task=getattr(sender, "name", "unknown"), outcome="success")
+
+
+@signals.task_failure.connect
+def _count_failure(sender: Task | None = None, **_: object) -> None:
+    metrics.count("celery_tasks", task=getattr(sender, "name", "unknown"), outcome="failure")
+
+
+@signals.task_retry.connect
+def _count_retry(sender: object = None, request: object = None, **_: object) -> None:
+    name = getattr(request, "task", None) or getattr(sender, "name", "unknown")
+    metrics.count("celery_tasks", task=str(name), outcome="retry")

@@ -103,6 +103,7 @@ INSTALLED_APPS += [
 ]
 
 MIDDLEWARE = [
+    "safety_portal.core.metrics.RequestLatencyMiddleware",  # first: it times everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "safety_portal.core.audit.middleware.RequestContextMiddleware",
@@ -274,7 +275,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
     # A load balancer probes the processes over plain HTTP on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -418,6 +419,9 @@ LOGGING = {
 AUDIT_CHAIN_DEFERRED = env.bool("AUDIT_CHAIN_DEFERRED", default=True)
 # An entry left unlinked longer than this is reported as late by verify_audit_log (and logged).
 AUDIT_CHAIN_LAG_ALERT = env.float("AUDIT_CHAIN_LAG_ALERT", default=60.0)
+# Issue 14.2: Prometheus scrapes /metrics with this Bearer token; empty refuses every scrape
+# outside the demo (DEBUG).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Where the hourly audit-chain anchor is written (issue 7); kept outside the database on purpose.
 AUDIT_ANCHOR_FILE = env.str(
     "AUDIT_ANCHOR_FILE", default=str(BASE_DIR / "var" / "audit-anchors.log")

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from safety_portal import rules
-from safety_portal.core import audit, clock
+from safety_portal.core import audit, clock, metrics
 from safety_portal.core.errors import DomainError
 from safety_portal.rules.casework import Action
 from safety_portal.rules.decisions import DecisionType
@@ -129,6 +129,7 @@ def decide(
             )
         notify_decision(decision, plan, reporter_ids=reporter_ids, actor=audit_actor, at=now)
         events.decision_taken.send(sender=Decision, decision=decision, actor=audit_actor)
+        transaction.on_commit(lambda: metrics.count("decisions", decision_type=kind.value))
         if rules.child_safety.decision_holds_evidence(kind.value, plan.keywords):
             hold_and_escalate(
                 locked, actor=audit_actor, trigger=f"Decision {decision.pk} ({kind.value})",

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from safety_portal import rules
-from safety_portal.core import audit, clock
+from safety_portal.core import audit, clock, metrics
 from safety_portal.core.errors import DomainError
 from safety_portal.rules.casework import Action
 
@@ -255,6 +255,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             if claimed is None:
                 return None
             case, previous = claimed
+            transaction.on_commit(lambda: metrics.count("claims", how="next"))
             audit.record(
                 actor=actor,
                 action="moderation.case.claimed",
@@ -295,6 +296,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             _claim_fields(locked, actor, now)
             locked.save(update_fields=_CLAIM_FIELDS)
             if not (live and holder == actor.pk):
+                transaction.on_commit(lambda: metrics.count("claims", how="chosen"))
                 audit.record(
                     actor=actor,
                     action="moderation.case.claimed",
@@ -325,6 +327,7 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[m
             previous = locked.claimed_by_id
             _claim_fields(locked, actor, now)
             locked.save(update_fields=_CLAIM_FIELDS)
+            transaction.on_commit(lambda: metrics.count("claims", how="take_over"))
             audit.record(
                 actor=actor,
                 action="moderation.case.taken_over",

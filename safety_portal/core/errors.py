@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from . import metrics
+
 
 class DomainError(Exception):
     """Bad input or a state change that cannot happen; nothing was written."""
@@ -41,6 +43,9 @@ class PolicyViolation(DomainError):
 
     def __init__(self, code: str, detail: str | None = None) -> None:
         super().__init__(str(code), detail or _DEFAULT_DETAIL.get(str(code), str(code)))
+        # Every refusal of a rule is raised as a PolicyViolation, whichever door it came in by
+        # (API, portal, admin, task): counted here, each refusal is counted once (D30).
+        metrics.count("policy_refusals", reason=self.code)
 
 
 class NotPermitted(DomainError):

@@ -35,6 +35,7 @@ class StaffTwoFactorMiddleware:
             "/" + settings.STATIC_URL.lstrip("/"),
             "/healthz",
             "/readyz",
+            "/metrics",
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

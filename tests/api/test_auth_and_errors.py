@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from safety_portal.core import metrics
 from safety_portal.core.api.models import ApiClient
 
 from .conftest import ADMIN
@@ -122,6 +123,16 @@ def test_throttled_client_gets_429_with_retry_after_and_others_are_unaffected(ma
     keys = redis.keys("*throttle:api_client:*")
     assert keys
     assert all(0 < redis.ttl(key) <= 61 for key in keys)
+
+
+def test_each_throttle_refusal_is_counted_for_the_metrics(make_caller):
+    metrics.reset()
+    slow = make_caller("users:read", throttle_rate="2/min")
+    statuses = [slow.get(USERS).status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    (family,) = [f for f in metrics.families() if f.name == "safety_portal_throttle_refusals"]
+    assert [s.value for s in family.samples if s.name.endswith("_total")] == [2]
+    metrics.reset()
 
 
 def test_authentication_and_throttling_cost_one_query(make_caller, django_assert_num_queries):

@@ -53,6 +53,7 @@ EXPECTED: dict[str, set[str]] = {
     # The load balancer's probes: everyone, logged in or not (they show no data; tests/ops).
     "healthz": set(VISITORS),
     "readyz": set(VISITORS),
+    "metrics": set(),  # Prometheus only, with METRICS_TOKEN (tests/ops/test_metrics.py)
     "portal:home": {ANON, *STAFF},  # anonymous visitors get the login page
     "portal:login": {ANON, *STAFF},
     "portal:otp_verify": STAFF,

@@ -21,6 +21,7 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from .. import metrics
 from .models import ApiClient
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         if count <= self.num_requests:
             return True
         self.wait_seconds = (window + 1) * self.duration - now
+        metrics.count("throttle_refusals")
         return False
 
     def _count(self, window_key: str) -> int:
