@@ -282,6 +282,11 @@ if not DEBUG:
     # The load balancer terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many proxies (the load balancer, ...) append to X-Forwarded-For in front of the web processes:
+# the client address that audit entries record is read that many places from the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # Portal (issue 5). Login and lockout: axes counts failed passwords per username and per client
 # address (the same address the audit log records); after LOGIN_FAILURE_LIMIT failures that username

@@ -4,8 +4,11 @@ behind the scrape token."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -179,3 +182,19 @@ def test_a_dead_metrics_store_never_fails_the_counted_action_and_pauses(settings
         settings.REDIS_URL = real
     warnings = [r for r in caplog.records if "metrics store unreachable" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_the_grafana_dashboard_charts_only_metrics_that_exist(client: Client) -> None:
+    dashboard = json.loads(
+        (Path(__file__).parents[2] / "deploy/grafana-dashboard.json").read_text()
+    )
+    charted = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"safety_portal_[a-z_]+", target["expr"])
+    }
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    exposed = {f.name for f in text_string_to_metric_families(response.content.decode())}
+    assert charted <= exposed, charted - exposed
+    assert {f"safety_portal_{m}" for m in metrics.COUNTERS} <= charted  # every counter is charted
