@@ -189,6 +189,23 @@ if IS_POSTGRES and env.str("DB_PREPARE_THRESHOLD", default="").strip():
 # prepared plans until it reconnects, so restart workers after a migration that alters a table.
 if IS_POSTGRES and _bool("DB_SERVER_SIDE_BINDING", default=False):
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+# Issue 14.4: a streaming replica for the heavy reads (safety_portal/core/replica.py). Reads marked
+# heavy go there while it lags at most REPLICA_MAX_LAG_SECONDS; all else stays on the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    if not IS_POSTGRES:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    try:
+        DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a valid URL: {exc}") from exc
+    if DATABASES["replica"].get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["safety_portal.core.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+REPLICA_LAG_CHECK_SECONDS = env.float("REPLICA_LAG_CHECK_SECONDS", default=2.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------------

@@ -31,6 +31,7 @@ from safety_portal.core.audit.anchors import AnchorError
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.audit.verification import verify_chain as run_check
 from safety_portal.core.paginator import estimated_rows
+from safety_portal.core.replica import reads_from_replica
 
 from .. import rows as row_html
 from ..access import staff_view
@@ -163,6 +164,7 @@ def _show(values: Any, *, birthdates: bool, bodies: bool) -> tuple[str, str]:
 
 @require_GET
 @staff_view("audit.view_auditentry")
+@reads_from_replica  # the search; verify_chain below reads the primary
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from moderation import transparency_report
+from safety_portal.core.replica import reads_from_replica
 
 from ..access import staff_view
 from ..charts import Series, labelled_bars
@@ -54,6 +55,7 @@ def _bar(title: str, counts: dict[str, int], head: str):  # type: ignore[no-unty
 
 @require_GET
 @staff_view(PERMISSION)
+@reads_from_replica
 def report_page(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or {})
     valid = form.is_valid()
@@ -109,11 +111,13 @@ def _download(request: HttpRequest, kind: str) -> HttpResponse:
 
 @require_GET
 @staff_view(PERMISSION)
+@reads_from_replica
 def report_csv(request: HttpRequest) -> HttpResponse:
     return _download(request, "csv")
 
 
 @require_GET
 @staff_view(PERMISSION)
+@reads_from_replica
 def report_xlsx(request: HttpRequest) -> HttpResponse:
     return _download(request, "xlsx")
