@@ -39,8 +39,16 @@ def _intake_sql(vendor: str, reported: tuple[str, ...]) -> str:
 
     earlier = " AND ".join(f"r.{col(Report, name)} = %s" for name in reported)
     lock = " FOR UPDATE OF c" if vendor == "postgresql" else ""  # SQLite: IMMEDIATE transactions
+    # PostgreSQL: the report's id is taken from its sequence here, so that the report, the case,
+    # the caller's rows and the audit entry naming the report are written by one statement.
+    next_id = (
+        f"nextval(pg_get_serial_sequence('{table(Report)}', '{Report._meta.pk.column}'))"
+        if vendor == "postgresql"
+        else "NULL"
+    )
     return (
         f"SELECT c.*, u.{col(User, 'birthdate')} AS intake_subject_born, "
+        f"{next_id} AS intake_report_id, "
         f"EXISTS(SELECT 1 FROM {table(Report)} r WHERE r.{col(Report, 'case')} = c.{col(Case, 'id')}"
         f" AND {earlier}) AS intake_already_reported, "
         f"EXISTS(SELECT 1 FROM {table(ReporterStanding)} m"
@@ -65,7 +73,9 @@ def locked_for_intake(
     None for a staff account or a thread), `intake_already_reported` (an earlier report on
     the case matches `reported`, Report field names to values), `intake_reporter_marked` (the
     reporter is marked under DSA art. 23; False without one) and `intake_seen_report_count`
-    (the case's report count in the statement's snapshot).
+    (the case's report count in the statement's snapshot), and `intake_report_id` (on
+    PostgreSQL, an id taken from the reports' sequence for the report being filed; None on
+    SQLite).
 
     Why the last one: under READ COMMITTED, a statement that waited for the row lock returns
     the row as its holder committed it, but its subqueries still read the snapshot taken
