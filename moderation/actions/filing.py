@@ -190,6 +190,7 @@ def file_report(
             created_at=now,
         )
         before = (case.priority_score, case.priority)
+        read = [getattr(case, name) for name in _INTAKE_CASE_FIELDS]
         case.report_count += 1
         if severity > case.severity:
             case.severity, case.category = int(severity), category
@@ -246,9 +247,16 @@ def file_report(
             # the audit entries in one statement. The same rows as the path below writes
             # (tests/moderation/test_filing_one_statement.py holds the two side by side).
             report.pk = report_id
+            # Only the columns that changed (the count always does): the row is the same, and a
+            # statement of at most 50 values is one psycopg parses once and caches.
+            changed = [
+                name
+                for name, was in zip(_INTAKE_CASE_FIELDS, read, strict=True)
+                if getattr(case, name) != was
+            ]
             parts = [
                 combined_writes.insert(report, with_pk=True),
-                combined_writes.update(case, _INTAKE_CASE_FIELDS),
+                combined_writes.update(case, changed),
             ]
             parts += [combined_writes.insert(row) for row in _callers_rows(before_audit, report)]
             folded = not flag_it and chain_is_deferred()
