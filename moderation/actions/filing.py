@@ -249,54 +249,78 @@ def file_report(
             )
         report_id = getattr(case, "intake_report_id", None)
         if report_id is not None and not opened and one_statement_available():
-            # PostgreSQL, a report joining its subject's open case (the hot path, D27): the
-            # report, the case's new counters, the caller's rows and, with the deferred chain,
-            # the audit entries in one statement. The same rows as the path below writes
-            # (tests/moderation/test_filing_one_statement.py holds the two side by side).
+            # PostgreSQL, a report joining its subject's open case (the hot path, D27).
             report.pk = report_id
-            # Only the columns that changed (the count always does): the row is the same, and a
-            # statement of at most 50 values is one psycopg parses once and caches.
             changed = [
                 name
                 for name, was in zip(_INTAKE_CASE_FIELDS, read, strict=True)
                 if getattr(case, name) != was
             ]
-            parts = [
-                combined_writes.insert(report, with_pk=True),
-                combined_writes.update(case, changed),
-            ]
-            parts += [combined_writes.insert(row) for row in _callers_rows(before_audit, report)]
-            folded = not flag_it and chain_is_deferred()
-            if folded:
-                parts += [entry_part(**entry) for entry in entries]
-            combined_writes.write(parts)
-            # A joined case's event (no receiver writes for it today) comes after the rows it
-            # names exist; with the deferred chain the entries hold no lock, so their place
-            # among the writes does not matter (D23).
-            events.report_filed.send(
-                sender=Report, report=report, case=case, case_opened=opened, actor=actor
-            )
-            if flag_it:
-                _raise_age_flag(report, subject.user_id, kind, case, actor)
-            if not folded:
-                for entry in entries:
-                    audit.record(**entry)
-            return report
-        report.save(force_insert=True)
-        case.save(update_fields=_INTAKE_CASE_FIELDS)
-        # Every other write comes before the audit entries (see the docstring): the event's
-        # receivers (webhook deliveries and their outbox rows), the caller's rows, the age
-        # flag (whose own audit entry is then the first of the entries).
-        events.report_filed.send(
-            sender=Report, report=report, case=case, case_opened=opened, actor=actor
-        )
-        for row in _callers_rows(before_audit, report):
-            row.save(force_insert=True)
-        if flag_it:
-            _raise_age_flag(report, subject.user_id, kind, case, actor)
+            _write_in_one_statement(report, case, changed, before_audit, entries, flag_it, actor)
+        else:
+            _write_one_by_one(report, case, opened, before_audit, entries, flag_it, actor)
+    return report
+
+
+def _write_in_one_statement(
+    report: Report,
+    case: Case,
+    changed: list[str],
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None,
+    entries: list[dict[str, Any]],
+    flag_it: bool,
+    actor: object,
+) -> None:
+    """The report, the case's changed columns, the caller's rows and, with the deferred chain,
+    the audit entries in one statement: the same rows as `_write_one_by_one` writes
+    (tests/moderation/test_filing_one_statement.py holds the two side by side). Only the
+    columns that changed are set (the count always does): the row is the same, and a statement
+    of at most 50 values is one psycopg parses once and caches."""
+    parts = [
+        combined_writes.insert(report, with_pk=True),
+        combined_writes.update(case, changed),
+    ]
+    parts += [combined_writes.insert(row) for row in _callers_rows(before_audit, report)]
+    folded = not flag_it and chain_is_deferred()
+    if folded:
+        parts += [entry_part(**entry) for entry in entries]
+    combined_writes.write(parts)
+    # A joined case's event (no receiver writes for it today) comes after the rows it names
+    # exist; with the deferred chain the entries hold no lock, so their place among the writes
+    # does not matter (D23). With the inline chain they follow every other write, as below.
+    events.report_filed.send(
+        sender=Report, report=report, case=case, case_opened=False, actor=actor
+    )
+    if flag_it:
+        _raise_age_flag(report, case, actor)
+    if not folded:
         for entry in entries:
             audit.record(**entry)
-    return report
+
+
+def _write_one_by_one(
+    report: Report,
+    case: Case,
+    opened: bool,
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None,
+    entries: list[dict[str, Any]],
+    flag_it: bool,
+    actor: object,
+) -> None:
+    report.save(force_insert=True)
+    case.save(update_fields=_INTAKE_CASE_FIELDS)
+    # Every other write comes before the audit entries (see the docstring): the event's
+    # receivers (webhook deliveries and their outbox rows), the caller's rows, the age flag
+    # (whose own audit entry is then the first of the entries).
+    events.report_filed.send(
+        sender=Report, report=report, case=case, case_opened=opened, actor=actor
+    )
+    for row in _callers_rows(before_audit, report):
+        row.save(force_insert=True)
+    if flag_it:
+        _raise_age_flag(report, case, actor)
+    for entry in entries:
+        audit.record(**entry)
 
 
 def one_statement_available() -> bool:
@@ -317,11 +341,11 @@ def _callers_rows(
     return rows
 
 
-def _raise_age_flag(report: Report, user_id: int, kind: str, case: Case, actor: object) -> None:
+def _raise_age_flag(report: Report, case: Case, actor: object) -> None:
     Flag.objects.raise_signal(
-        user_id=user_id,
+        user_id=report.subject_user_id,
         kind="age",
-        signal={"source": "report", "report": report.pk, "reporter_kind": kind},
+        signal={"source": "report", "report": report.pk, "reporter_kind": report.reporter_kind},
         case=case,
         actor=actor,
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -81,7 +81,6 @@ class Part:
     created: bool = False
     update_fields: frozenset[str] | None = None
     width: int = 1  # how many columns its RETURNING gives
-    returned: tuple[Any, ...] = field(default=(), init=False)
 
 
 def insert(instance: models.Model, *, with_pk: bool = False) -> Part:
@@ -107,6 +106,8 @@ def update(instance: models.Model, fields: Sequence[str]) -> Part:
     db = connections[DEFAULT_DB_ALIAS]
     model = type(instance)
     names = tuple(fields)
+    if not names:
+        raise ValueError("A combined update sets at least one field.")
     sql = _compiled_update(model, names, db.vendor)
     frozen = frozenset(names)
     pre_save.send(sender=model, instance=instance, raw=False, using=db.alias, update_fields=frozen)
@@ -120,7 +121,7 @@ def update(instance: models.Model, fields: Sequence[str]) -> Part:
 
 
 def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
-    """Run `parts` as one statement; return each part's returned row (also in `part.returned`).
+    """Run `parts` as one statement; return each part's returned row.
 
     Raises `RuntimeError` when a part wrote no row (an UPDATE whose row was not there): the whole
     statement is then rolled back with the caller's transaction.
@@ -130,7 +131,7 @@ def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
         raise RuntimeError("combined_writes.write needs PostgreSQL (data-modifying CTEs).")
     if not db.in_atomic_block:
         raise RuntimeError("combined_writes.write runs inside the transaction of the change.")
-    sql, params = statement(parts)
+    sql, params = _statement(parts)
     with transaction.mark_for_rollback_on_error(db.alias), db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -141,12 +142,12 @@ def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
             )
     returned = _split(rows[0], parts)
     for part, values in zip(parts, returned, strict=True):
-        part.returned = values
         instance = part.instance
         if instance is None:
             continue
-        if part.created and instance.pk is None:
-            instance.pk = values[0]
+        if part.created:  # as `save()` sets them: the primary key and any database defaults
+            for f, value in zip(type(instance)._meta.db_returning_fields, values, strict=True):
+                setattr(instance, f.attname, value)
         instance._state.adding = False
         instance._state.db = db.alias
         post_save.send(
@@ -160,8 +161,7 @@ def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
     return returned
 
 
-def statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
-    """The combined statement's text and parameters (`write` runs it; tests read it)."""
+def _statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
     ctes = ", ".join(f"w{i} AS ({part.sql})" for i, part in enumerate(parts))
     sources = ", ".join(f"w{i}" for i in range(len(parts)))
     params: list[Any] = []
