@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from moderation.actions import filing
@@ -549,6 +549,27 @@ def test_report_intake_writes_its_audit_entries_last(inline_audit_chain, intake,
     assert Flag.objects.filter(user=teen, kind="age", status="open").exists()
     assert AuditEntry.objects.filter(action="moderation.case.priority_raised").exists()
     assert IdempotencyRecord.objects.count() == len(posts)
+
+
+@pytest.mark.django_db
+def test_an_answer_remembered_unsaved_and_never_written_is_a_programming_error(intake):
+    """`remember.unsaved()` hands the record to the caller's own statement; an action that then
+    never writes it would commit work a retry could repeat, so the answer is refused."""
+
+    def forgets(remember: idempotency.Remember) -> None:
+        with transaction.atomic():
+            remember.unsaved(201, {"id": 1})
+
+    with pytest.raises(RuntimeError, match="never wrote the record"):
+        idempotency.run_once(
+            client=intake.client,
+            key="unsaved",
+            method="POST",
+            path=REPORTS,
+            data={},
+            action=forgets,
+        )
+    assert not IdempotencyRecord.objects.exists()
 
 
 @pytest.mark.django_db
