@@ -551,37 +551,26 @@ def test_report_intake_writes_its_audit_entries_last(inline_audit_chain, intake,
     assert IdempotencyRecord.objects.count() == len(posts)
 
 
-@pytest.mark.django_db
-def test_an_answer_remembered_unsaved_and_never_written_is_a_programming_error(intake):
-    """`remember.unsaved()` hands the record to the caller's own statement; an action that then
-    never writes it would commit work a retry could repeat, so the answer is refused."""
-
-    def forgets(remember: idempotency.Remember) -> None:
-        with transaction.atomic():
-            remember.unsaved(201, {"id": 1})
-
-    with pytest.raises(RuntimeError, match="never wrote the record"):
-        idempotency.run_once(
-            client=intake.client,
-            key="unsaved",
-            method="POST",
-            path=REPORTS,
-            data={},
-            action=forgets,
-        )
-    assert not IdempotencyRecord.objects.exists()
+def _forgets_to_write(remember: idempotency.Remember) -> None:
+    with transaction.atomic():
+        remember.unsaved(201, {"id": 1})  # handed over for the caller's statement, never written
 
 
 @pytest.mark.django_db
-def test_an_action_that_never_records_its_answer_is_a_programming_error(intake):
-    """The record is what makes a retry safe: work that finished without it is refused loudly."""
-    with pytest.raises(RuntimeError, match="without remembering"):
+@pytest.mark.parametrize(
+    ("action", "refusal"),
+    [
+        (lambda remember: None, "without remembering"),
+        (_forgets_to_write, "never wrote the record"),
+    ],
+    ids=["never remembered", "remembered unsaved, never written"],
+)
+def test_an_action_that_never_records_its_answer_is_a_programming_error(intake, action, refusal):
+    """The record is what makes a retry safe: work that finished without it is refused loudly,
+    whether the action never remembered its answer or took the record unsaved for its own
+    statement (`remember.unsaved()`) and never wrote it."""
+    with pytest.raises(RuntimeError, match=refusal):
         idempotency.run_once(
-            client=intake.client,
-            key="never",
-            method="POST",
-            path=REPORTS,
-            data={},
-            action=lambda remember: None,
+            client=intake.client, key="never", method="POST", path=REPORTS, data={}, action=action
         )
     assert not IdempotencyRecord.objects.exists()
