@@ -9,10 +9,15 @@ rendering, and nothing else. Target (issue 13): intake throughput at least 0.6x 
 endpoint's, zero errors.
 
 What one intake request does (all of it, as in production): Bearer authentication (one indexed
-query), the per-client throttle (one Redis INCR), the Idempotency-Key record (get-or-create in the
-request's transaction), `moderation.services.file_report` (subject lookup, minors check, the open case on the
-subject locked or created, priority re-assessment, the report), its audit entries (the hash-chained
-log, whose head is locked: the one serialisation point), the webhook event hook, and the commit.
+query), the per-client throttle (one Redis INCR), then `moderation.services.file_report` in one
+transaction: the open case on the subject locked and read with the subject's birthdate, "reported
+before?", the reporter's standing and the report's id (one statement); the minors check and the
+priority re-assessment in Python (`safety_portal.rules`); then one statement that writes the report,
+the case's new counters, the Idempotency-Key record and the audit entry (docs/decisions.md D27; with
+AUDIT_CHAIN_DEFERRED=false the entry follows it under the chain-head lock); the webhook event hook
+(a joined case queues nothing); and the commit. A report that opens a case (the warm-up's first
+report on each subject) takes the one-by-one path. Five statements with BEGIN and COMMIT, against
+whoami's one.
 
 Honesty notes: the load generator runs on the same two cores as the server and PostgreSQL, so
 absolute figures are low and both endpoints pay the same tax; the ratio is the figure to read.

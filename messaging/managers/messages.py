@@ -7,16 +7,14 @@ account change or a staff action): each message records who sent it through what
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.signals import post_save, pre_save
-from django.db.models.sql import InsertQuery
 
 from accounts.models import User
-from safety_portal.core import audit, clock
+from safety_portal.core import audit, clock, combined_writes
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import DomainError, NotPermitted, PolicyViolation
@@ -48,25 +46,6 @@ def validate_body(body: object) -> str:
     return body
 
 
-@functools.cache
-def _compiled_insert(
-    model: type[models.Model], vendor: str
-) -> tuple[str, list[models.Field], tuple[Any, ...]]:
-    """The INSERT that `Model.save(force_insert=True)` sends, compiled once per backend.
-
-    Its text depends only on the model's fields (every value is a plain `%s`), so it is the same
-    statement for every message; compiling it is most of the ORM's own cost per save.
-    """
-    meta = model._meta
-    fields = [f for f in meta.local_concrete_fields if f not in meta.pk_fields and not f.generated]
-    query = InsertQuery(model)
-    query.insert_values(fields, [model()])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = meta.db_returning_fields
-    [(sql, _params)] = compiler.as_sql()
-    return sql, fields, compiler.returning_params
-
-
 def _insert(message: Message) -> None:
     """`save(force_insert=True)` with the statement compiled once: the same signals, the same
     statement and values, the same rollback marking inside an atomic block."""
@@ -75,7 +54,7 @@ def _insert(message: Message) -> None:
         message.save(_door=True, force_insert=True)
         return
     model = type(message)
-    sql, fields, returning_params = _compiled_insert(model, db.vendor)
+    sql, fields, returning_params = combined_writes.compiled_insert(model, db.vendor)
     using = db.alias
     pre_save.send(sender=model, instance=message, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(message, True), db) for f in fields]

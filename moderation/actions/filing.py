@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from safety_portal import rules
-from safety_portal.core import audit, clock
+from safety_portal.core import audit, clock, combined_writes
 from safety_portal.core.audit.actors import identify
+from safety_portal.core.audit.writer import chain_is_deferred, entry_part
 from safety_portal.core.errors import DomainError
 
 from .. import events
@@ -22,14 +23,21 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+# The vocabulary's values as sets, built once (iterating an enum on every report cost more than
+# the rest of the classification).
+_CATEGORIES = frozenset(c.value for c in rules.sor_vocabulary.Category)
+_KEYWORDS = frozenset(k.value for k in rules.sor_vocabulary.CategoryKeyword)
+_SOURCE_TYPES = frozenset(s.value for s in rules.sor_vocabulary.SourceType)
+
+
 def clean_classification(category: str, keywords: Iterable[str]) -> tuple[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if category in rules.sor_vocabulary.WITHDRAWN_CATEGORIES:
         errors["category"] = [f"{category} was withdrawn on 1 July 2025."]
-    elif category not in {c.value for c in rules.sor_vocabulary.Category}:
+    elif category not in _CATEGORIES:
         errors["category"] = [f"{category!r} is not a DSA statement category."]
     clean: list[str] = []
-    allowed = {k.value for k in rules.sor_vocabulary.CategoryKeyword}
+    allowed = _KEYWORDS
     for word in keywords or ():
         if word in rules.sor_vocabulary.WITHDRAWN_KEYWORDS:
             errors.setdefault("keywords", []).append(f"{word} was withdrawn on 1 July 2025.")
@@ -82,7 +90,7 @@ def file_report(
     evidence: Mapping[str, Any] | None = None,
     suspected_under_age: bool = False,
     raise_age_flag: bool = True,
-    before_audit: Callable[[Report], object] | None = None,
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None = None,
 ) -> Report:
     """File a report and join it to the open case on its subject (opening one if needed).
 
@@ -96,16 +104,20 @@ def file_report(
     KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS) raises an age flag (POLICY.md §4) unless
     `raise_age_flag` is False (a flag being confirmed files its own report).
 
-    `before_audit(report)` runs inside the transaction once the report and the case are
-    written, for the caller's own rows that must commit with them (the API's idempotency
-    record). The audit entries are the transaction's last writes: the first one takes the
-    audit chain's lock, held until commit (docs/decisions.md D3), so nothing else is written
-    after it; the event `report_filed` is therefore sent before them, as every domain event is
-    (`events.py`).
+    `before_audit(report)` runs inside the transaction, for the caller's own rows that must
+    commit with the report (the API's idempotency record): it may write them itself once the
+    report and the case are written, or return them unsaved, and they are written with the
+    report (on PostgreSQL in the same statement, D27). With the inline audit chain the audit
+    entries are the transaction's last writes: the first one takes the chain's lock, held until
+    commit (docs/decisions.md D3), so nothing else is written after it; the event
+    `report_filed` is sent before them, as every domain event is (`events.py`).
 
     Cost (issue 6's hot path, a report joining an open case on a user): one statement reads
-    the subject's birthdate, locks the case and tells whether this reporter reported it before
-    and is marked (DSA art. 23); then the report, the case, the audit entry.
+    the subject's birthdate, locks the case, tells whether this reporter reported it before
+    and is marked (DSA art. 23) and takes the report's id; then, on PostgreSQL, one statement
+    writes the report, the case, the caller's rows and (deferred chain) the audit entries
+    (D27). When `before_audit` writes its rows itself they must not depend on the report's
+    row existing before the commit.
     """
     category, words = clean_classification(category, keywords)
     errors: dict[str, list[str]] = {}
@@ -165,7 +177,7 @@ def file_report(
         minor = bool(set(words) & rules.priority.CHILD_ABUSE_KEYWORDS) or any(
             born is not None and rules.ages.is_minor(born, today) for born in births
         )
-        report = Report.objects.create(
+        report = Report(
             case=case,
             reporter_kind=kind,
             reporter=reporter,
@@ -185,6 +197,7 @@ def file_report(
             created_at=now,
         )
         before = (case.priority_score, case.priority)
+        read = [getattr(case, name) for name in _INTAKE_CASE_FIELDS]
         case.report_count += 1
         if severity > case.severity:
             case.severity, case.category = int(severity), category
@@ -202,51 +215,140 @@ def file_report(
         )
         case.priority_score, case.priority = assessment.score, int(assessment.band)
         case.due_at = assessment.due_at
-        case.save(update_fields=_INTAKE_CASE_FIELDS)
-        # Every other write comes before the audit entries (see the docstring): the event's
-        # receivers (webhook deliveries and their outbox rows), the caller's rows, the age
-        # flag (whose own audit entry is then the first of the entries).
-        events.report_filed.send(
-            sender=Report, report=report, case=case, case_opened=opened, actor=actor
-        )
-        if before_audit is not None:
-            before_audit(report)
-        if raise_age_flag and report.suspected_under_age and subject.user_id is not None:
-            Flag.objects.raise_signal(
-                user_id=subject.user_id,
-                kind="age",
-                signal={"source": "report", "report": report.pk, "reporter_kind": kind},
-                case=case,
-                actor=actor,
-            )
-        audit.record(
-            actor=actor,
-            action="moderation.report.filed",
-            target=report,
-            after={
-                "case": case.pk,
-                "case_opened": opened,
-                "subject": subject.key,
-                "category": category,
-                "keywords": words,
-                "reporter_kind": kind,
-                "source_type": source,
-                "low_credibility": low_cred,
-            },
-        )
-        if not opened and (case.priority_score, case.priority) != before:
-            audit.record(
-                actor=actor,
-                action="moderation.case.priority_raised",
-                target=case,
-                before={"score": before[0], "band": before[1]},
-                after={
-                    "score": case.priority_score,
-                    "band": case.priority,
-                    "terms": dict(assessment.terms),
+        flag_it = raise_age_flag and report.suspected_under_age and subject.user_id is not None
+        entries: list[dict[str, Any]] = [
+            {
+                "actor": actor,
+                "action": "moderation.report.filed",
+                "target": report,
+                "after": {
+                    "case": case.pk,
+                    "case_opened": opened,
+                    "subject": subject.key,
+                    "category": category,
+                    "keywords": words,
+                    "reporter_kind": kind,
+                    "source_type": source,
+                    "low_credibility": low_cred,
                 },
+            }
+        ]
+        if not opened and (case.priority_score, case.priority) != before:
+            entries.append(
+                {
+                    "actor": actor,
+                    "action": "moderation.case.priority_raised",
+                    "target": case,
+                    "before": {"score": before[0], "band": before[1]},
+                    "after": {
+                        "score": case.priority_score,
+                        "band": case.priority,
+                        "terms": dict(assessment.terms),
+                    },
+                }
             )
+        report_id = getattr(case, "intake_report_id", None)
+        if report_id is not None and not opened and one_statement_available():
+            # PostgreSQL, a report joining its subject's open case (the hot path, D27).
+            report.pk = report_id
+            changed = [
+                name
+                for name, was in zip(_INTAKE_CASE_FIELDS, read, strict=True)
+                if getattr(case, name) != was
+            ]
+            _write_in_one_statement(report, case, changed, before_audit, entries, flag_it, actor)
+        else:
+            _write_one_by_one(report, case, opened, before_audit, entries, flag_it, actor)
     return report
+
+
+def _write_in_one_statement(
+    report: Report,
+    case: Case,
+    changed: list[str],
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None,
+    entries: list[dict[str, Any]],
+    flag_it: bool,
+    actor: object,
+) -> None:
+    """The report, the case's changed columns, the caller's rows and, with the deferred chain,
+    the audit entries in one statement: the same rows as `_write_one_by_one` writes
+    (tests/moderation/test_filing_one_statement.py holds the two side by side). Only the
+    columns that changed are set (the count always does): the row is the same, and a statement
+    of at most 50 values is one psycopg parses once and caches."""
+    parts = [
+        combined_writes.insert(report, with_pk=True),
+        combined_writes.update(case, changed),
+    ]
+    parts += [combined_writes.insert(row) for row in _callers_rows(before_audit, report)]
+    folded = not flag_it and chain_is_deferred()
+    if folded:
+        parts += [entry_part(**entry) for entry in entries]
+    combined_writes.write(parts)
+    # A joined case's event (no receiver writes for it today) comes after the rows it names
+    # exist; with the deferred chain the entries hold no lock, so their place among the writes
+    # does not matter (D23). With the inline chain they follow every other write, as below.
+    events.report_filed.send(
+        sender=Report, report=report, case=case, case_opened=False, actor=actor
+    )
+    if flag_it:
+        _raise_age_flag(report, case, actor)
+    if not folded:
+        for entry in entries:
+            audit.record(**entry)
+
+
+def _write_one_by_one(
+    report: Report,
+    case: Case,
+    opened: bool,
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None,
+    entries: list[dict[str, Any]],
+    flag_it: bool,
+    actor: object,
+) -> None:
+    report.save(force_insert=True)
+    case.save(update_fields=_INTAKE_CASE_FIELDS)
+    # Every other write comes before the audit entries (see the docstring): the event's
+    # receivers (webhook deliveries and their outbox rows), the caller's rows, the age flag
+    # (whose own audit entry is then the first of the entries).
+    events.report_filed.send(
+        sender=Report, report=report, case=case, case_opened=opened, actor=actor
+    )
+    for row in _callers_rows(before_audit, report):
+        row.save(force_insert=True)
+    if flag_it:
+        _raise_age_flag(report, case, actor)
+    for entry in entries:
+        audit.record(**entry)
+
+
+def one_statement_available() -> bool:
+    """Whether filing may write its rows as one statement (PostgreSQL's data-modifying CTEs);
+    the SQLite demo writes them one by one. A function so that the tests can run both paths."""
+    return connection.vendor == "postgresql"
+
+
+def _callers_rows(
+    before_audit: Callable[[Report], Iterable[models.Model] | None] | None, report: Report
+) -> list[models.Model]:
+    if before_audit is None:
+        return []
+    rows = list(before_audit(report) or ())
+    for row in rows:
+        if not row._state.adding:
+            raise RuntimeError(f"before_audit returned {row!r}, which is already saved.")
+    return rows
+
+
+def _raise_age_flag(report: Report, case: Case, actor: object) -> None:
+    Flag.objects.raise_signal(
+        user_id=report.subject_user_id,
+        kind="age",
+        signal={"source": "report", "report": report.pk, "reporter_kind": report.reporter_kind},
+        case=case,
+        actor=actor,
+    )
 
 
 def _reported_by(
@@ -280,7 +382,7 @@ def _reporter_kind(
     errors: dict[str, list[str]],
 ) -> tuple[str, str, TrustedFlagger | None, str]:
     S = rules.sor_vocabulary.SourceType
-    if source_type is not None and source_type not in {s.value for s in S}:
+    if source_type is not None and source_type not in _SOURCE_TYPES:
         errors["source_type"] = [f"{source_type!r} is not a DSA source type."]
         return "", "", None, ""
     if trusted_flagger is not None or source_type == S.TRUSTED_FLAGGER:

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from accounts.models import User
 from safety_portal import rules
@@ -39,8 +48,17 @@ def _intake_sql(vendor: str, reported: tuple[str, ...]) -> str:
 
     earlier = " AND ".join(f"r.{col(Report, name)} = %s" for name in reported)
     lock = " FOR UPDATE OF c" if vendor == "postgresql" else ""  # SQLite: IMMEDIATE transactions
+    # PostgreSQL: the report's id is taken from its sequence here, so that the report, the case,
+    # the caller's rows and the audit entry naming the report are written by one statement.
+    next_id = (
+        f"nextval(pg_get_serial_sequence('{table(Report)}', '{Report._meta.pk.column}'))"
+        if vendor == "postgresql"
+        else "NULL"
+    )
+    case_columns = ", ".join(f"c.{qn(f.column)}" for f in _CASE_FIELDS)
     return (
-        f"SELECT c.*, u.{col(User, 'birthdate')} AS intake_subject_born, "
+        f"SELECT {case_columns}, u.{col(User, 'birthdate')} AS intake_subject_born, "
+        f"{next_id} AS intake_report_id, "
         f"EXISTS(SELECT 1 FROM {table(Report)} r WHERE r.{col(Report, 'case')} = c.{col(Case, 'id')}"
         f" AND {earlier}) AS intake_already_reported, "
         f"EXISTS(SELECT 1 FROM {table(ReporterStanding)} m"
@@ -65,9 +83,11 @@ def locked_for_intake(
     None for a staff account or a thread), `intake_already_reported` (an earlier report on
     the case matches `reported`, Report field names to values), `intake_reporter_marked` (the
     reporter is marked under DSA art. 23; False without one) and `intake_seen_report_count`
-    (the case's report count in the statement's snapshot).
+    (the case's report count in the statement's snapshot), and `intake_report_id` (on
+    PostgreSQL, an id taken from the reports' sequence for the report being filed; None on
+    SQLite).
 
-    Why the last one: under READ COMMITTED, a statement that waited for the row lock returns
+    Why `intake_seen_report_count`: under READ COMMITTED, a statement that waited for the row lock returns
     the row as its holder committed it, but its subqueries still read the snapshot taken
     before the wait. Every report bumps `report_count` under this lock, so when the locked
     row's count differs from the snapshot's, a report joined in between and
@@ -76,15 +96,53 @@ def locked_for_intake(
     names = tuple(reported)
     params = [value.pk if isinstance(value, models.Model) else value for value in reported.values()]
     params += [reporter_id, subject_key, *rules.casework.OPEN_STATUSES]
-    case = next(iter(Case.objects.raw(_intake_sql(connection.vendor, names), params)), None)
-    if case is not None:
-        # Plain columns come back as the driver reads them (SQLite: text and 0/1).
-        case.intake_subject_born = User._meta.get_field("birthdate").to_python(
-            case.intake_subject_born
-        )
-        case.intake_already_reported = bool(case.intake_already_reported)
-        case.intake_reporter_marked = bool(case.intake_reporter_marked)
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(_intake_sql(db.vendor, names), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # The case's columns as a query would load them (each through its field's converters: JSON
+    # on PostgreSQL, dates and 0/1 on SQLite), without a RawQuerySet's mapping of the columns
+    # by name on every call; the statement lists them in `_CASE_FIELDS` order.
+    n = len(_CASE_FIELDS)
+    values = list(row[:n])
+    for i, converters, expression in _converters(db):
+        for convert in converters:
+            values[i] = convert(values[i], expression, db)
+    case = Case.from_db(db.alias, _CASE_ATTNAMES, values)
+    born, report_id, already, marked, seen = row[n:]
+    case.intake_subject_born = User._meta.get_field("birthdate").to_python(born)
+    case.intake_report_id = report_id
+    case.intake_already_reported = bool(already)
+    case.intake_reporter_marked = bool(marked)
+    case.intake_seen_report_count = seen
     return case
+
+
+_CASE_FIELDS = tuple(Case._meta.concrete_fields)
+_CASE_ATTNAMES = [f.attname for f in _CASE_FIELDS]
+_CONVERTERS: weakref.WeakKeyDictionary[BaseDatabaseWrapper, list[tuple[int, list[Any], Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _converters(wrapper: BaseDatabaseWrapper) -> list[tuple[int, list[Any], Any]]:
+    """(column index, converters, column) for the case's columns that need converting, as
+    the ORM's compiler finds them; worked out once per database connection (the backend's
+    converters are the connection's own methods)."""
+    found = _CONVERTERS.get(wrapper)
+    if found is None:
+        found = []
+        for i, f in enumerate(_CASE_FIELDS):
+            expression = f.get_col(Case._meta.db_table)
+            converters = wrapper.ops.get_db_converters(expression) + expression.get_db_converters(
+                wrapper
+            )
+            if converters:
+                found.append((i, converters, expression))
+        _CONVERTERS[wrapper] = found
+    return found
 
 
 def open_new_for_subject(

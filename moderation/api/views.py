@@ -160,8 +160,8 @@ class ReportsView(ApiGenericView):
                 )
 
         def file(remember: idempotency.Remember) -> None:
-            # The idempotency record is written in the report's transaction, before its audit
-            # entry (the transaction's last write); there is no transaction around this one.
+            # The idempotency record is written with the report (on PostgreSQL by the same
+            # statement, D27), before its audit entry; there is no transaction around this one.
             services.file_report(
                 actor=self.client,
                 reporter=reporter,
@@ -171,10 +171,16 @@ class ReportsView(ApiGenericView):
                 keywords=data.get("keywords", []),
                 explanation=data["explanation"],
                 source_type=data["source_type"],
-                before_audit=lambda report: remember(
-                    status.HTTP_201_CREATED,
-                    {"id": report.pk, "case_id": report.case_id, "priority": report.case.priority},
-                ),
+                before_audit=lambda report: [
+                    remember.unsaved(
+                        status.HTTP_201_CREATED,
+                        {
+                            "id": report.pk,
+                            "case_id": report.case_id,
+                            "priority": report.case.priority,
+                        },
+                    )
+                ],
             )
 
         code, body = idempotency.respond_once(request, client=self.client, key=key, action=file)

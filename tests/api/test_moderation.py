@@ -6,9 +6,10 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from moderation.actions import filing
 from moderation.models import Case, Decision, Flag, Report
 from safety_portal import rules
 from safety_portal.core import clock
@@ -44,8 +45,19 @@ def _report_body(subject_id: int, **extra) -> dict:
     }
 
 
+@pytest.fixture(params=["one statement", "one by one"])
+def filing_path(request, monkeypatch) -> str:
+    """Every intake test runs on both of filing's paths: on PostgreSQL a report joining an open
+    case is written by one statement, the SQLite demo writes its rows one by one (D27)."""
+    if request.param == "one by one":
+        monkeypatch.setattr(filing, "one_statement_available", lambda: False)
+    elif connection.vendor != "postgresql":
+        pytest.skip("one statement needs PostgreSQL")
+    return request.param
+
+
 @pytest.fixture
-def intake(make_caller):
+def intake(make_caller, filing_path):
     return make_caller("reports:write", name="classifier")
 
 
@@ -439,25 +451,48 @@ def test_the_audit_log_never_shows_api_tokens(make_caller):
 
 
 @pytest.mark.django_db
-def test_report_intake_costs_a_constant_number_of_queries(intake, django_assert_max_num_queries):
-    """The hot path: 9 statements, the same however many reports the case already has:
-    authentication 1; the request's transaction 2 (`Report.objects.file`'s own; a savepoint
-    here, BEGIN/COMMIT in production); the open case locked, read together with the subject's
-    birthdate and whether this reporter reported it before 1; the report 1; the case 1; the
-    idempotency record 1; the audit chain head and entry 2 (the head is read in the round trip
-    that takes the chain's lock)."""
+def test_report_intake_costs_a_constant_number_of_queries(
+    intake, filing_path, django_assert_num_queries
+):
+    """The hot path, the same however many reports the case already has: authentication 1;
+    the request's transaction 2 (`file_report`'s own; a savepoint here, BEGIN/COMMIT in
+    production); the open case locked, read together with the subject's birthdate, whether this
+    reporter reported it before and the report's id 1; then on PostgreSQL one statement for the
+    report, the case, the idempotency record and the audit entry (D27); one by one 4, and on
+    SQLite 5 (its chain is linked inline: the head is read before the entry)."""
     subject = person(30)
+    one_by_one = 8 if connection.vendor == "postgresql" else 9
+    expected = 5 if filing_path == "one statement" else one_by_one
     intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-0")
-    with django_assert_max_num_queries(9):
+    with django_assert_num_queries(expected):
         assert (
             intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-1").status_code
             == 201
         )
     for i in range(2, 30):
         intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY=f"q-{i}")
-    with django_assert_max_num_queries(9):
+    with django_assert_num_queries(expected):
         assert (
             intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-x").status_code
+            == 201
+        )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the chain lock is a PostgreSQL advisory lock"
+)
+@pytest.mark.django_db
+def test_report_intake_with_the_inline_chain_writes_its_entry_after_the_statement(
+    inline_audit_chain, intake, filing_path, django_assert_num_queries
+):
+    """With the inline writer (D3) the entry must be the last write, under the chain's lock:
+    the one statement then carries the report, the case and the idempotency record, and the
+    entry follows (the chain head locked and read 1, the entry 1)."""
+    subject = person(30)
+    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-0")
+    with django_assert_num_queries(7 if filing_path == "one statement" else 9):
+        assert (
+            intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-1").status_code
             == 201
         )
 
@@ -516,16 +551,26 @@ def test_report_intake_writes_its_audit_entries_last(inline_audit_chain, intake,
     assert IdempotencyRecord.objects.count() == len(posts)
 
 
+def _forgets_to_write(remember: idempotency.Remember) -> None:
+    with transaction.atomic():
+        remember.unsaved(201, {"id": 1})  # handed over for the caller's statement, never written
+
+
 @pytest.mark.django_db
-def test_an_action_that_never_records_its_answer_is_a_programming_error(intake):
-    """The record is what makes a retry safe: work that finished without it is refused loudly."""
-    with pytest.raises(RuntimeError, match="without remembering"):
+@pytest.mark.parametrize(
+    ("action", "refusal"),
+    [
+        (lambda remember: None, "without remembering"),
+        (_forgets_to_write, "never wrote the record"),
+    ],
+    ids=["never remembered", "remembered unsaved, never written"],
+)
+def test_an_action_that_never_records_its_answer_is_a_programming_error(intake, action, refusal):
+    """The record is what makes a retry safe: work that finished without it is refused loudly,
+    whether the action never remembered its answer or took the record unsaved for its own
+    statement (`remember.unsaved()`) and never wrote it."""
+    with pytest.raises(RuntimeError, match=refusal):
         idempotency.run_once(
-            client=intake.client,
-            key="never",
-            method="POST",
-            path=REPORTS,
-            data={},
-            action=lambda remember: None,
+            client=intake.client, key="never", method="POST", path=REPORTS, data={}, action=action
         )
     assert not IdempotencyRecord.objects.exists()

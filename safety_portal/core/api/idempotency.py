@@ -55,7 +55,45 @@ def fingerprint(method: str, path: str, data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-Remember = Callable[[int, dict[str, Any]], None]
+class Remember:
+    """What `run_once` hands its action: the way to record the answer, exactly once.
+
+    `remember(status, body)` writes the record at once. `remember.unsaved(status, body)` returns
+    it unsaved, for a caller that writes it together with its own rows in one statement
+    (`moderation.actions.filing`, D27); `run_once` refuses to answer unless it was written.
+    """
+
+    def __init__(self, *, client: ApiClient, key: str, method: str, path: str, digest: str):
+        self._fields = {
+            "client": client,
+            "key": key,
+            "method": method,
+            "path": path[:255],
+            "request_hash": digest,
+        }
+        self.answer: tuple[int, dict[str, Any]] | None = None
+        self.record: IdempotencyRecord | None = None
+
+    def unsaved(self, status: int, body: dict[str, Any]) -> IdempotencyRecord:
+        if not connection.in_atomic_block:
+            raise RuntimeError("remember() must run inside the transaction of the work.")
+        if self.answer is not None:
+            raise RuntimeError("remember() runs once per request.")
+        self.record = IdempotencyRecord(
+            **self._fields, response_status=status, response_body=body, created_at=clock.now()
+        )
+        self.answer = (status, body)
+        return self.record
+
+    def __call__(self, status: int, body: dict[str, Any]) -> None:
+        self.unsaved(status, body).save(force_insert=True)
+
+    def written(self) -> tuple[int, dict[str, Any]]:
+        if self.answer is None or self.record is None:
+            raise RuntimeError("The action finished without remembering its answer.")
+        if self.record._state.adding:
+            raise RuntimeError("The action remembered its answer but never wrote the record.")
+        return self.answer
 
 
 def run_once(
@@ -71,7 +109,8 @@ def run_once(
 
     `action(remember)` does the work in its transaction and, inside it, calls
     `remember(status, body)` once with its answer: that writes the record, so record and work
-    commit together or not at all. Call it before the work's audit entry, the transaction's last
+    commit together or not at all (or `remember.unsaved(...)`, and writes the record itself in
+    that transaction). Call it before the work's audit entry, the transaction's last
     write (the entry holds the audit chain's lock until commit, docs/decisions.md D3), and let the
     work's own `atomic()` be the transaction: wrapping it in another one would only add a savepoint.
 
@@ -83,25 +122,7 @@ def run_once(
     body would have caused.
     """
     digest = fingerprint(method, path, data)
-    answers: list[tuple[int, dict[str, Any]]] = []
-
-    def remember(status: int, body: dict[str, Any]) -> None:
-        if not connection.in_atomic_block:
-            raise RuntimeError("remember() must run inside the transaction of the work.")
-        if answers:
-            raise RuntimeError("remember() runs once per request.")
-        IdempotencyRecord.objects.create(
-            client=client,
-            key=key,
-            method=method,
-            path=path[:255],
-            request_hash=digest,
-            response_status=status,
-            response_body=body,
-            created_at=clock.now(),
-        )
-        answers.append((status, body))
-
+    remember = Remember(client=client, key=key, method=method, path=path, digest=digest)
     try:
         action(remember)
     except (IntegrityError, DomainError):
@@ -109,9 +130,7 @@ def run_once(
         if replay is None:
             raise  # not a reused key: the work itself failed, and nothing was written
         return replay
-    if not answers:
-        raise RuntimeError("The action finished without remembering its answer.")
-    return answers[0]
+    return remember.written()
 
 
 def respond_once(

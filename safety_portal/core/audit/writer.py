@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 
-from safety_portal.core import clock
+from safety_portal.core import clock, combined_writes
 from safety_portal.core.bulk_insert import copy_rows
 
 from . import chain
@@ -87,6 +87,16 @@ def _insert(row: dict[str, Any]) -> AuditEntry:
     time and address fields; the text fields hold cleaned strings already), and `txid` is left to
     its database default and read back, as the ORM does.
     """
+    sql, params = _statement(row)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        entry_id, txid = cursor.fetchone()
+    stored = {**row, "id": entry_id, "txid": txid}
+    # As a query would load it: stored, not adding, bound to this database.
+    return AuditEntry.from_db(connection.alias, _ATTNAMES, [stored.get(n) for n in _ATTNAMES])
+
+
+def _statement(row: dict[str, Any]) -> tuple[str, list[Any]]:
     names = tuple(row)
     sql = _INSERT_SQL.get(names)
     if sql is None:
@@ -96,12 +106,31 @@ def _insert(row: dict[str, Any]) -> AuditEntry:
         converted[name].get_db_prep_save(value, connection) if name in converted else value
         for name, value in row.items()
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        entry_id, txid = cursor.fetchone()
-    stored = {**row, "id": entry_id, "txid": txid}
-    # As a query would load it: stored, not adding, bound to this database.
-    return AuditEntry.from_db(connection.alias, _ATTNAMES, [stored.get(n) for n in _ATTNAMES])
+    return sql, params
+
+
+def entry_part(*, actor: object, action: str, **fields: Any) -> combined_writes.Part:
+    """`record()`'s entry as one part of the caller's combined statement (`core.combined_writes`),
+    for a hot path that writes its rows and its audit entry in one round trip (D27).
+
+    The same entry as `record()` writes, prepared by the same code, in the caller's transaction;
+    only with the deferred chain (D23), where the writer takes no lock and links nothing, so the
+    entry's place among the transaction's writes does not matter. With the inline writer the
+    entry must be the last write and hold the chain-head lock: call `record()` (this raises).
+    `fields` are `record()`'s (target, reason, before, after, target_type, ...). The part
+    returns the entry's id and txid.
+    """
+    if not chain_is_deferred():
+        raise RuntimeError("audit.entry_part needs the deferred chain; call audit.record().")
+    _require_transaction()
+    fields.setdefault("target", None)
+    fields.setdefault("reason", "")
+    fields.setdefault("before", None)
+    fields.setdefault("after", None)
+    row = _prepare(_Shared.of(actor, action), **fields)
+    _chain([row])
+    sql, params = _statement(row)
+    return combined_writes.Part(sql, params, width=2)
 
 
 _FIELDS = {field.name: field for field in AuditEntry._meta.concrete_fields}
