@@ -16,7 +16,7 @@ def audit_entries() -> Callable[..., list[AuditEntry]]:
     """The audit entries written so far, oldest first, optionally only those with `action`."""
 
     def entries(action: str | None = None) -> list[AuditEntry]:
-        qs = AuditEntry.objects.order_by("seq")
+        qs = AuditEntry.objects.order_by("id")
         if action is not None:
             qs = qs.filter(action=action)
         return list(qs)

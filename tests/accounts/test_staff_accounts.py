@@ -34,7 +34,7 @@ def moderator() -> User:
 
 
 def _entries(action: str, target: User) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(action=action, target_id=str(target.pk)).order_by("seq"))
+    return list(AuditEntry.objects.filter(action=action, target_id=str(target.pk)).order_by("id"))
 
 
 def test_an_administrator_deactivates_and_reactivates_staff_with_an_audited_reason(

@@ -46,6 +46,6 @@ def audit_actions() -> Callable[[str], list[AuditEntry]]:
     """Audit entries whose action starts with `prefix`, oldest first."""
 
     def entries(prefix: str) -> list[AuditEntry]:
-        return list(AuditEntry.objects.filter(action__startswith=prefix).order_by("seq"))
+        return list(AuditEntry.objects.filter(action__startswith=prefix).order_by("id"))
 
     return entries

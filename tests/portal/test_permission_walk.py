@@ -229,7 +229,7 @@ def world() -> dict[str, object]:
         "accounts_birthdatechangerequest": request.pk,
         "accounts_guardianlink": link.pk,
         "accounts_safetysettings": day.sender.safety_settings.pk,
-        "audit_auditentry": AuditEntry.objects.order_by("-seq").first().pk,
+        "audit_auditentry": AuditEntry.objects.order_by("-id").first().pk,
         "messaging_thread": day.thread.pk,
         "messaging_message": day.reported.pk,
         "messaging_connection": day.sender.following.first().pk,
