@@ -29,16 +29,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from accounts.facts import assemble
 from accounts.managers import ActiveRestrictions
 from accounts.models import GuardianLink, Restriction, SafetySettings, User
 from safety_portal import rules
+from safety_portal.core.loaded_columns import Columns
 
 from .registry import thread_model
 
@@ -59,65 +60,15 @@ class ParticipantRow:
     blocked_in_thread: bool
 
 
-class _Columns:
-    """Some fields of a model, selected under an alias and loaded back into a (partial) instance.
-
-    Values go through the same converters the ORM would apply (SQLite returns booleans as 0/1
-    and dates as text), and instances come from `Model.from_db`, as the ORM builds them.
-    """
-
-    def __init__(self, model: type[models.Model], alias: str, names: Sequence[str]) -> None:
-        wanted = set(names)
-        self.model = model
-        self.alias = alias
-        self.fields = [f for f in model._meta.concrete_fields if f.name in wanted]
-        assert len(self.fields) == len(wanted), f"{model.__name__} lacks one of {names}"
-        self.attnames = [f.attname for f in self.fields]
-        cols = [f.get_col(alias) for f in self.fields]
-        self._convert: list[tuple[Any, list[Callable[..., Any]]]] = [
-            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-            for col in cols
-        ]
-        self._converts = any(converters for _col, converters in self._convert)
-
-    def sql(self) -> str:
-        quote = connection.ops.quote_name
-        return ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
-
-    def column(self, name: str) -> str:
-        return f"{self.alias}.{connection.ops.quote_name(self.model._meta.get_field(name).column)}"
-
-    def values(self, raw: Sequence[Any]) -> list[Any]:
-        if not self._converts:  # PostgreSQL: the driver already returns Python values
-            if len(raw) != len(self.fields):
-                raise ValueError(
-                    f"{self.model.__name__}: {len(raw)} values, not {len(self.fields)}"
-                )
-            return list(raw)
-        db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
-        out = []
-        for value, (col, converters) in zip(raw, self._convert, strict=True):
-            for convert in converters:
-                value = convert(value, col, db)
-            out.append(value)
-        return out
-
-    def instance(self, raw: Sequence[Any]) -> models.Model:
-        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, self.values(raw))
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-
 @functools.cache
-def _columns_for(vendor: str) -> dict[str, _Columns]:
+def _columns_for(vendor: str) -> dict[str, Columns]:
     return {
-        "thread": _Columns(thread_model(), "t", ["id", "kind", "creator", "locked"]),
-        "user": _Columns(User, "u", ["id", "birthdate", "country", "status", "date_joined"]),
-        "settings": _Columns(
+        "thread": Columns(thread_model(), "t", ["id", "kind", "creator", "locked"]),
+        "user": Columns(User, "u", ["id", "birthdate", "country", "status", "date_joined"]),
+        "settings": Columns(
             SafetySettings, "s", ["id", "user", *rules.safety_settings.SETTING_NAMES]
         ),
-        "link": _Columns(
+        "link": Columns(
             GuardianLink,
             "g",
             [
@@ -130,11 +81,11 @@ def _columns_for(vendor: str) -> dict[str, _Columns]:
                 "consents_to_personalisation",
             ],
         ),
-        "restriction": _Columns(Restriction, "r", ["id", "kind", "feature"]),
+        "restriction": Columns(Restriction, "r", ["id", "kind", "feature"]),
     }
 
 
-def _columns() -> dict[str, _Columns]:
+def _columns() -> dict[str, Columns]:
     return _columns_for(connection.vendor)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +20,10 @@ from django.db import (
     models,
     transaction,
 )
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from accounts.models import User
 from safety_portal import rules
+from safety_portal.core.loaded_columns import Columns, all_columns
 
 from ..models import Case, Report, ReporterStanding
 from ..subjects import Subject
@@ -55,9 +54,8 @@ def _intake_sql(vendor: str, reported: tuple[str, ...]) -> str:
         if vendor == "postgresql"
         else "NULL"
     )
-    case_columns = ", ".join(f"c.{qn(f.column)}" for f in _CASE_FIELDS)
     return (
-        f"SELECT {case_columns}, u.{col(User, 'birthdate')} AS intake_subject_born, "
+        f"SELECT {_case_columns(vendor).sql()}, u.{col(User, 'birthdate')} AS intake_subject_born, "
         f"{next_id} AS intake_report_id, "
         f"EXISTS(SELECT 1 FROM {table(Report)} r WHERE r.{col(Report, 'case')} = c.{col(Case, 'id')}"
         f" AND {earlier}) AS intake_already_reported, "
@@ -104,13 +102,10 @@ def locked_for_intake(
         return None
     # The case's columns as a query would load them (each through its field's converters: JSON
     # on PostgreSQL, dates and 0/1 on SQLite), without a RawQuerySet's mapping of the columns
-    # by name on every call; the statement lists them in `_CASE_FIELDS` order.
-    n = len(_CASE_FIELDS)
-    values = list(row[:n])
-    for i, converters, expression in _converters(db):
-        for convert in converters:
-            values[i] = convert(values[i], expression, db)
-    case = Case.from_db(db.alias, _CASE_ATTNAMES, values)
+    # by name on every call.
+    columns = _case_columns(db.vendor)
+    n = len(columns)
+    case = columns.instance(row[:n])
     born, report_id, already, marked, seen = row[n:]
     case.intake_subject_born = User._meta.get_field("birthdate").to_python(born)
     case.intake_report_id = report_id
@@ -120,29 +115,11 @@ def locked_for_intake(
     return case
 
 
-_CASE_FIELDS = tuple(Case._meta.concrete_fields)
-_CASE_ATTNAMES = [f.attname for f in _CASE_FIELDS]
-_CONVERTERS: weakref.WeakKeyDictionary[BaseDatabaseWrapper, list[tuple[int, list[Any], Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _converters(wrapper: BaseDatabaseWrapper) -> list[tuple[int, list[Any], Any]]:
-    """(column index, converters, column) for the case's columns that need converting, as
-    the ORM's compiler finds them; worked out once per database connection (the backend's
-    converters are the connection's own methods)."""
-    found = _CONVERTERS.get(wrapper)
-    if found is None:
-        found = []
-        for i, f in enumerate(_CASE_FIELDS):
-            expression = f.get_col(Case._meta.db_table)
-            converters = wrapper.ops.get_db_converters(expression) + expression.get_db_converters(
-                wrapper
-            )
-            if converters:
-                found.append((i, converters, expression))
-        _CONVERTERS[wrapper] = found
-    return found
+@functools.cache
+def _case_columns(vendor: str) -> Columns:
+    """Every column of the case, selected under `c` (built once per backend, its converters
+    looked up then)."""
+    return all_columns(Case, "c")
 
 
 def open_new_for_subject(

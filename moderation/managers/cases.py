@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from safety_portal import rules
 from safety_portal.core import audit, clock, metrics
 from safety_portal.core.errors import DomainError
+from safety_portal.core.loaded_columns import Columns, all_columns
 from safety_portal.rules.casework import Action
 
 from .. import conf
@@ -159,8 +160,7 @@ class _ClaimStatement:
     sql: str
     params: tuple[Any, ...]
     at_positions: tuple[int, ...]
-    attnames: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Any, Any]], ...]  # (column, (expression, [converter]))
+    returned: Columns  # the case's columns, as RETURNING lists them
 
 
 @functools.cache
@@ -170,8 +170,8 @@ def _claim_statement(model: type[Case], queue: str, senior: bool) -> _ClaimState
     The inner SELECT is `for_queue`'s own query compiled by the ORM (the queue's rule stays in
     one place); only its `at` parameter changes between claims, so it is compiled with a
     placeholder whose positions are recorded. Compiling the two ORM statements of a claim was
-    more than half of its CPU time (docs/decisions.md D25). The returned columns go through the
-    same converters the ORM applies (JSON, for instance), so the case is the one `get()` returns.
+    more than half of its CPU time (docs/decisions.md D25). The returned columns are loaded by
+    `core.loaded_columns` (the ORM's converters, `from_db`), so the case is the one `get()` returns.
     """
     inner = (
         model.objects.for_queue(queue, moderator=_SeniorityOnly(senior), at=_AT_PLACEHOLDER)
@@ -182,24 +182,15 @@ def _claim_statement(model: type[Case], queue: str, senior: bool) -> _ClaimState
     at_positions = tuple(i for i, p in enumerate(params) if p == _AT_PLACEHOLDER)
     if not at_positions:
         raise RuntimeError("for_queue() no longer uses its `at` argument: revisit _claim_statement")
-    meta = model._meta
     qn = connection.ops.quote_name
-    fields = meta.concrete_fields
-    converters = []
-    for i, field in enumerate(fields):
-        col = field.get_col(meta.db_table)
-        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-        if found:
-            converters.append((i, (col, tuple(found))))
+    returned = all_columns(model, "claimed")
     sql = (
-        f"UPDATE {qn(meta.db_table)} AS claimed SET {qn('claimed_by_id')} = %s, "
+        f"UPDATE {qn(model._meta.db_table)} AS claimed SET {qn('claimed_by_id')} = %s, "
         f"{qn('claimed_at')} = %s, {qn('claim_expires_at')} = %s "
         f"FROM ({inner_sql}) AS head(id, previous) WHERE claimed.{qn('id')} = head.id "
-        f"RETURNING {', '.join('claimed.' + qn(f.column) for f in fields)}, head.previous"
+        f"RETURNING {returned.sql()}, head.previous"
     )
-    return _ClaimStatement(
-        sql, tuple(params), at_positions, tuple(f.attname for f in fields), tuple(converters)
-    )
+    return _ClaimStatement(sql, tuple(params), at_positions, returned)
 
 
 class _SeniorityOnly:
@@ -225,11 +216,7 @@ def _claim_in_one_statement(
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row[:-1])
-    for i, (expression, converters) in statement.converters:
-        for convert in converters:
-            values[i] = convert(values[i], expression, connection)
-    return model.from_db(connection.alias, statement.attnames, values), row[-1]
+    return statement.returned.instance(row[:-1]), row[-1]
 
 
 class CaseManager(models.Manager.from_queryset(CaseQuerySet)):  # type: ignore[misc]
