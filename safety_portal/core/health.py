@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
@@ -21,6 +22,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from .audit.chainer import unchained_tail
+from .outbox.models import OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,6 @@ def broker() -> Check:
     """Redis answers a PING within a second; without it, follow-up work waits in the outbox."""
     if not settings.REDIS_URL:
         return Check("broker", True, "embedded: tasks run in the web process")
-    # body import: redis is only needed when a broker is configured (not in the embedded demo)
-    import redis
-
     try:
         # One connection, opened here and closed at once: a probe must not hold a pool open.
         with redis.Redis.from_url(
@@ -79,9 +80,6 @@ def broker() -> Check:
 
 
 def _outbox_holds_the_work(error: str) -> Check:
-    # body import: the outbox models need the app registry, which this module must not load early
-    from safety_portal.core.outbox.models import OutboxMessage
-
     try:
         waiting = OutboxMessage.objects.pending().count()
     except DatabaseError:
@@ -97,9 +95,6 @@ def _outbox_holds_the_work(error: str) -> Check:
 
 def audit_chain() -> Check:
     """The oldest entry the chainer has not linked is younger than AUDIT_CHAIN_LAG_ALERT."""
-    # body import: the audit models need the app registry, which this module must not load early
-    from safety_portal.core.audit.chainer import unchained_tail
-
     try:
         tail = unchained_tail()
     except DatabaseError:
