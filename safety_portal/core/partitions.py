@@ -133,8 +133,9 @@ def is_partitioned(table: str) -> bool:
 
 
 def partitions(spec: MonthlyTable) -> list[Partition]:
-    """The table's attached partitions, months in order, the DEFAULT one last."""
-    if not is_partitioned(spec.table):
+    """The table's attached partitions, months in order, the DEFAULT one last (none for a plain
+    table, which has no children in pg_inherits)."""
+    if not supported():
         return []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -206,16 +207,28 @@ def ensure_ahead(spec: MonthlyTable, today: dt.date, months_ahead: int) -> Ensur
     return result
 
 
-def months_ahead_covered(spec: MonthlyTable, today: dt.date) -> int:
+def months_ahead_covered(
+    spec: MonthlyTable, today: dt.date, attached: list[Partition] | None = None
+) -> int:
     """How many whole months after the current one already have a partition (the metric an
-    alert watches: 0 means next month's rows would fall into DEFAULT)."""
-    have = {p.month for p in partitions(spec) if p.month is not None}
+    alert watches: 0 means next month's rows would fall into DEFAULT; -1, even this month's)."""
+    have = {p.month for p in (partitions(spec) if attached is None else attached) if p.month}
     month, ahead = Month.of(today), 0
     if month not in have:
         return -1
     while month.plus(ahead + 1) in have:
         ahead += 1
     return ahead
+
+
+def default_rows(spec: MonthlyTable, cap: int = 10_000) -> int:
+    """Rows waiting in the DEFAULT partition (counted up to `cap`: it should hold none). Call it
+    for a table that has one (`partitions()` lists it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_q(spec.default_name)} LIMIT %s) AS r", [cap]
+        )
+        return int(cursor.fetchone()[0])
 
 
 # --- converting an existing plain table (a migration step) ---------------------------------

@@ -96,3 +96,25 @@ CREATE TRIGGER audit_refuse_update_delete
     BEFORE UPDATE OR DELETE ON {partition}
     FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 """
+
+ARCHIVE_CREATE = """
+CREATE OR REPLACE FUNCTION audit_archive_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit archive register is append-only: % on % is refused',
+        TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER audit_archive_refuse_update_delete
+    BEFORE UPDATE OR DELETE ON audit_auditarchive
+    FOR EACH ROW EXECUTE FUNCTION audit_archive_refuse_change();
+CREATE TRIGGER audit_archive_refuse_truncate
+    BEFORE TRUNCATE ON audit_auditarchive
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_archive_refuse_change();
+"""
+
+ARCHIVE_DROP = """
+DROP TRIGGER IF EXISTS audit_archive_refuse_truncate ON audit_auditarchive;
+DROP TRIGGER IF EXISTS audit_archive_refuse_update_delete ON audit_auditarchive;
+DROP FUNCTION IF EXISTS audit_archive_refuse_change();
+"""
