@@ -42,3 +42,9 @@ def test_the_command_lists_what_each_table_has() -> None:
     for spec in PARTITIONED:
         assert f"{spec.table}: created" in out.getvalue()
         assert spec.default_name in out.getvalue()
+
+
+def test_the_demo_writes_its_month_of_history_into_month_partitions_not_default() -> None:
+    call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+    for spec in PARTITIONED:
+        assert partitions.default_rows(spec) == 0, spec.table
