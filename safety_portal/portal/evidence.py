@@ -24,7 +24,7 @@ from moderation.models import Case, Decision, Flag, Report, Strike
 from moderation.risk_signals import ContactRiskPicture, contact_risk_picture
 
 from .access import evidence_blocks
-from .presentation import AgeView, age_of
+from .presentation import AgeView, age_of, category_label
 
 # Lists on the case are capped; the page says when there is more.
 PRIOR_LIMIT = 10
@@ -75,6 +75,10 @@ class Evidence:
     @property
     def prior_report_total(self) -> int:
         return sum(self.prior_report_outcomes.values())
+
+    @property
+    def prior_report_rows(self) -> list[dict[str, Any]]:
+        return [{"r": r, "category": category_label(r.category)} for r in self.prior_reports]
 
 
 def gather(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 import time_machine
@@ -13,19 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from accounts.models import Restriction, SafetySettings, User
+from accounts.models import Restriction, SafetySettings
 from accounts.roles import Role
 from messaging.models import Message, Thread
 from messaging.services import read_messages_for_staff
 from moderation.models import Case, Decision, Flag, Report
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
-from safety_portal.core.errors import PolicyViolation
 from safety_portal.portal import evidence
 from tests.factories.accounts import AppUserFactory
-from tests.factories.messaging import befriend, block, direct_thread, person, send
+from tests.factories.messaging import block, person
 from tests.factories.moderation import (
-    GROOMING,
     MINORS,
     SCAM,
     decided,
@@ -34,6 +31,7 @@ from tests.factories.moderation import (
 )
 
 from .conftest import sign_in
+from .evidence_story import grooming, refused
 from .scenario import ACTOR, Day, friends, staff
 
 pytestmark = pytest.mark.django_db
@@ -263,47 +261,6 @@ def test_the_case_list_stays_within_a_fixed_number_of_queries(
 # --------------------------------------------------------------------------------------------------
 # The evidence a child-safety decision needs, on the case (issue 15.1)
 # --------------------------------------------------------------------------------------------------
-
-GROOMING_WORDS = "he keeps asking me to add him on another app and to keep it secret"
-
-
-@dataclass
-class Grooming:
-    """An adult (19, GB) talking to a 16-year-old friend (IE) who reports him, refused for a
-    14-year-old, with an unrelated conversation with another adult."""
-
-    subject: User
-    teen: User
-    younger: User
-    thread: Thread
-    lines: list[Message]
-    unrelated: Message
-    case: Case
-
-
-def refused(adult: User, minor: User) -> None:
-    with pytest.raises(PolicyViolation):
-        Thread.objects.start(creator=adult, participants=[minor], actor=adult)
-
-
-def grooming(*, messages: int = 6, tag: str = "") -> Grooming:
-    subject = person(19, dm="friends", country="GB", username=f"gary_nineteen{tag}")
-    teen = person(16, dm="friends", country="IE", username=f"mia_sixteen{tag}")
-    younger = person(14, country="GB", username=f"ben_fourteen{tag}")
-    befriend(subject, teen)
-    thread = direct_thread(subject, teen)
-    lines = [
-        send(subject if i % 2 == 0 else teen, thread, f"line-{i:02d} of the chat")
-        for i in range(messages)
-    ]
-    refused(subject, younger)
-    friend = person(33, dm="friends", country="GB")
-    befriend(subject, friend)
-    unrelated = send(subject, direct_thread(subject, friend), "unrelated-adult-chat-5521")
-    report = report_user(
-        subject, reporter=teen, category=MINORS, keywords=[GROOMING], explanation=GROOMING_WORDS
-    )
-    return Grooming(subject, teen, younger, thread, lines, unrelated, report.case)
 
 
 def test_the_case_shows_the_reporter_and_subject_tier_country_and_years_never_birthdates(
