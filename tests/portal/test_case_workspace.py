@@ -27,6 +27,7 @@ from tests.factories.moderation import (
     SCAM,
     decided,
     report_message,
+    report_thread,
     report_user,
 )
 
@@ -480,3 +481,23 @@ def test_each_evidence_block_is_answered_from_an_index(day: Day) -> None:
         "strike_user_expires",
     ):
         assert index in text, f"{index} is not used:\n{text}"
+
+
+def test_a_reported_thread_opens_at_its_latest_messages_with_everyone_in_it(
+    day: Day, as_role
+) -> None:
+    story = grooming(messages=25)
+    case = report_thread(story.thread, reporter=story.teen, category=MINORS).case
+    client = as_role(Role.MODERATOR)
+    people = client.get(_case_url(case)).context["evidence"].people
+    assert {p.user.pk: p.involvement for p in people} == {
+        story.teen.pk: ["reporter", "in the conversation"],
+        story.subject.pk: ["in the conversation"],
+    }
+    opened = client.get(_case_url(case, "portal:case_thread"))
+    assert [line["m"].pk for line in opened.context["thread_lines"]] == [
+        m.pk for m in story.lines[-21:]
+    ]
+    entry = AuditEntry.objects.get(action="messaging.messages.read_by_staff")
+    assert "around" not in entry.after
+    assert entry.after["case"] == str(case.pk)
