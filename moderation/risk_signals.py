@@ -47,7 +47,7 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
     """
     user = User.objects.filter(pk=user_id).only("pk", "birthdate").first()
     today = clock.today()
-    if user is None or user.birthdate is None or rules.ages.is_minor(user.birthdate, today):
+    if user is None or not _signal_applies_to(user, on=today):
         return None
     since = at - conf.contact_risk_window()
     refusals = list(
@@ -119,6 +119,11 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
         )
 
 
+def _signal_applies_to(user: User, *, on: dt.date) -> bool:
+    """The signal is about adults reaching minors (POLICY.md §3): not about minors, nor staff."""
+    return user.birthdate is not None and not rules.ages.is_minor(user.birthdate, on)
+
+
 def _refusals_to_minors(
     user_id: int, *, since: dt.datetime, at: dt.datetime, on: dt.date
 ) -> QuerySet[RefusedContactAttempt]:
@@ -166,16 +171,20 @@ class ContactRiskPicture:
 
 
 def contact_risk_picture(
-    user_id: int, *, at: dt.datetime, windows_days: tuple[int, ...] = PICTURE_WINDOWS_DAYS
-) -> ContactRiskPicture:
+    user: User, *, at: dt.datetime, windows_days: tuple[int, ...] = PICTURE_WINDOWS_DAYS
+) -> ContactRiskPicture | None:
     """The contact-risk signal over longer windows, for a person deciding a case (issue 15.1):
     distinct minors reached and refused, refused attempts by reason, blocks received from minors.
 
     Counts what `evaluate_contact_risk` counts (the same two querysets), over each window ending
     at `at`. Three grouped queries whatever the person's history: rows are one per (minor,
-    reason) and one per minor reached, never one per attempt. Reads only; raises nothing.
+    reason) and one per minor reached, never one per attempt. Reads only; raises nothing. None
+    for someone the signal does not apply to (a minor, a staff account).
     """
     today = clock.today()
+    if not _signal_applies_to(user, on=today):
+        return None
+    user_id = user.pk
     longest = max(windows_days)
     starts = {days: at - dt.timedelta(days=days) for days in windows_days}
     since = starts[longest]

@@ -69,7 +69,8 @@ class Evidence:
     strikes: list[Strike] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
 
-    def person(self, user_id: int) -> Person | None:
+    def person(self, user_id: int | None) -> Person | None:
+        """The person of this id among those involved (None for an anonymous report)."""
         return next((p for p in self.people if p.user.pk == user_id), None)
 
     @property
@@ -113,10 +114,8 @@ def gather(
         evidence.flags = _flags(case, None) if "flags" in blocks else []
         return evidence
     if "contact_risk" in blocks:
-        age = age_of(subject, on=today)
-        if age is not None and not age.minor:
-            evidence.contact_risk = contact_risk_picture(subject.pk, at=at)
-        else:
+        evidence.contact_risk = contact_risk_picture(subject, at=at)
+        if evidence.contact_risk is None:
             evidence.contact_risk_note = (
                 "The contact-risk signal concerns adults contacting minors."
             )

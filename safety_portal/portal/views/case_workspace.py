@@ -189,7 +189,6 @@ def workspace_context(
             .first()
         )
     if subject is not None:
-        ctx["subject_person"] = evidence.person(subject.pk)
         ctx["account_days"] = (now - subject.date_joined).days
     if ctx["show_decision_form"]:
         ctx["form"] = form or DecisionForm(user=user, case=case)
