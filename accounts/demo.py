@@ -68,17 +68,31 @@ def _birthdate(rng: object, age: int, today: dt.date) -> dt.date:
     return rules.ages.latest_birthdate_for_age(age, today) - dt.timedelta(days=days)
 
 
-def _app_user(username: str, birthdate: dt.date, country: str) -> User:
+def _joined(rng: object, birthdate: dt.date, country: str, today: dt.date) -> dt.datetime:
+    """When the account was opened: up to two years ago, but not before the person entered
+    the age tier they are in today, so their tier-default settings are the ones the sign-up
+    gave them (the nightly birthday job has nothing to catch up on), nor before they reached
+    their country's minimum age."""
+    tier_start, _ = rules.ages.tier_ages(rules.ages.tier_on(birthdate, today))
+    tier_start = max(tier_start, rules.jurisdictions.minimum_age(country, on=today))
+    since_tier = (today - rules.ages.nth_birthday(birthdate, tier_start)).days
+    days = rng.randint(0, max(0, min(730, since_tier)))  # type: ignore[attr-defined]
+    moment = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(12), tzinfo=dt.UTC)
+    return min(moment, clock.now())
+
+
+def _app_user(username: str, birthdate: dt.date, country: str, joined: dt.datetime) -> User:
     existing = User.objects.filter(username=username).first()
     if existing is not None:
         return existing
-    return User.objects.create_app_user(
-        actor=DEMO_ACTOR,
-        username=username,
-        birthdate=birthdate,
-        country=country,
-        external_id=f"app-{username}",
-    )
+    with clock.seeding_history(joined):
+        return User.objects.create_app_user(
+            actor=DEMO_ACTOR,
+            username=username,
+            birthdate=birthdate,
+            country=country,
+            external_id=f"app-{username}",
+        )
 
 
 def seed(ctx: DemoContext) -> None:
@@ -94,10 +108,11 @@ def seed(ctx: DemoContext) -> None:
         age = max(
             ages[rng.randrange(len(ages))], rules.jurisdictions.minimum_age(country, on=today)
         )
-        plan.append((name, _birthdate(rng, age, today), country))
+        born = _birthdate(rng, age, today)
+        plan.append((name, born, country, _joined(rng, born, country, today)))
     with transaction.atomic():
-        for name, born, country in ctx.progress(plan, total=len(plan), label="app users"):
-            _app_user(name, born, country)
+        for name, born, country, joined in ctx.progress(plan, total=len(plan), label="app users"):
+            _app_user(name, born, country, joined)
 
         special = _seed_boundary_people(today)
         _seed_requests_and_links(special)
@@ -123,7 +138,8 @@ def _seed_boundary_people(today: dt.date) -> dict[str, User]:
         "parent_ana": (_fixed(today, 44), "NL"),
         "teo_ana": (_fixed(today, 14), "NL"),
     }
-    return {name: _app_user(name, born, country) for name, (born, country) in people.items()}
+    now = clock.now()
+    return {name: _app_user(name, born, country, now) for name, (born, country) in people.items()}
 
 
 def _fixed(today: dt.date, age: int) -> dt.date:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import SafetySettings, User
+from messaging.demo import DEMO_VIA
 from messaging.models import Connection, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
@@ -229,103 +230,141 @@ def _claim_and_decide(case: Case, moderator: User, **kwargs: Any) -> Any:
     return services.decide(case, actor=moderator, **kwargs)
 
 
+def _reported_then_decided(
+    key: str,
+    subject: User,
+    *,
+    opened: dt.datetime,
+    hours: float,
+    moderator: User,
+    report: dict[str, Any],
+    decision: dict[str, Any],
+) -> Any:
+    """A report filed at `opened` and decided `hours` later, each at its own time."""
+    with clock.seeding_history(opened):
+        case = _report(key, subject, **report).case
+    with clock.seeding_history(opened + dt.timedelta(hours=hours)):
+        return _claim_and_decide(case, moderator, **decision)
+
+
 def _decided_cases(people: _People, staff: dict[str, User]) -> None:
+    """Decisions of the last two weeks, each made on its day, and two appeals of them."""
     moderator, senior = staff["moderator"], staff["senior"]
     if not _done("suspended-appeal-pending"):
         subject = people.take("adult")
-        case = _report(
+        decision = _reported_then_decided(
             "suspended-appeal-pending",
             subject,
-            reporter=people.take("adult"),
-            category=Category.CYBER_VIOLENCE,
-            keywords=[CategoryKeyword.CYBER_HARASSMENT],
-            explanation="Threatening messages after I blocked him elsewhere.",
-        ).case
-        decision = _claim_and_decide(
-            case,
-            moderator,
-            decision_type="suspend",
-            ground="tc_harassment",
-            days=7,
-            facts="Eleven messages over two days with threats after the recipient asked to stop.",
+            opened=_ago(days=4, hours=5),
+            hours=5,
+            moderator=moderator,
+            report={
+                "reporter": people.take("adult"),
+                "category": Category.CYBER_VIOLENCE,
+                "keywords": [CategoryKeyword.CYBER_HARASSMENT],
+                "explanation": "Threatening messages after I blocked him elsewhere.",
+            },
+            decision={
+                "decision_type": "suspend",
+                "ground": "tc_harassment",
+                "days": 7,
+                "facts": "Eleven messages over two days with threats after the recipient asked "
+                "to stop.",
+            },
         )
-        services.file_appeal(
-            decision,
-            appellant=subject,
-            statement="Those messages were a joke between old friends.",
-            actor=subject,
-        )
+        with clock.seeding_history(_ago(days=3)):
+            services.file_appeal(
+                decision,
+                appellant=subject,
+                statement="Those messages were a joke between old friends.",
+                actor=subject,
+            )
     if not _done("dm-ban-overturned"):
         subject = people.take("adult")
-        case = _report(
+        decision = _reported_then_decided(
             "dm-ban-overturned",
             subject,
-            reporter=people.take("adult"),
-            category=Category.SCAMS_AND_FRAUD,
-            explanation="Spam links in my inbox.",
-        ).case
-        decision = _claim_and_decide(
-            case,
-            moderator,
-            decision_type="restrict_feature",
-            ground="tc_spam",
-            feature="direct_messages",
-            days=14,
-            facts="Links to an external shop sent to many accounts.",
+            opened=_ago(days=9, hours=8),
+            hours=8,
+            moderator=moderator,
+            report={
+                "reporter": people.take("adult"),
+                "category": Category.SCAMS_AND_FRAUD,
+                "explanation": "Spam links in my inbox.",
+            },
+            decision={
+                "decision_type": "restrict_feature",
+                "ground": "tc_spam",
+                "feature": "direct_messages",
+                "days": 14,
+                "facts": "Links to an external shop sent to many accounts.",
+            },
         )
-        appeal = services.file_appeal(
-            decision,
-            appellant=subject,
-            statement="My account was hacked that day; I have since changed my password.",
-            actor=subject,
-        )
-        services.decide_appeal(
-            appeal,
-            actor=senior,
-            overturn=True,
-            note="Login history confirms a takeover from a new device on that day.",
-        )
+        with clock.seeding_history(_ago(days=8)):
+            appeal = services.file_appeal(
+                decision,
+                appellant=subject,
+                statement="My account was hacked that day; I have since changed my password.",
+                actor=subject,
+            )
+        with clock.seeding_history(_ago(days=6)):
+            services.decide_appeal(
+                appeal,
+                actor=senior,
+                overturn=True,
+                note="Login history confirms a takeover from a new device on that day.",
+            )
     if not _done("terminated"):
-        case = _report(
+        _reported_then_decided(
             "terminated",
             people.take("adult"),
-            reporter=people.take("adult"),
-            category=Category.VIOLENCE,
-            keywords=[CategoryKeyword.INCITEMENT_VIOLENCE_HATRED],
-            explanation="Calls for attacks on a named group.",
-        ).case
-        _claim_and_decide(
-            case,
-            senior,
-            decision_type="terminate",
-            ground="law_threats",
-            facts="Repeated public calls for violence against a group, after two suspensions.",
+            opened=_ago(days=12, hours=2),
+            hours=2,
+            moderator=senior,
+            report={
+                "reporter": people.take("adult"),
+                "category": Category.VIOLENCE,
+                "keywords": [CategoryKeyword.INCITEMENT_VIOLENCE_HATRED],
+                "explanation": "Calls for attacks on a named group.",
+            },
+            decision={
+                "decision_type": "terminate",
+                "ground": "law_threats",
+                "facts": "Repeated public calls for violence against a group, after two "
+                "suspensions.",
+            },
         )
     if not _done("warned"):
-        case = _report(
+        _reported_then_decided(
             "warned",
             people.take("older_teen"),
-            reporter=people.take("older_teen"),
-            category=Category.CYBER_VIOLENCE,
-            explanation="Mean comments.",
-        ).case
-        _claim_and_decide(
-            case,
-            moderator,
-            decision_type="warn",
-            ground="tc_harassment",
-            facts="Two insulting comments under another user's video.",
+            opened=_ago(days=3, hours=7),
+            hours=7,
+            moderator=moderator,
+            report={
+                "reporter": people.take("older_teen"),
+                "category": Category.CYBER_VIOLENCE,
+                "explanation": "Mean comments.",
+            },
+            decision={
+                "decision_type": "warn",
+                "ground": "tc_harassment",
+                "facts": "Two insulting comments under another user's video.",
+            },
         )
     if not _done("no-violation"):
-        case = _report(
+        _reported_then_decided(
             "no-violation",
             people.take("adult"),
-            reporter=people.take("adult"),
-            category=Category.OTHER_VIOLATION_TC,
-            explanation="I don't like their videos.",
-        ).case
-        _claim_and_decide(
-            case, moderator, decision_type="no_violation", facts="Lawful content; no rule broken."
+            opened=_ago(days=2, hours=3),
+            hours=3,
+            moderator=moderator,
+            report={
+                "reporter": people.take("adult"),
+                "category": Category.OTHER_VIOLATION_TC,
+                "explanation": "I don't like their videos.",
+            },
+            decision={"decision_type": "no_violation", "facts": "Lawful content; no rule broken."},
         )
 
 
@@ -375,8 +414,11 @@ def _flags(people: _People, staff: dict[str, User]) -> None:
 def _message_cases(people: _People, staff: dict[str, User]) -> None:
     if _done("message-removed") and _done("message-open"):
         return
+    # The messaging demo's own chats (the grooming story's messages are its case's evidence).
     messages = list(
-        Message.objects.filter(moderation_state="visible", thread__kind=Thread.Kind.DIRECT)
+        Message.objects.filter(
+            moderation_state="visible", thread__kind=Thread.Kind.DIRECT, sent_via=DEMO_VIA
+        )
         .select_related("thread", "sender")
         .order_by("pk")[:40]
     )
@@ -481,25 +523,27 @@ def _grooming_story(people: _People, staff: dict[str, User]) -> None:
     adult = people.take("adult")
     reporter, others = people.take("older_teen"), [people.take("older_teen") for _ in range(2)]
     younger = people.take("young_teen")
-    with clock.seeding_history(_ago(days=24)):
+    with clock.seeding_history(_ago(days=24, hours=2)):
         _befriend_for_messages(adult, others[1])
         _converse(adult, others[1], GROOMING_CHATS[1])
-        earlier = _report(
-            "grooming-earlier",
-            adult,
-            reporter=others[1],
-            category=MINORS,
-            keywords=[GROOMING],
-            explanation="He wants to film me and says not to tell my coach.",
-        ).case
-    with clock.seeding_history(_ago(days=23)):
-        _claim_and_decide(
-            earlier,
-            staff["moderator"],
-            decision_type="warn",
-            ground="tc_minor_safety",
-            facts="Asked a 16-year-old to keep contact secret from her coach; first warning.",
-        )
+    _reported_then_decided(
+        "grooming-earlier",
+        adult,
+        opened=_ago(days=24),
+        hours=20,
+        moderator=staff["moderator"],
+        report={
+            "reporter": others[1],
+            "category": MINORS,
+            "keywords": [GROOMING],
+            "explanation": "He wants to film me and says not to tell my coach.",
+        },
+        decision={
+            "decision_type": "warn",
+            "ground": "tc_minor_safety",
+            "facts": "Asked a 16-year-old to keep contact secret from her coach; first warning.",
+        },
+    )
     # The last day: three minors within the contact-risk window, which raises the flag.
     with clock.seeding_history(_ago(hours=20)):
         _befriend_for_messages(adult, reporter)
@@ -564,8 +608,8 @@ def _month_of_reports(people: _People, staff: dict[str, User], rng: Any) -> None
                     category=category,
                     explanation=words,
                 ).case
-            if day < 2 or rng.random() < 0.1:
-                continue  # still waiting: yesterday's, and the odd older one
+            if day < 2:
+                continue  # yesterday's are still waiting
             with clock.seeding_history(opened + dt.timedelta(hours=rng.uniform(0.5, 30))):
                 case.refresh_from_db()
                 if case.status != "open" or case.claimed_by_id is not None:

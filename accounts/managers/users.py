@@ -144,6 +144,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
                 assurance_method=method,
                 assurance_level=ASSURANCE_LEVEL[rules.vocabulary.AssuranceMethod(method)],
                 birthdate_set_at=clock.now(),
+                date_joined=clock.now(),  # the one clock, not the field's own default
             )
             user.set_unusable_password()
             try:

@@ -56,11 +56,15 @@ class Command(BaseCommand):
             ctx.print_logins()
 
 
+# Accounts opened up to two years ago (accounts.demo), a month of reports (moderation.demo).
+HISTORY_MONTHS = 25
+
+
 def _months_of_history() -> None:
-    """The demo writes a month of history (moderation.demo): on PostgreSQL its rows belong in
-    their months' partitions, not in DEFAULT, which the partition alerts watch."""
+    """The demo writes history as of past days: on PostgreSQL its rows belong in their months'
+    partitions, not in DEFAULT, which the partition alerts watch."""
     this_month = partitions.Month.of(clock.today())
     for spec in PARTITIONED:
         if partitions.is_partitioned(spec.table):
-            for back in (2, 1):
+            for back in range(HISTORY_MONTHS, 0, -1):
                 partitions.create_month(spec, this_month.plus(-back))
