@@ -21,6 +21,7 @@ from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.audit.models import AuditArchive, AuditEntry
 from safety_portal.core.audit.partitioning import AUDIT_LOG
 from safety_portal.core.audit.verification import verify_chain
+from safety_portal.core.paginator import estimated_rows
 from safety_portal.core.partitions import Month
 
 from .conftest import verify, write_entries
@@ -283,3 +284,14 @@ def test_after_archiving_the_next_entry_extends_the_chain_without_a_fork(archive
     [after] = write_entries(1)
     assert after.seq == AuditEntry.objects.count() + register.entries
     assert verify_chain(anchors="none", archive_dir=directory).ok
+
+
+def test_the_unfiltered_list_estimate_sums_the_partitions(past_months) -> None:
+    """The audit log page shows PostgreSQL's estimate instead of counting; a partitioned
+    parent has none of its own (autovacuum analyses only the partitions)."""
+    _write_in(SEPTEMBER, 3)
+    _write_in(OCTOBER, 4)
+    with connection.cursor() as cursor:
+        for month in (SEPTEMBER, OCTOBER):
+            cursor.execute(f"ANALYZE {AUDIT_LOG.partition_name(month)}")
+    assert estimated_rows(AuditEntry) == 7
