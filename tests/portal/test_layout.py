@@ -51,6 +51,7 @@ NOT_PAGES = {
     "case_escalate": "POST only",
     "case_note": "POST only",
     "case_decide": "POST only",
+    "case_reveal": "POST only (the wellbeing reveal)",
     "flag_review": "POST only",
     "audit_verify": "POST only",
     "user_birthdate": "POST only",

@@ -28,6 +28,7 @@ from safety_portal.rules.casework import Action
 from safety_portal.rules.grounds import GROUND_CHOICES
 
 from ..access import staff_view
+from ..message_shield import shield_for
 from ..pages import page
 from ..presentation import age_of, band_label, category_label
 from ..presentation import decision_type_choices as _decision_type_choices
@@ -235,4 +236,5 @@ def case_thread(request: HttpRequest, case_id: int) -> HttpResponse:
         thread_messages = []
     ctx["thread_messages"] = list(reversed(thread_messages))  # oldest first, like a chat
     ctx["thread_opened"] = True
+    ctx["shield"] = shield_for(case, request)  # the wellbeing blur of harmful bodies (15.3)
     return page(request, "portal/case.html", ctx, nav="queue")
