@@ -228,6 +228,21 @@ def _head() -> tuple[int, str] | None:
     return linked.order_by("-seq").values_list("seq", "hash").first()
 
 
+def _twelve_months(target: int) -> tuple[dt.datetime, dt.timedelta]:
+    """The first moment and the spacing that spread `target` entries over the last twelve
+    months up to now, with those months' partitions created (a no-op where they exist)."""
+    from safety_portal.core import clock, partitions
+    from safety_portal.core.audit.partitioning import AUDIT_LOG
+
+    now = clock.now()
+    first = partitions.Month.of(now).plus(-11)
+    month = first
+    while month <= partitions.Month.of(now):
+        partitions.create_month(AUDIT_LOG, month)
+        month = month.plus(1)
+    return first.start, (now - first.start) / max(target, 1)
+
+
 def _build_chain(target: int) -> None:
     """Extend the chain to `target` entries: hashes computed here, rows COPY'd in."""
     from django.db import connection, transaction
@@ -246,7 +261,9 @@ def _build_chain(target: int) -> None:
         "moderation.case.decided",
         "moderation.restriction.ended",
     ]
-    base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    # Spread over the last twelve months, each with its partition (issue 14.5): the walk, the
+    # head read and the list pages then cross twelve partitions, as they would in production.
+    base, step = _twelve_months(target)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM audit_auditentry")
         next_id = cursor.fetchone()[0] + 1
@@ -261,7 +278,7 @@ def _build_chain(target: int) -> None:
                 staff = seq % 40 != 0
                 row = SimpleNamespace(
                     seq=seq,
-                    created_at=base + dt.timedelta(milliseconds=30 * seq),
+                    created_at=base + step * seq,
                     actor_kind="user" if staff else "system",
                     actor_id=str(seq % 25 + 1) if staff else "task.restriction_expiry",
                     actor_label=f"moderator{seq % 25 + 1:02d}"

@@ -24,6 +24,10 @@ MAX_TITLE_LENGTH: Final = 100
 MAX_STAFF_READ: Final = 500
 DEFAULT_STAFF_READ: Final = 200
 
+# Messages either side of a reported one that a reviewer reads first (issue 15.1): enough to see
+# how the conversation got there and what followed; `before=` pages further back.
+STAFF_CONTEXT_WINDOW: Final = 10
+
 # The reason code stored on a lock: a policy `Reason` value or a short staff code.
 MAX_LOCK_REASON_LENGTH: Final = 40
 

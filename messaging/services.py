@@ -13,6 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from safety_portal.core import audit
 from safety_portal.core.errors import DomainError, NotPermitted
@@ -35,6 +36,7 @@ def read_messages_for_staff(
     case: object | None = None,
     limit: int = DEFAULT_STAFF_READ,
     before: dt.datetime | None = None,
+    around: Message | None = None,
 ) -> list[Message]:
     """Messages (bodies included, every moderation state) of one thread or sent by one person.
 
@@ -42,8 +44,10 @@ def read_messages_for_staff(
     with a `case` (any object with a `pk`, or an id) it may be left empty and the case is the
     reason. The reader is `actor`, a staff member with `messaging.read_message_body` (the Triage
     role and above). Returns at most `limit` messages (<= MAX_STAFF_READ), newest first, older than
-    `before` if given. The audit entry `messaging.messages.read_by_staff` names the reader, the
-    thread or person, their participants, the case, the reason and the ids read.
+    `before` if given. With `around` (a message of `thread`), the reported message in context
+    instead: it, up to `limit` messages before it and up to `limit` after it (issue 15.1), both
+    sides of the conversation. The audit entry `messaging.messages.read_by_staff` names the reader,
+    the thread or person, their participants, the case, the reason and the ids read.
     """
     if not (actor.is_active and actor.is_staff and actor.has_perm(READ_PERMISSION)):
         raise NotPermitted("not_permitted", "Reading message bodies needs the read permission.")
@@ -56,6 +60,8 @@ def read_messages_for_staff(
         errors["reason"] = ["A reason is required: a case, or a written justification."]
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_STAFF_READ:
         errors["limit"] = [f"Between 1 and {MAX_STAFF_READ}."]
+    if around is not None and (thread is None or around.thread_id != thread.pk or before):
+        errors["around"] = ["A message of the thread read, without `before`."]
     if errors:
         raise DomainError("invalid", "The read request is not valid.", fields=errors)
     if thread is not None:
@@ -72,7 +78,10 @@ def read_messages_for_staff(
     if before is not None:
         rows = rows.filter(created_at__lt=before)
     with transaction.atomic():
-        messages = list(rows.select_related("sender")[:limit])
+        if around is not None:
+            messages = _around(rows.select_related("sender"), around, limit=limit)
+        else:
+            messages = list(rows.select_related("sender")[:limit])
         audit.record(
             actor=actor,
             action="messaging.messages.read_by_staff",
@@ -82,8 +91,22 @@ def read_messages_for_staff(
                 "scope": scope,
                 "whose": whose,
                 "case": None if case_id is None else str(case_id),
+                **({} if around is None else {"around": around.pk}),
                 "count": len(messages),
                 "message_ids": [m.pk for m in messages],
             },
         )
     return messages
+
+
+def _around(rows: QuerySet[Message], message: Message, *, limit: int) -> list[Message]:
+    """`message` with up to `limit` neighbours on each side, newest first: two ordered scans of
+    `message_thread_recent` from the message's position, one each way."""
+    at, pk = message.created_at, message.pk
+    older = rows.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)).order_by(
+        "-created_at", "-id"
+    )[:limit]
+    newer = rows.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gte=pk)).order_by(
+        "created_at", "id"
+    )[: limit + 1]
+    return [*reversed(list(newer)), *older]

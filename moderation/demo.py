@@ -18,8 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import User
-from messaging.models import Message, Thread
+from accounts.models import SafetySettings, User
+from messaging.models import Connection, Message, Thread
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.demo import DEMO_ACTOR, DemoContext
@@ -100,6 +100,7 @@ def seed(ctx: DemoContext) -> None:
         ("decided cases and appeals", lambda: _decided_cases(people, staff)),
         ("flags", lambda: _flags(people, staff)),
         ("message cases", lambda: _message_cases(people, staff)),
+        ("a month of reports", lambda: _month_of_reports(people, staff, ctx.rng)),
     ]
     for _label, scenario in ctx.progress(scenarios, total=len(scenarios), label="moderation"):
         with transaction.atomic():
@@ -118,15 +119,7 @@ def seed(ctx: DemoContext) -> None:
 
 def _open_cases(people: _People, staff: dict[str, User]) -> None:
     if not _done("grooming"):
-        case = _report(
-            "grooming",
-            people.take("adult"),
-            reporter=people.take("young_teen"),
-            category=MINORS,
-            keywords=[GROOMING],
-            explanation="He keeps asking me to add him on another app and to keep it secret.",
-        ).case
-        _backdate(case, 3)  # P1, involves a minor, overdue
+        _grooming_story(people, staff)
     if not _done("self-harm"):
         _report(
             "self-harm",
@@ -419,3 +412,173 @@ def _message_cases(people: _People, staff: dict[str, User]) -> None:
                 ground="tc_harassment",
                 facts="The message insults the recipient.",
             )
+
+
+# --- the grooming case, one story (issue 15.4) -------------------------------------------------
+
+GROOMING_CHATS = [
+    [
+        ("adult", "hey! saw your skate clip, that kickflip was clean"),
+        ("teen", "haha thanks, took me ages"),
+        ("adult", "you seem really mature for 16 tbh"),
+        ("teen", "lol ok"),
+        ("adult", "do you have insta or something more private?"),
+    ],
+    [
+        ("adult", "you were so good at the match today"),
+        ("teen", "thank you!! were you there?"),
+        ("adult", "yeah I film the league games. I can send you the clips"),
+        ("teen", "ok cool"),
+        ("adult", "just between us though, your coach is weird about filming"),
+    ],
+]
+GROOMING_REPORTED = (
+    "add me on another app, it's more private here. and don't tell your mum, "
+    "she wouldn't understand us"
+)
+GROOMING_THREAD = [
+    ("adult", "hey, remember me from the skatepark? you've got real talent"),
+    ("teen", "oh hi, yeah"),
+    ("adult", "I could help you get sponsored, I know people"),
+    ("teen", "really? that would be amazing"),
+    ("adult", "sure. send me some more videos of you, just for me"),
+    ("teen", "what kind of videos?"),
+    ("adult", GROOMING_REPORTED),
+    ("teen", "I don't know, that's a bit weird"),
+    ("adult", "it's fine, everyone does it. it's our secret ok?"),
+]
+
+
+def _ago(days: float = 0, hours: float = 0) -> dt.datetime:
+    return clock.now() - dt.timedelta(days=days, hours=hours)
+
+
+def _befriend_for_messages(adult: User, teen: User) -> None:
+    SafetySettings.objects.change(teen, actor=DEMO_ACTOR, dm_setting="friends")
+    Connection.objects.follow(follower=adult, followee=teen, actor=DEMO_ACTOR)
+    Connection.objects.follow(follower=teen, followee=adult, actor=DEMO_ACTOR)
+
+
+def _converse(adult: User, teen: User, lines: list[tuple[str, str]]) -> list[Message]:
+    thread = Thread.objects.direct_between(adult, teen).first() or Thread.objects.start(
+        creator=adult, participants=[teen], actor=adult
+    )
+    speakers = {"adult": adult, "teen": teen}
+    sent = []
+    for who, body in lines:
+        sender = speakers[who]
+        sent.append(Message.objects.send(sender=sender, thread=thread, body=body, actor=sender))
+    return sent
+
+
+def _grooming_story(people: _People, staff: dict[str, User]) -> None:
+    """An adult who befriends 16-17-year-olds, was warned three weeks ago after one of them
+    reported him, writes to two more in the last day and is refused for a 14-year-old (which
+    raises the contact-risk flag), and is now reported by a 16-17-year-old for the message that
+    asks her to move to another app and keep it secret. Every piece is written as it would have happened, on
+    its day (`clock.seeding_history`), so the case's evidence, the contact-risk signal and the
+    prior history agree with the report."""
+    adult = people.take("adult")
+    reporter, others = people.take("older_teen"), [people.take("older_teen") for _ in range(2)]
+    younger = people.take("young_teen")
+    with clock.seeding_history(_ago(days=24)):
+        _befriend_for_messages(adult, others[1])
+        _converse(adult, others[1], GROOMING_CHATS[1])
+        earlier = _report(
+            "grooming-earlier",
+            adult,
+            reporter=others[1],
+            category=MINORS,
+            keywords=[GROOMING],
+            explanation="He wants to film me and says not to tell my coach.",
+        ).case
+    with clock.seeding_history(_ago(days=23)):
+        _claim_and_decide(
+            earlier,
+            staff["moderator"],
+            decision_type="warn",
+            ground="tc_minor_safety",
+            facts="Asked a 16-year-old to keep contact secret from her coach; first warning.",
+        )
+    # The last day: three minors within the contact-risk window, which raises the flag.
+    with clock.seeding_history(_ago(hours=20)):
+        _befriend_for_messages(adult, reporter)
+        sent = _converse(adult, reporter, GROOMING_THREAD)
+    with clock.seeding_history(_ago(hours=10)):
+        _befriend_for_messages(adult, others[0])
+        _converse(adult, others[0], GROOMING_CHATS[0])
+    with clock.seeding_history(_ago(hours=6)):
+        try:
+            Thread.objects.start(creator=adult, participants=[younger], actor=adult)
+        except PolicyViolation:
+            pass  # refused, as the policy says; the refusal is the contact-risk evidence
+        else:
+            raise RuntimeError("the demo expected the policy to refuse an adult messaging a 14")
+    reported = next(m for m in sent if m.body == GROOMING_REPORTED)
+    with clock.seeding_history(_ago(hours=3)):
+        services.file_report(
+            actor=reporter,
+            reporter=reporter,
+            subject_type="message",
+            subject_id=reported.pk,
+            category=MINORS,
+            keywords=[GROOMING],
+            explanation="He keeps asking me to add him on another app and to keep it secret.",
+            evidence={"demo": "grooming"},
+        )
+    risk_signals.evaluate_contact_risk(user_id=adult.pk, actor=DEMO_ACTOR, at=clock.now())
+
+
+# --- a month of ordinary reports, so the dashboard's charts show a month (issue 15.4) -----------
+
+MONTHLY = [
+    (Category.CYBER_VIOLENCE, "tc_harassment", "Keeps commenting that I'm ugly on every video."),
+    (Category.CYBER_VIOLENCE, "tc_harassment", "Made a fake account with my photos."),
+    (Category.SCAMS_AND_FRAUD, "tc_scams", "Promises free followers if I send a gift card code."),
+    (Category.SCAMS_AND_FRAUD, "tc_spam", "Posts the same shop link under everyone's videos."),
+    (Category.ILLEGAL_OR_HARMFUL_SPEECH, "tc_hate", "Jokes about my skin colour in a live."),
+    (Category.OTHER_VIOLATION_TC, "tc_spam", "Reposting my dance with his watermark."),
+]
+
+
+def _month_of_reports(people: _People, staff: dict[str, User], rng: Any) -> None:
+    """One to three reports a day over the last 30 days, most decided a few hours later (some
+    upheld with a warning, more found to break no rule), each on its day."""
+    if _done("month-29-0"):
+        return
+    pool = people.pools["adult"][-20:] + people.pools["older_teen"][-10:]
+    reporters = people.pools["adult"][-40:-20] + people.pools["older_teen"][-20:-10]
+    deciders = [staff["moderator"], staff["moderator"], staff["senior"]]
+    for day in range(29, 0, -1):
+        for n in range(rng.choice((1, 2, 2, 3))):
+            category, ground, words = rng.choice(MONTHLY)
+            subject, reporter = rng.choice(pool), rng.choice(reporters)
+            if subject == reporter:
+                continue
+            opened = _ago(days=day, hours=rng.uniform(0, 14))
+            with clock.seeding_history(opened):
+                case = _report(
+                    f"month-{day}-{n}",
+                    subject,
+                    reporter=reporter,
+                    category=category,
+                    explanation=words,
+                ).case
+            if day < 2 or rng.random() < 0.1:
+                continue  # still waiting: yesterday's, and the odd older one
+            with clock.seeding_history(opened + dt.timedelta(hours=rng.uniform(0.5, 30))):
+                case.refresh_from_db()
+                if case.status != "open" or case.claimed_by_id is not None:
+                    continue  # joined a case that is decided or in someone's hands
+                upheld = rng.random() < 0.4
+                _claim_and_decide(
+                    case,
+                    rng.choice(deciders),
+                    decision_type="warn" if upheld else "no_violation",
+                    **({"ground": ground} if upheld else {}),
+                    facts=(
+                        "Confirmed in the reported content; first warning."
+                        if upheld
+                        else "Reviewed the account's recent content; no rule broken."
+                    ),
+                )

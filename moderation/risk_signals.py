@@ -14,14 +14,16 @@ contact with a minor. The evaluation is idempotent: with nothing new it changes 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.signals import post_save
 
 from accounts.events import assurance_disagrees, signed_up_after_age_refusals
 from accounts.models import User
-from messaging.models import RefusedContactAttempt, Thread, ThreadParticipant
+from messaging.models import Block, RefusedContactAttempt, Thread, ThreadParticipant
 from safety_portal import rules
 from safety_portal.core import clock, outbox
 
@@ -45,22 +47,16 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
     """
     user = User.objects.filter(pk=user_id).only("pk", "birthdate").first()
     today = clock.today()
-    if user is None or user.birthdate is None or rules.ages.is_minor(user.birthdate, today):
+    if user is None or not _signal_applies_to(user, on=today):
         return None
     since = at - conf.contact_risk_window()
-    minors = User.objects.minors(on=today)
     refusals = list(
-        RefusedContactAttempt.objects.by_sender(user_id)
-        .since(since)
-        .filter(at__lte=at, recipient__in=minors)
+        _refusals_to_minors(user_id, since=since, at=at, on=today)
         .order_by("-at", "-pk")
         .values("pk", "recipient_id", "action", "reason", "at")
     )
-    started = Thread.objects.filter(creator_id=user_id, created_at__gte=since, created_at__lte=at)
     reached = set(
-        ThreadParticipant.objects.filter(thread__in=started, user__in=minors)
-        .exclude(user_id=user_id)
-        .values_list("user_id", flat=True)
+        _minors_reached(user_id, since=since, at=at, on=today).values_list("user_id", flat=True)
     )
     distinct = reached | {r["recipient_id"] for r in refusals}
     finding = rules.risk.assess_contact_risk(
@@ -121,6 +117,121 @@ def evaluate_contact_risk(*, user_id: int, actor: object, at: dt.datetime) -> An
         return Flag.objects.raise_signal(
             user_id=user_id, kind=Flag.Kind.CONTACT_RISK, signal=signal, case=case, actor=actor
         )
+
+
+def _signal_applies_to(user: User, *, on: dt.date) -> bool:
+    """The signal is about adults reaching minors (POLICY.md §3): not about minors, nor staff."""
+    return user.birthdate is not None and not rules.ages.is_minor(user.birthdate, on)
+
+
+def _refusals_to_minors(
+    user_id: int, *, since: dt.datetime, at: dt.datetime, on: dt.date
+) -> QuerySet[RefusedContactAttempt]:
+    """What counts as a refused attempt on a minor: a refused start, add or send by this person
+    whose recipient is a minor (POLICY.md §3). Served by `refused_sender_recent`."""
+    return (
+        RefusedContactAttempt.objects.by_sender(user_id)
+        .since(since)
+        .filter(at__lte=at, recipient__in=User.objects.minors(on=on))
+    )
+
+
+def _minors_reached(
+    user_id: int, *, since: dt.datetime, at: dt.datetime, on: dt.date
+) -> QuerySet[ThreadParticipant]:
+    """What counts as reaching a minor: a minor in a thread this person started in the window
+    (POLICY.md §3). Served by `thread_creator`, then `participant_unique`."""
+    started = Thread.objects.filter(creator_id=user_id, created_at__gte=since, created_at__lte=at)
+    return ThreadParticipant.objects.filter(
+        thread__in=started, user__in=User.objects.minors(on=on)
+    ).exclude(user_id=user_id)
+
+
+# The windows the case workspace shows the contact-risk picture over (issue 15.1).
+PICTURE_WINDOWS_DAYS = (7, 30)
+
+
+@dataclass(frozen=True)
+class ContactRiskWindow:
+    """One window of the picture: the same counts `evaluate_contact_risk` asks the rule about."""
+
+    days: int
+    minors_reached: int
+    minors_refused: int
+    distinct_minors: int
+    refused_attempts: int
+    reasons: tuple[tuple[str, int], ...]
+    blocks_from_minors: int
+
+
+@dataclass(frozen=True)
+class ContactRiskPicture:
+    windows: tuple[ContactRiskWindow, ...]
+    blocks_from_minors_total: int
+
+
+def contact_risk_picture(
+    user: User, *, at: dt.datetime, windows_days: tuple[int, ...] = PICTURE_WINDOWS_DAYS
+) -> ContactRiskPicture | None:
+    """The contact-risk signal over longer windows, for a person deciding a case (issue 15.1):
+    distinct minors reached and refused, refused attempts by reason, blocks received from minors.
+
+    Counts what `evaluate_contact_risk` counts (the same two querysets), over each window ending
+    at `at`. Three grouped queries whatever the person's history: rows are one per (minor,
+    reason) and one per minor reached, never one per attempt. Reads only; raises nothing. None
+    for someone the signal does not apply to (a minor, a staff account).
+    """
+    today = clock.today()
+    if not _signal_applies_to(user, on=today):
+        return None
+    user_id = user.pk
+    longest = max(windows_days)
+    starts = {days: at - dt.timedelta(days=days) for days in windows_days}
+    since = starts[longest]
+    refused_rows = list(
+        _refusals_to_minors(user_id, since=since, at=at, on=today)
+        .order_by()
+        .values("recipient_id", "reason")
+        .annotate(
+            **{f"n{days}": Count("pk", filter=Q(at__gte=start)) for days, start in starts.items()}
+        )
+    )
+    reached_rows = list(
+        _minors_reached(user_id, since=since, at=at, on=today)
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("thread__created_at"))
+    )
+    blocks = Block.objects.filter(
+        blocked_id=user_id, blocker__in=User.objects.minors(on=today), created_at__lte=at
+    ).aggregate(
+        total=Count("pk"),
+        **{
+            f"n{days}": Count("pk", filter=Q(created_at__gte=start))
+            for days, start in starts.items()
+        },
+    )
+    windows = []
+    for days, start in starts.items():
+        key = f"n{days}"
+        in_window = [r for r in refused_rows if r[key]]
+        refused = {r["recipient_id"] for r in in_window}
+        reached = {r["user_id"] for r in reached_rows if r["last"] >= start}
+        reasons: dict[str, int] = {}
+        for r in in_window:
+            reasons[r["reason"]] = reasons.get(r["reason"], 0) + r[key]
+        windows.append(
+            ContactRiskWindow(
+                days=days,
+                minors_reached=len(reached),
+                minors_refused=len(refused),
+                distinct_minors=len(reached | refused),
+                refused_attempts=sum(reasons.values()),
+                reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+                blocks_from_minors=blocks[key],
+            )
+        )
+    return ContactRiskPicture(windows=tuple(windows), blocks_from_minors_total=blocks["total"])
 
 
 def queue_evaluation_on_refusal(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:

@@ -84,6 +84,7 @@ app.conf.task_routes = {
     "moderation.escalate_overdue_cases": {"queue": "periodic"},
     "integrations.purge_idempotency_records": {"queue": "periodic"},
     "integrations.purge_age_gate_attempts": {"queue": "periodic"},
+    "integrations.create_partitions": {"queue": "periodic"},
     "safety_portal.core.audit.tasks.anchor_audit_chain": {"queue": "periodic"},
     "audit.link_chain": {"queue": "periodic"},
     "outbox.prune": {"queue": "periodic"},
@@ -130,6 +131,11 @@ app.conf.beat_schedule = {
     "accounts-under-age-closure": {
         "task": "moderation.close_expired_under_age_reviews",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Issue 14.5 (D32): the audit log's and the messages' monthly partitions, months ahead.
+    "integrations-create-partitions": {
+        "task": "integrations.create_partitions",
+        "schedule": crontab(hour=1, minute=10),
     },
     # Webhooks (issue 6): deliveries that are due (first attempt lost, or a retry's backoff over).
     "integrations-webhook-sweep": {"task": "integrations.deliver_due_webhooks", **_every(60)},

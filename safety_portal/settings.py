@@ -450,6 +450,18 @@ AUDIT_ANCHOR_FILE = env.str(
 )
 # The authoritative anchor store when REDIS_URL is set (docs/decisions.md D6).
 AUDIT_ANCHOR_STREAM = env.str("AUDIT_ANCHOR_STREAM", default="audit:anchors")
+# Issue 14.5 (D32): where `archive_audit_partition` writes an old month of the log before it is
+# detached, and where `verify_audit_log` reads it back. In a fleet this is shared storage that
+# every host that verifies can read (a mounted bucket), not a host's own disk.
+AUDIT_ARCHIVE_DIR = env.str("AUDIT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "audit-archives"))
+
+# Issue 14.5 (D32): the daily job keeps this many months of partitions ready after the current one
+# (audit log, messages), so a job that stops still leaves months before rows fall into DEFAULT.
+PARTITION_MONTHS_AHEAD = env.int("PARTITION_MONTHS_AHEAD", default=3)
+if not 1 <= PARTITION_MONTHS_AHEAD <= 24:
+    raise ImproperlyConfigured(
+        f"PARTITION_MONTHS_AHEAD must be between 1 and 24, not {PARTITION_MONTHS_AHEAD}"
+    )
 
 # --- DSA Transparency Database (issue 12.4) -------------------------------------------------------
 # Where statements of reasons are submitted (art. 24(5)): the database's base URL, e.g.

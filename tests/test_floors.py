@@ -115,3 +115,28 @@ def test_the_body_import_count_sees_an_import_hidden_in_a_function(
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tree)
     found = {where: reason for where, _, reason in _body_imports()}
     assert found["messaging/zz_hidden.py:2"] is False
+
+
+def _history_callers(root: Path) -> list[str]:
+    """Modules that name `seeding_history` (the demo's moved clock), besides the clock itself."""
+    callers = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            if "seeding_history" in path.read_text() and path.name != "clock.py":
+                callers.append(str(path.relative_to(root)))
+    return callers
+
+
+def test_only_the_demo_seeders_move_the_clock() -> None:
+    """`clock.seeding_history` writes history as of a past moment; a request or a task using it
+    would make the audit log lie about when things happened."""
+    assert _history_callers(ROOT)
+    assert all(path.endswith("demo.py") for path in _history_callers(ROOT)), _history_callers(ROOT)
+
+
+def test_the_clock_check_sees_a_view_that_moves_the_clock(tmp_path: Path) -> None:
+    tree = _copy_tree(tmp_path)
+    (tree / "moderation" / "zz_view.py").write_text(
+        "from safety_portal.core import clock\n\nwith clock.seeding_history(None):\n    pass\n"
+    )
+    assert "moderation/zz_view.py" in _history_callers(tree)

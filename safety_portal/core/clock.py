@@ -8,14 +8,42 @@ the configured TIME_ZONE).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+
+# (the moment the history starts at, the monotonic time it was entered): see `seeding_history`.
+_history: ContextVar[tuple[datetime, float] | None] = ContextVar("clock_history", default=None)
 
 
 def now() -> datetime:
     """The current time, timezone-aware (UTC)."""
-    return timezone.now()
+    history = _history.get()
+    if history is None:
+        return timezone.now()
+    start, entered = history
+    return start + timedelta(seconds=time.monotonic() - entered)
+
+
+@contextmanager
+def seeding_history(moment: datetime) -> Iterator[None]:
+    """The demo seeder writes a month of history as it would have happened (issue 15.4): inside
+    this block `now()` starts at `moment` and runs on, so every manager, rule and audit entry sees
+    that time, exactly as when the work was done then. Only the demo seeders may call it (a test
+    in tests/test_floors.py holds every other module to that); nothing in a request or a task
+    ever moves the clock.
+    """
+    if timezone.is_naive(moment):
+        raise ValueError("the history's moment must be timezone-aware")
+    token = _history.set((moment, time.monotonic()))
+    try:
+        yield
+    finally:
+        _history.reset(token)
 
 
 def today() -> date:

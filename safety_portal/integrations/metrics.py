@@ -29,6 +29,9 @@ from safety_portal.core import clock, metrics
 from safety_portal.core.api.models import WebhookDelivery
 from safety_portal.core.audit.chainer import unchained_tail
 from safety_portal.core.outbox.models import OutboxMessage
+from safety_portal.core.partitions import default_rows, months_ahead_covered, partitions
+
+from .partitions import PARTITIONED
 
 P = metrics.PREFIX
 
@@ -54,6 +57,7 @@ class DatabaseState(Collector):
             "Age of the oldest audit entry the chainer has not linked.",
             tail.age_seconds(now),
         )
+        yield from self._partitions(now)
 
     def _queue(self, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
         waiting = Case.objects.open().unclaimed(at=now)
@@ -94,6 +98,27 @@ class DatabaseState(Collector):
             "Age of the oldest follow-up task waiting for the broker.",
             0.0 if oldest is None else (now - oldest).total_seconds(),
         )
+
+    def _partitions(self, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+        ahead = GaugeMetricFamily(
+            P + "partition_months_ahead",
+            "Months after the current one that already have a partition (-1: not even this one).",
+            labels=["table"],
+        )
+        stray = GaugeMetricFamily(
+            P + "partition_default_rows",
+            "Rows in the DEFAULT partition, whose month had no partition (should be 0).",
+            labels=["table"],
+        )
+        for spec in PARTITIONED:
+            attached = partitions(spec)
+            if not attached:
+                continue  # a plain table (the SQLite demo): nothing to watch
+            ahead.add_metric([spec.table], months_ahead_covered(spec, now, attached))
+            has_default = any(p.is_default for p in attached)
+            stray.add_metric([spec.table], default_rows(spec) if has_default else 0)
+        yield ahead
+        yield stray
 
     def _webhooks(self) -> Iterator[Metric]:
         failing = GaugeMetricFamily(

@@ -1,6 +1,6 @@
 """Roof tasks: housekeeping of the sign-up age gate (POLICY.md §7.3: refused attempts are kept 90
 days), the notice.created announcer (issue 12.2) and submission of statements of reasons to the
-DSA Transparency Database (issue 12.4)."""
+DSA Transparency Database (issue 12.4), and the monthly partitions kept ahead (issue 14.5)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from safety_portal.core import clock
 from safety_portal.core.api.models import AgeGateAttempt
 from safety_portal.core.audit.actors import SystemActor
 
-from . import statement_submission
+from . import partitions, statement_submission
 from .notice_events import announce_pending
 
 
@@ -46,3 +46,9 @@ def submit_statements(max_batches: int = 50) -> dict[str, object]:
     if not summary.enabled:
         return {"enabled": False}
     return summary.counts()
+
+
+@shared_task(name="integrations.create_partitions", ignore_result=True)
+def create_partitions() -> list[dict[str, object]]:
+    """Keep PARTITION_MONTHS_AHEAD months of partitions ready (D32). Daily; idempotent."""
+    return [result.as_dict() for result in partitions.create_ahead(clock.today())]

@@ -47,3 +47,25 @@ def staff_view(
 
 def can(request: HttpRequest, perm: str) -> bool:
     return bool(request.user.is_authenticated and request.user.has_perm(perm))
+
+
+# The evidence blocks of the case workspace (issue 15.1) and the permission each needs, beyond the
+# page's own `moderation.view_case`. One table: the view computes a block only for a viewer who
+# holds its permission (a block not shown is not queried), the template shows what the view
+# computed, and tests/portal/test_permission_walk.py walks every role against it.
+EVIDENCE_BLOCKS: dict[str, str] = {
+    "people": "moderation.view_case",  # who is involved: username, country, account status
+    "ages": "accounts.view_age",  # their age tier and years (never a birthdate)
+    "thread": "messaging.read_message_body",  # the reported conversation, opened on request
+    "contact_risk": "moderation.view_flag",  # the subject's contact-risk picture
+    "prior_reports": "moderation.view_report",
+    "prior_decisions": "moderation.view_decision",
+    "restrictions": "accounts.view_restriction",
+    "strikes": "moderation.view_strike",
+    "flags": "moderation.view_flag",
+}
+
+
+def evidence_blocks(user: Any) -> frozenset[str]:
+    """The evidence blocks of `EVIDENCE_BLOCKS` this person may see."""
+    return frozenset(block for block, perm in EVIDENCE_BLOCKS.items() if user.has_perm(perm))

@@ -24,6 +24,7 @@ class Shield:
     on: bool  # the case's bodies are blurred until revealed
     revealed: frozenset[int]  # messages the moderator has chosen to see on this page
     why: str  # the case's category, as the blurred block names it
+    thread: str  # the conversation the page shows (`?thread=`), kept when a form reveals one
 
 
 def revealed_ids(values: list[str]) -> frozenset[int]:
@@ -36,4 +37,5 @@ def shield_for(case: Case, request: HttpRequest) -> Shield:
         on=wellbeing.is_shielded(case),
         revealed=revealed_ids(request.GET.getlist("revealed")),
         why=category_label(case.category),
+        thread=request.GET.get("thread", "") if request.GET.get("thread", "").isdigit() else "",
     )

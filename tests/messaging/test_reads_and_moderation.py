@@ -192,3 +192,36 @@ def test_only_staff_with_the_read_permission_read_bodies(conversation) -> None:
     for reader in (StaffFactory(), StaffFactory(roles=["Auditor"]), a):
         with pytest.raises(NotPermitted):
             read_messages_for_staff(actor=reader, thread=thread, reason="curious")
+
+
+def test_a_staff_read_around_a_message_gives_its_neighbours_on_both_sides(audit_actions) -> None:
+    a, b = friendly_pair()
+    thread = direct_thread(a, b)
+    with time_machine.travel(clock.now(), tick=False):  # one timestamp: the id breaks the tie
+        sent = [send(a if i % 2 else b, thread, f"m{i}") for i in range(7)]
+    triage = StaffFactory(roles=["Triage"])
+    read = read_messages_for_staff(
+        actor=triage, thread=thread, case=5, reason="", around=sent[3], limit=2
+    )
+    assert [m.body for m in read] == ["m5", "m4", "m3", "m2", "m1"]
+    assert {m.sender_id for m in read} == {a.pk, b.pk}
+    (entry,) = audit_actions("messaging.messages.read_by_staff")
+    assert entry.after["around"] == sent[3].pk
+    assert entry.after["message_ids"] == [m.pk for m in read]
+    edge = read_messages_for_staff(
+        actor=triage, thread=thread, case=5, reason="", around=sent[0], limit=2
+    )
+    assert [m.body for m in edge] == ["m2", "m1", "m0"]
+
+
+def test_a_read_around_a_message_of_another_thread_is_refused(conversation, audit_actions) -> None:
+    a, _b, thread, _messages = conversation
+    c = person(30, dm="friends")
+    befriend(a, c)
+    elsewhere = send(a, direct_thread(a, c), "elsewhere")
+    triage = StaffFactory(roles=["Triage"])
+    for kwargs in ({"thread": thread}, {"user": a}):
+        with pytest.raises(DomainError) as bad:
+            read_messages_for_staff(actor=triage, case=5, reason="", around=elsewhere, **kwargs)
+        assert "around" in bad.value.fields
+    assert audit_actions("messaging.messages.read_by_staff") == []

@@ -15,7 +15,7 @@ from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.errors import NotPermitted, PolicyViolation
 from safety_portal.core.outbox.models import OutboxMessage
-from tests.factories.messaging import person
+from tests.factories.messaging import befriend, direct_thread, person
 from tests.factories.moderation import decided
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +201,32 @@ def test_a_decided_contact_risk_case_gets_a_new_report_on_new_evidence(
     evaluate(adult)
     assert Report.objects.filter(subject_user=adult).count() == 2
     assert Case.objects.open().filter(subject_user=adult).count() == 1
+
+
+def test_the_contact_risk_picture_counts_what_the_signal_counts(
+    settings: pytest.FixtureRequest,
+) -> None:
+    settings.MODERATION_CONTACT_RISK_DISTINCT_MINORS = 3
+    settings.MODERATION_CONTACT_RISK_WINDOW_HOURS = 24
+    adult, friend = person(34, dm="friends"), person(16, dm="friends")
+    befriend(adult, friend)
+    direct_thread(adult, friend)  # a minor reached
+    younger = person(14)
+    for minor in (younger, younger, person(15)):
+        try_to_message(adult, minor)
+    try_to_message(adult, person(13))
+    evaluate(adult)
+    signal = Report.objects.get(subject_user=adult).evidence
+    (day,) = risk_signals.contact_risk_picture(adult, at=clock.now(), windows_days=(1,)).windows
+    assert (day.distinct_minors, day.refused_attempts) == (
+        signal["distinct_minors"],
+        signal["refusals_to_minors"],
+    )
+    assert (day.minors_reached, day.minors_refused) == (1, 3)
+    assert day.reasons == (("dm_recipient_under_16", 4),)
+
+
+def test_the_contact_risk_picture_is_for_adults_only() -> None:
+    teen = person(17)
+    try_to_message(teen, person(14))
+    assert risk_signals.contact_risk_picture(teen, at=clock.now()) is None

@@ -21,6 +21,7 @@ from safety_portal.core import audit, clock, metrics
 from safety_portal.core.audit.actors import SystemActor
 from safety_portal.core.errors import PolicyViolation
 from safety_portal.core.outbox.tasks import relay
+from safety_portal.integrations.partitions import PARTITIONED
 from tests.factories.messaging import direct_thread, person, send
 from tests.factories.moderation import SCAM, decided, report_user, staff
 
@@ -62,6 +63,8 @@ EXPOSED = [
     "safety_portal_webhook_deliveries_failing",
     "safety_portal_audit_unchained_entries",
     "safety_portal_audit_chain_lag_seconds",
+    "safety_portal_partition_months_ahead",
+    "safety_portal_partition_default_rows",
 ]
 
 
@@ -69,7 +72,9 @@ def test_every_gauge_is_exposed_and_the_scrape_is_a_handful_of_queries(
     client: Client, django_assert_max_num_queries
 ) -> None:
     client.get("/healthz")
-    with django_assert_max_num_queries(9):
+    # The queue, outbox, webhooks and chain, then two per partitioned table (its partitions, and
+    # the rows its DEFAULT partition holds).
+    with django_assert_max_num_queries(9 + 2 * len(PARTITIONED)):
         samples = scrape(client)
     names = {name for name, _ in samples}
     for name in EXPOSED:
@@ -198,3 +203,17 @@ def test_the_grafana_dashboard_charts_only_metrics_that_exist(client: Client) ->
     exposed = {f.name for f in text_string_to_metric_families(response.content.decode())}
     assert charted <= exposed, charted - exposed
     assert {f"safety_portal_{m}" for m in metrics.COUNTERS} <= charted  # every counter is charted
+
+
+def test_the_partition_gauges_show_months_ready_and_rows_in_default(client: Client) -> None:
+    samples = scrape(client)
+    table = {"table": "audit_auditentry"}
+    assert value(samples, "safety_portal_partition_months_ahead", **table) >= 1
+    assert value(samples, "safety_portal_partition_default_rows", **table) == 0
+
+    with time_machine.travel(dt.datetime(2019, 3, 1, tzinfo=dt.UTC)), transaction.atomic():
+        audit.record(actor=SystemActor("tests.metrics"), action="tests.clock.far_off")
+    with time_machine.travel(dt.datetime(2019, 3, 1, tzinfo=dt.UTC)):
+        far_off = scrape(client)
+    assert value(far_off, "safety_portal_partition_default_rows", **table) == 1
+    assert value(far_off, "safety_portal_partition_months_ahead", **table) == -1

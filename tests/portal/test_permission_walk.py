@@ -1,4 +1,5 @@
-"""Every portal and admin URL, walked from the URL resolver, for every kind of visitor.
+"""Every portal and admin URL, walked from the URL resolver, for every kind of visitor; and the
+case workspace's evidence blocks, walked inside the page (EXPECTED_BLOCKS, issue 15.1).
 
 A page added without an entry in EXPECTED fails this test, so a new page cannot be forgotten.
 Each request runs in a savepoint that is rolled back, so one visitor's POST (a claim, a note)
@@ -16,16 +17,23 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.html import escape
 
 from accounts.models import BirthdateChangeRequest, GuardianLink
-from accounts.roles import Role
+from accounts.roles import ROLE_PERMISSIONS, Role, sync_roles
+from messaging.models import Block, Message, Thread
 from moderation import services
 from moderation.actions.child_safety import hold_and_escalate
 from moderation.models import Case, Flag
 from safety_portal import rules
+from safety_portal.core import clock
 from safety_portal.core.api.models import ApiClient
 from safety_portal.core.audit.models import AuditEntry
+from safety_portal.core.errors import PolicyViolation
+from safety_portal.portal.access import EVIDENCE_BLOCKS
+from safety_portal.rules.ages import age_on
 from tests.factories.accounts import AppUserFactory
+from tests.factories.moderation import decided, report_message
 
 from .conftest import sign_in
 from .scenario import ACTOR, Day, build_day
@@ -338,3 +346,112 @@ def test_signing_out_works_for_everyone_signed_in(world: dict) -> None:
         response = client.post(reverse("portal:logout"))
         assert response.status_code == 302
         assert "_auth_user_id" not in client.session
+
+
+# --------------------------------------------------------------------------------------------------
+# The case workspace's evidence blocks (issue 15.1): the walk goes past the URL into the page
+# --------------------------------------------------------------------------------------------------
+
+# block of `access.EVIDENCE_BLOCKS` -> the visitors who see its content on the case workspace.
+EXPECTED_BLOCKS: dict[str, set[str]] = {
+    "people": CASE_WORKERS,
+    "ages": CASE_WORKERS,
+    "thread": CASE_WORKERS,
+    "contact_risk": CASE_WORKERS,
+    "prior_reports": CASE_WORKERS,
+    "prior_decisions": CASE_WORKERS,
+    "restrictions": CASE_WORKERS,
+    "strikes": CASE_WORKERS,
+    "flags": CASE_WORKERS,
+}
+
+
+@pytest.fixture
+def evidence(world: dict) -> dict[str, str]:
+    """The world's message case given a subject with history (sam, 29): refused for a
+    15-year-old and blocked by her, an earlier decision (a restriction and a strike), a pending
+    report and a contact-risk flag. Returns, per block, a text only that block shows."""
+    day: Day = world["day"]
+    sam, jo, lily = day.sender, day.recipient, day.minor
+    with pytest.raises(PolicyViolation):
+        Thread.objects.start(creator=sam, participants=[lily], actor=sam)
+    Block.objects.block(blocker=lily, blocked=sam, actor=lily)
+    # sam's messages, oldest first: two before the reported threat (each becomes its own case)
+    first, second, reported = Message.objects.in_thread(day.thread).filter(sender=sam).reverse()
+    assert reported == day.reported
+    earlier = report_message(first, reporter=jo).case
+    decision = decided(
+        earlier, day.staff[Role.MODERATOR], "restrict_feature", days=3, feature="livestream"
+    )
+    pending = report_message(second, reporter=jo)
+    flag = Flag.objects.raise_signal(
+        user_id=sam.pk, kind="contact_risk", signal={"source": "walk"}, actor=ACTOR
+    )
+    return {
+        "people": 'data-testid="evidence-people"',
+        "ages": f"{age_on(sam.birthdate, clock.today())} y",
+        "thread": escape(day.reported.body),
+        "contact_risk": "dm_recipient_under_16",
+        "prior_reports": f'data-testid="prior-report-{pending.pk}"',
+        "prior_decisions": f'data-testid="prior-decision-{decision.pk}"',
+        "restrictions": f'data-testid="restriction-{decision.restrictions.get().pk}"',
+        "strikes": f'data-testid="strike-{decision.strike.pk}"',
+        "flags": f'data-testid="flag-{flag.pk}"',
+    }
+
+
+def _workspace_text(client: Client, case_id: int) -> str:
+    """The case page and its opened conversation as this visitor gets them (rolled back: opening
+    the conversation writes an audit entry)."""
+    text = []
+    for name in ("portal:case", "portal:case_thread"):
+        with transaction.atomic():
+            response = client.get(reverse(name, args=[case_id]))
+            transaction.set_rollback(True)
+        if response.status_code == 200:
+            text.append(response.content.decode())
+    return "\n".join(text)
+
+
+def _blocks_seen(text: str, sentinels: dict[str, str]) -> set[str]:
+    return {block for block, sentinel in sentinels.items() if sentinel in text}
+
+
+def test_every_evidence_block_is_in_the_expected_table() -> None:
+    assert set(EXPECTED_BLOCKS) == set(EVIDENCE_BLOCKS)
+
+
+def test_each_visitor_sees_exactly_the_evidence_blocks_of_their_role(
+    world: dict, evidence: dict[str, str]
+) -> None:
+    case_id = world["objects"]["case_id"]
+    problems = []
+    for visitor in VISITORS:
+        seen = _blocks_seen(_workspace_text(world["visitors"][visitor], case_id), evidence)
+        expected = {block for block, who in EXPECTED_BLOCKS.items() if visitor in who}
+        if seen != expected:
+            problems.append(f"{visitor}: sees {sorted(seen)}, expected {sorted(expected)}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("block", sorted(set(EVIDENCE_BLOCKS) - {"people"}))
+def test_a_role_without_a_blocks_permission_does_not_see_its_content(
+    block: str, world: dict, evidence: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Take the block's permission away from Triage (the table, then the group, as `sync_roles`
+    does after a change to accounts/roles.py): the block's content leaves the page, the others
+    stay. ("people" needs the page's own permission: without it the page is refused.)"""
+    perm = EVIDENCE_BLOCKS[block]
+    triage = world["visitors"][T]
+    case_id = world["objects"]["case_id"]
+    assert block in _blocks_seen(_workspace_text(triage, case_id), evidence)
+    monkeypatch.setitem(
+        ROLE_PERMISSIONS,
+        Role.TRIAGE,
+        tuple(p for p in ROLE_PERMISSIONS[Role.TRIAGE] if p != perm),
+    )
+    sync_roles(roles=[Role.TRIAGE])
+    assert triage.get(reverse("portal:case", args=[case_id])).status_code == 200
+    seen = _blocks_seen(_workspace_text(triage, case_id), evidence)
+    same_permission = {b for b, p in EVIDENCE_BLOCKS.items() if p == perm}
+    assert seen == set(EVIDENCE_BLOCKS) - same_permission

@@ -106,6 +106,13 @@ def test_revealing_without_javascript_records_it_and_shows_that_message(day: Day
         f"{_thread(day.message_case)}?revealed={second.pk}&revealed={day.reported.pk}"
         f"#message-{second.pk}"
     )
+    # Reading another conversation of the case (`?thread=`), the answer stays on it.
+    on_thread = client.post(
+        _reveal(day.message_case), {"message": second.pk, "thread": str(day.thread.pk)}
+    )
+    assert on_thread["Location"].startswith(
+        f"{_thread(day.message_case)}?thread={day.thread.pk}&revealed={second.pk}#"
+    )
 
 
 @pytest.mark.django_db

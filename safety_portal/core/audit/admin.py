@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from safety_portal.core.admin_site import ReadOnlyAdmin, site
 
-from .models import AuditEntry
+from .models import AuditArchive, AuditEntry
 
 
 @admin.register(AuditEntry, site=site)
@@ -31,3 +31,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     ordering = ["-id"]  # an entry shows from its commit, before the chainer links it (D23)
     sortable_by: list[str] = []
     list_display_links = ["id"]
+
+
+@admin.register(AuditArchive, site=site)
+class AuditArchiveAdmin(ReadOnlyAdmin):
+    """The register of archived months (issue 14.5): read-only, written by the archiver."""
+
+    list_display = ["partition", "entries", "first_seq", "last_seq", "file_name", "archived_at"]
+    ordering = ["-month_start"]

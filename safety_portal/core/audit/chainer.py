@@ -94,13 +94,14 @@ def _final_unlinked(horizon: int | None, batch: int) -> list[tuple]:
 
 def _link(rows: list[tuple], head: tuple[int, str] | None) -> int:
     seq, prev = head if head else (0, chain.GENESIS)
-    ids, seqs, prevs, hashes = [], [], [], []
+    ids, times, seqs, prevs, hashes = [], [], [], [], []
     for values in rows:
         row = dict(zip(_UNLINKED_FIELDS, values, strict=True))
         seq += 1
         row["seq"], row["prev_hash"] = seq, prev
         prev = chain.compute_hash(chain.row_payload(row))
         ids.append(row["id"])
+        times.append(row["created_at"])
         seqs.append(seq)
         prevs.append(row["prev_hash"])
         hashes.append(prev)
@@ -108,10 +109,13 @@ def _link(rows: list[tuple], head: tuple[int, str] | None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-            "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS seq, "
-            "unnest(%s::text[]) AS prev_hash, unnest(%s::text[]) AS hash) AS v "
-            "WHERE e.id = v.id AND e.seq IS NULL",
-            [ids, seqs, prevs, hashes],
+            "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS created_at, "
+            "unnest(%s::bigint[]) AS seq, unnest(%s::text[]) AS prev_hash, "
+            "unnest(%s::text[]) AS hash) AS v "
+            # created_at as well as id: the primary key of the partitioned log (D32), so each
+            # row is found by one index probe in its month's partition, not one per partition.
+            "WHERE e.id = v.id AND e.created_at = v.created_at AND e.seq IS NULL",
+            [ids, times, seqs, prevs, hashes],
         )
         if cursor.rowcount != len(ids):
             raise RuntimeError(

@@ -88,3 +88,41 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit entries cannot be deleted.")
+
+
+class AuditArchive(models.Model):
+    """One month of the log that was exported to a file and detached (issue 14.5, D32).
+
+    The register `verify_audit_log` reads to put the archived months back into its walk: which
+    file, its SHA-256 as written, and the chain positions it holds. Append-only like the log
+    itself (the same triggers refuse an update or delete), and every archive also writes an audit
+    entry with these facts, so the register is itself covered by the chain.
+    """
+
+    partition = models.CharField(max_length=63, unique=True)
+    month_start = models.DateTimeField()
+    month_end = models.DateTimeField()
+    file_name = models.CharField(max_length=200, unique=True)
+    sha256 = models.CharField(max_length=64)
+    entries = models.PositiveBigIntegerField()
+    first_seq = models.BigIntegerField(null=True)
+    last_seq = models.BigIntegerField(null=True)
+    # The chain head when it was archived: the anchor the file carries in its header too.
+    head_seq = models.BigIntegerField(null=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    archived_at = models.DateTimeField()
+    archived_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["month_start"]
+
+    def __str__(self) -> str:
+        return f"{self.partition} ({self.entries:,} entries) in {self.file_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("An audit archive record cannot be changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("An audit archive record cannot be deleted.")

@@ -67,3 +67,54 @@ CREATE TRIGGER audit_refuse_update_delete
     BEFORE UPDATE OR DELETE ON audit_auditentry
     FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 """
+
+# Issue 14.5 (D32): the log is partitioned by month. Row triggers on the parent are cloned by
+# PostgreSQL to every partition, present and future; a statement trigger is not, so each partition
+# gets its own TRUNCATE refusal when it is created (`PER_PARTITION`), and the parent keeps one for
+# `TRUNCATE audit_auditentry`. A partition detached for archiving loses the cloned row triggers,
+# so the archiver puts them back on it (`DETACHED`) until an operator drops it.
+PARENT = """
+CREATE TRIGGER audit_refuse_delete
+    BEFORE DELETE ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+CREATE TRIGGER audit_refuse_update
+    BEFORE UPDATE ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_update_unless_linking();
+CREATE TRIGGER audit_refuse_truncate
+    BEFORE TRUNCATE ON audit_auditentry
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+"""
+
+PER_PARTITION = """
+CREATE TRIGGER audit_refuse_truncate
+    BEFORE TRUNCATE ON {partition}
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+"""
+
+DETACHED = """
+CREATE TRIGGER audit_refuse_update_delete
+    BEFORE UPDATE OR DELETE ON {partition}
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+"""
+
+ARCHIVE_CREATE = """
+CREATE OR REPLACE FUNCTION audit_archive_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit archive register is append-only: % on % is refused',
+        TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER audit_archive_refuse_update_delete
+    BEFORE UPDATE OR DELETE ON audit_auditarchive
+    FOR EACH ROW EXECUTE FUNCTION audit_archive_refuse_change();
+CREATE TRIGGER audit_archive_refuse_truncate
+    BEFORE TRUNCATE ON audit_auditarchive
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_archive_refuse_change();
+"""
+
+ARCHIVE_DROP = """
+DROP TRIGGER IF EXISTS audit_archive_refuse_truncate ON audit_auditarchive;
+DROP TRIGGER IF EXISTS audit_archive_refuse_update_delete ON audit_auditarchive;
+DROP FUNCTION IF EXISTS audit_archive_refuse_change();
+"""

@@ -8,15 +8,18 @@ chain, name the first bad entry) and issue 7 (check the chain against the anchor
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from . import anchors as anchor_stores
+from . import archive
 from .chain import ROW_FIELDS, ChainProblem, ChainVerifier
 from .chainer import Tail, unchained_tail
 from .models import AuditEntry
@@ -105,6 +108,7 @@ def verify_chain(
     anchors: str = "all",
     chunk_size: int = 5_000,
     on_progress: Callable[[int, int], None] | None = None,
+    archive_dir: Path | None = None,
 ) -> Verification:
     """Check the audit log; the first problem found is in `.problem` (None when intact).
 
@@ -113,6 +117,10 @@ def verify_chain(
     "cannot verify", not "intact"). A store holding something that is not an anchor is reported as
     a problem: garbage in a store that only we append to is evidence of tampering.
     `on_progress(checked, total)` is called every few thousand entries.
+
+    Months archived and detached (issue 14.5, `archive.py`) are read back from their files in
+    `archive_dir` (AUDIT_ARCHIVE_DIR) and merged into the walk by `seq`, so the chain is checked
+    whole; a registered archive that is missing or changed is a problem, never skipped.
     """
     if not 1 <= chunk_size <= 1_000_000:
         raise ValueError(f"chunk size must be between 1 and 1000000, not {chunk_size}")
@@ -130,13 +138,23 @@ def verify_chain(
             seconds=time.monotonic() - started,
         )
     verifier = ChainVerifier(anchored)
+    archived, missing = archive.registered_rows(archive_dir)
+    if missing is not None:
+        return Verification(
+            0,
+            None,
+            ChainProblem(None, None, missing),
+            stores=names,
+            seconds=time.monotonic() - started,
+        )
     with transaction.atomic():
         # Inside a transaction the PostgreSQL cursor streams without WITH HOLD, so the server
         # does not materialise the whole result first.
         linked = AuditEntry.objects.filter(seq__isnull=False)
         total = linked.order_by("-seq").values_list("seq", flat=True).first() or 0
         tail = unchained_tail()
-        rows = linked.order_by("seq").values_list(*ROW_FIELDS).iterator(chunk_size=chunk_size)
+        live = linked.order_by("seq").values_list(*ROW_FIELDS).iterator(chunk_size=chunk_size)
+        rows = heapq.merge(live, *archived, key=lambda row: row[1]) if archived else live
         for row in rows:
             if verifier.check_row(row) is not None:
                 break

@@ -1,26 +1,27 @@
 """The case workspace (issue 5): everything a moderator reads before acting, and the buttons the
 rules allow (`rules.casework`, the same answer the managers give when a button is pressed).
 
-Message bodies are read only through `messaging.services.read_messages_for_staff`, with this case
-as the reason (audited), and only when the moderator asks for them.
+The evidence blocks (issue 15.1: who is involved, the reported conversation, contact risk,
+history) come from `portal.evidence`, each only for a role that may see it. Message bodies are
+read only through `messaging.services.read_messages_for_staff`, with this case as the reason
+(audited), and only when the moderator asks for them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from accounts.models import Restriction
+from messaging.limits import STAFF_CONTEXT_WINDOW
 from messaging.models import Message
 from messaging.services import read_messages_for_staff
 from moderation.managers import allowed_case_actions, case_refusal, case_state
-from moderation.models import Case, CaseNote, Decision, Report, Strike
+from moderation.models import Case, CaseNote, Decision, Report
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
@@ -28,9 +29,10 @@ from safety_portal.rules.casework import Action
 from safety_portal.rules.grounds import GROUND_CHOICES
 
 from ..access import staff_view
+from ..evidence import Conversation, Evidence, gather, thread_lines
 from ..message_shield import shield_for
 from ..pages import page
-from ..presentation import age_of, band_label, category_label
+from ..presentation import band_label, category_label
 from ..presentation import decision_type_choices as _decision_type_choices
 
 
@@ -142,6 +144,12 @@ def workspace_context(
     holder = case_state(case).holder(at=now)
     held_by_other = holder is not None and holder != user.pk
     decide_refusal = case_refusal(case, Action.DECIDE, actor=user, at=now)
+    reports = list(
+        Report.objects.filter(case=case)
+        .select_related("reporter", "trusted_flagger")
+        .order_by("created_at", "id")[:100]
+    )
+    evidence = gather(case, reports=reports, viewer=user, at=now, today=clock.today())
     ctx: dict[str, Any] = {
         "case": case,
         "band": band_label(case.priority),
@@ -156,22 +164,23 @@ def workspace_context(
         "can_take_over": held_by_other and Action.TAKE_OVER in allowed,
         "can_escalate": Action.ESCALATE in allowed,
         "can_note": Action.NOTE in allowed,
-        "can_read_bodies": user.has_perm("messaging.read_message_body"),
+        "can_read_bodies": "thread" in evidence.blocks,
         "show_decision_form": Action.DECIDE in allowed,
         # Allowed once they hold the case: the page says "claim it to decide".
         "may_decide": decide_refusal is None
         or decide_refusal.code in {"not_claimer", "claim_expired"},
         "category": category_label(case.category),
         "reports": [
-            {"r": r, "category": category_label(r.category)}
-            for r in Report.objects.filter(case=case)
-            .select_related("reporter", "trusted_flagger")
-            .order_by("created_at", "id")[:100]
+            {"r": r, "category": category_label(r.category), "who": evidence.person(r.reporter_id)}
+            for r in reports
         ],
         "timeline": _timeline(case),
         "decisions": list(
             Decision.objects.filter(case=case).select_related("decided_by").order_by("decided_at")
         ),
+        "evidence": evidence,
+        "subject": subject,
+        "context_window": STAFF_CONTEXT_WINDOW,
     }
     if case.subject_message_id is not None:
         ctx["reported_message"] = (
@@ -181,34 +190,11 @@ def workspace_context(
             .first()
         )
     if subject is not None:
-        ctx.update(_subject_context(subject, case, now=now, user=user))
+        ctx["account_days"] = (now - subject.date_joined).days
     if ctx["show_decision_form"]:
         ctx["form"] = form or DecisionForm(user=user, case=case)
         ctx["show_for"] = SHOW_FOR
     return ctx
-
-
-def _subject_context(subject: Any, case: Case, *, now: dt.datetime, user: Any) -> dict[str, Any]:
-    return {
-        "subject": subject,
-        "subject_age": age_of(subject, on=clock.today())
-        if user.has_perm("accounts.view_age")
-        else None,
-        "account_days": (now - subject.date_joined).days,
-        "restrictions": list(
-            Restriction.objects.active(at=now).filter(user=subject).order_by("ends_at")
-        ),
-        "strikes": Strike.objects.count_active(subject, at=now),
-        "prior_cases": list(
-            Case.objects.filter(subject_user=subject).exclude(pk=case.pk).order_by("-opened_at")[:8]
-        ),
-        "prior_decisions": list(
-            Decision.objects.for_user(subject)
-            .exclude(case=case)
-            .select_related("decided_by")
-            .order_by("-decided_at")[:8]
-        ),
-    }
 
 
 @require_GET
@@ -221,20 +207,40 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_GET
 @staff_view("moderation.view_case", "messaging.read_message_body")
 def case_thread(request: HttpRequest, case_id: int) -> HttpResponse:
-    """The reported content in context. Reading bodies is audited with this case as the reason."""
+    """The reported conversation in context, both sides: the reported message with the messages
+    around it, or a thread's latest messages. Reading bodies is audited with this case as the
+    reason (`read_messages_for_staff`); only a conversation of the case's evidence can be opened."""
     case = _case_or_404(case_id)
     ctx = workspace_context(request, case)
-    if case.subject_thread_id is not None:
-        thread_messages = read_messages_for_staff(
-            actor=request.user, thread=case.subject_thread, case=case, reason=""
+    evidence: Evidence = ctx["evidence"]
+    conversation = _chosen_conversation(evidence, request.GET.get("thread", ""))
+    messages: list[Message] = []
+    if conversation is not None:
+        reported = ctx.get("reported_message")
+        in_context = reported is not None and reported.thread_id == conversation.thread.pk
+        messages = read_messages_for_staff(
+            actor=request.user,
+            thread=conversation.thread,
+            case=case,
+            reason="",
+            around=reported if in_context else None,
+            limit=STAFF_CONTEXT_WINDOW if in_context else 2 * STAFF_CONTEXT_WINDOW + 1,
         )
-    elif case.subject_user_id is not None:
-        thread_messages = read_messages_for_staff(
-            actor=request.user, user=case.subject_user, case=case, reason=""
-        )
-    else:
-        thread_messages = []
-    ctx["thread_messages"] = list(reversed(thread_messages))  # oldest first, like a chat
+    ctx["thread_lines"] = thread_lines(messages, evidence)
+    ctx["opened_conversation"] = conversation
     ctx["thread_opened"] = True
     ctx["shield"] = shield_for(case, request)  # the wellbeing blur of harmful bodies (15.3)
     return page(request, "portal/case.html", ctx, nav="queue")
+
+
+def _chosen_conversation(evidence: Evidence, wanted: str) -> Conversation | None:
+    """The conversation asked for by id, among the case's own; the first one by default. Any other
+    id is a 404: a case is not a door to every thread."""
+    if not evidence.conversations:
+        return None
+    if not wanted:
+        return evidence.conversations[0]
+    found = next((c for c in evidence.conversations if str(c.thread.pk) == wanted), None)
+    if found is None:
+        raise Http404("Not a conversation of this case.")
+    return found

@@ -40,6 +40,10 @@ def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     if scripted:
         return JsonResponse({"revealed": next(iter(wanted))})
     shown = sorted(revealed_ids(request.POST.getlist("shown")) | wanted)
-    query = f"?{urlencode({'revealed': shown}, doseq=True)}" if shown else ""
+    params: dict[str, object] = {"revealed": shown} if shown else {}
+    thread = request.POST.get("thread", "")
+    if thread.isdigit():  # the conversation the moderator was reading, not the case's first
+        params = {"thread": thread, **params}
+    query = f"?{urlencode(params, doseq=True)}" if params else ""
     anchor = f"#message-{next(iter(wanted))}" if wanted else ""
     return HttpResponseRedirect(reverse("portal:case_thread", args=[case.pk]) + query + anchor)

@@ -17,7 +17,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts import demo as accounts_demo
 from messaging import demo as messaging_demo
 from moderation import demo as moderation_demo
+from safety_portal.core import clock, partitions
 from safety_portal.core.demo import DemoContext
+from safety_portal.integrations.partitions import PARTITIONED
 
 # App name -> its steps, in dependency order (accounts also gives staff their second factor).
 SEEDERS: dict[str, list[Callable[[DemoContext], None]]] = {
@@ -43,6 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ctx = DemoContext(rng=random.Random(options["seed"]), out=self.stdout, style=self.style)
         only = set(options["only"] or ())
+        _months_of_history()
         for name, steps in SEEDERS.items():
             if only and name not in only:
                 continue
@@ -51,3 +54,13 @@ class Command(BaseCommand):
                 step(ctx)
         if not options["quiet_logins"]:
             ctx.print_logins()
+
+
+def _months_of_history() -> None:
+    """The demo writes a month of history (moderation.demo): on PostgreSQL its rows belong in
+    their months' partitions, not in DEFAULT, which the partition alerts watch."""
+    this_month = partitions.Month.of(clock.today())
+    for spec in PARTITIONED:
+        if partitions.is_partitioned(spec.table):
+            for back in (2, 1):
+                partitions.create_month(spec, this_month.plus(-back))

@@ -9,12 +9,15 @@ chain contradicts, a chain shorter than the newest anchor, or an anchor store ho
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from safety_portal.core.audit import archive
 from safety_portal.core.audit.anchors import AnchorError
+from safety_portal.core.audit.models import AuditArchive
 from safety_portal.core.audit.verification import ANCHOR_CHOICES, verify_chain
 
 EXIT_TAMPERED = 1
@@ -44,7 +47,25 @@ class Command(BaseCommand):
             ),
         )
 
+        parser.add_argument(
+            "--archive-dir",
+            default=None,
+            help="Where the archived months are (default AUDIT_ARCHIVE_DIR); they are merged in.",
+        )
+        parser.add_argument(
+            "--archive",
+            default=None,
+            metavar="FILE",
+            help=(
+                "Check one archive file on its own (its entries, links and header, and its "
+                "SHA-256 against the register when it is registered) instead of the whole log."
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["archive"]:
+            self._check_archive(Path(options["archive"]))
+            return
         # A progress bar on a terminal only: logs and cron mail get the one-line verdict.
         bar = tqdm(
             unit=" entries",
@@ -65,6 +86,7 @@ class Command(BaseCommand):
                     anchors=options["anchors"],
                     chunk_size=options["chunk_size"],
                     on_progress=progress,
+                    archive_dir=Path(options["archive_dir"]) if options["archive_dir"] else None,
                 )
         except ValueError as exc:
             raise CommandError(f"{exc}.", returncode=EXIT_CANNOT_VERIFY) from exc
@@ -79,3 +101,18 @@ class Command(BaseCommand):
             self.stderr.write(result.summary())
             sys.exit(EXIT_TAMPERED)
         self.stdout.write(result.summary())
+
+    def _check_archive(self, path: Path) -> None:
+        if not path.is_file():
+            raise CommandError(f"no archive file at {path}.", returncode=EXIT_CANNOT_VERIFY)
+        registered = AuditArchive.objects.filter(file_name=path.name).first()
+        result = archive.check_file(path, expected_sha256=registered.sha256 if registered else None)
+        if not result.ok:
+            self.stderr.write(result.summary())
+            sys.exit(EXIT_TAMPERED)
+        where = (
+            "matches the register"
+            if registered
+            else "not in this database's register (checked on its own)"
+        )
+        self.stdout.write(f"{result.summary()}; {where}.")
