@@ -88,6 +88,7 @@ def test_every_main_page_renders_cleanly(
     reported = page.locator(f"#message-{day.reported.pk}")
     reported.get_by_test_id("reveal").click()
     expect(reported.locator(".message-text")).to_have_css("filter", "none")
+    page.evaluate("() => window.scrollTo(0, 0)")  # the reveal scrolled to the focused message
     page.screenshot(path=str(shots / "case-workspace.png"), full_page=True)
     flag = Flag.objects.open().filter(kind="contact_risk").first()
     _visit(page, base + "/flags/", shots / "flagged-accounts.png", problems)
