@@ -28,6 +28,7 @@ from safety_portal.portal.views import (
     statements,
     transparency,
     users,
+    wellbeing,
 )
 
 
@@ -55,6 +56,7 @@ portal_patterns = [
     path("cases/<int:case_id>/escalate/", case_actions.case_escalate, name="case_escalate"),
     path("cases/<int:case_id>/notes/", case_actions.case_note, name="case_note"),
     path("cases/<int:case_id>/decide/", case_actions.case_decide, name="case_decide"),
+    path("cases/<int:case_id>/reveal/", wellbeing.case_reveal, name="case_reveal"),
     path("flags/", flags.flag_list, name="flags"),
     path("flags/<int:flag_id>/", flags.flag_detail, name="flag"),
     path("flags/<int:flag_id>/review/", flags.flag_review, name="flag_review"),

@@ -22,6 +22,7 @@ holds one subject, so a rule is found in one hop:
 - sor_vocabulary   the DSA Transparency Database's value lists and limits
 - sor_schema       the statement-of-reasons validator
 - child_safety     which decisions and flags hold evidence and open an authority escalation
+- wellbeing        which cases' message bodies are blurred until a moderator reveals them
 
 Managers, services, views, serializers and admin forms call these; none re-implements them.
 """
@@ -46,6 +47,7 @@ from . import (
     sor_schema,
     sor_vocabulary,
     vocabulary,
+    wellbeing,
 )
 
 __all__ = [
@@ -68,4 +70,5 @@ __all__ = [
     "sor_schema",
     "sor_vocabulary",
     "vocabulary",
+    "wellbeing",
 ]

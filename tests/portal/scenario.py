@@ -17,9 +17,10 @@ from accounts.models import User
 from accounts.roles import Role, grant_role
 from messaging.models import Connection, Message, Thread
 from moderation import services
-from moderation.models import Case
+from moderation.models import Case, ChildSafetyEscalation
 from safety_portal.core.audit.actors import SystemActor
 from tests.factories.accounts import AppUserFactory, StaffFactory
+from tests.factories.moderation import GROOMING, MINORS, report_message
 
 ACTOR = SystemActor("tests.portal")
 PASSWORD = "correct horse battery staple"  # StaffFactory's password
@@ -123,3 +124,20 @@ def build_day() -> Day:
         others=others,
         minor=minor,
     )
+
+
+def escalate_grooming_report(day: Day) -> ChildSafetyEscalation:
+    """The day's reported message reported again as grooming, and decided: the account is held and
+    the case escalated to the child-safety lead (issue 12.6)."""
+    moderator = day.staff[Role.MODERATOR]
+    report = report_message(
+        day.reported, reporter=day.recipient, category=MINORS, keywords=[GROOMING]
+    )
+    case = Case.objects.get(pk=report.case_id)
+    Case.objects.claim(case, actor=moderator)
+    services.decide(
+        case, actor=moderator, decision_type="suspend", days=30, ground="tc_harassment",
+        explanation="Your messages broke our rules on child safety.",
+        facts="Asked a 17-year-old for private photos and to keep it secret.",
+    )  # fmt: skip
+    return ChildSafetyEscalation.objects.get(case=case)

@@ -24,7 +24,7 @@ from moderation.models import Case, Decision
 from safety_portal.core.audit import chainer
 from safety_portal.core.audit.models import AuditEntry
 
-from .scenario import PASSWORD, Day, build_day, current_code
+from .scenario import PASSWORD, Day, build_day, current_code, escalate_grooming_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -203,23 +203,8 @@ def test_the_child_safety_lead_works_an_escalation_in_the_browser(
     page: Page, live_server, browser_day: Day, csp_violations: list[str], shots: Path
 ) -> None:
     """Issue 12.6: the queue, the held account, the package link and the reported form."""
-    from moderation import services
-    from moderation.models import ChildSafetyEscalation
-    from tests.factories.moderation import GROOMING, MINORS, report_message
-
     day = browser_day
-    moderator = day.staff[Role.MODERATOR]
-    report = report_message(
-        day.reported, reporter=day.recipient, category=MINORS, keywords=[GROOMING]
-    )
-    case = Case.objects.get(pk=report.case_id)
-    Case.objects.claim(case, actor=moderator)
-    services.decide(
-        case, actor=moderator, decision_type="suspend", days=30, ground="tc_harassment",
-        explanation="Your messages broke our rules on child safety.",
-        facts="Asked a 17-year-old for private photos and to keep it secret.",
-    )  # fmt: skip
-    escalation = ChildSafetyEscalation.objects.get(case=case)
+    escalation = escalate_grooming_report(day)
     lead = day.staff[Role.CHILD_SAFETY]
     sign_in(page, live_server.url, lead.username, lead)
     page.get_by_role("link", name="Child safety").click()

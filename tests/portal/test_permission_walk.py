@@ -78,6 +78,7 @@ EXPECTED: dict[str, set[str]] = {
     "portal:case_escalate": CASE_WORKERS,
     "portal:case_note": CASE_WORKERS,
     "portal:case_decide": DECIDERS,
+    "portal:case_reveal": CASE_WORKERS,
     "portal:flags": CASE_WORKERS,
     "portal:flag": CASE_WORKERS,
     "portal:flag_review": DECIDERS,

@@ -30,6 +30,7 @@ from safety_portal.rules.grounds import GROUND_CHOICES
 
 from ..access import staff_view
 from ..evidence import Conversation, Evidence, gather, thread_lines
+from ..message_shield import shield_for
 from ..pages import page
 from ..presentation import band_label, category_label
 from ..presentation import decision_type_choices as _decision_type_choices
@@ -228,6 +229,7 @@ def case_thread(request: HttpRequest, case_id: int) -> HttpResponse:
     ctx["thread_lines"] = thread_lines(messages, evidence)
     ctx["opened_conversation"] = conversation
     ctx["thread_opened"] = True
+    ctx["shield"] = shield_for(case, request)  # the wellbeing blur of harmful bodies (15.3)
     return page(request, "portal/case.html", ctx, nav="queue")
 
 

@@ -2,7 +2,9 @@
 
 What each person sees follows their role: moderators their claimed cases, the queue by priority
 with due times and overdue counts, and the cases involving minors; senior moderators the appeals
-and birthdate requests waiting for them; everyone with `audit.view_metrics` the 30-day charts.
+and birthdate requests waiting for them; case workers how many harmful cases (self-harm, violence,
+minors) they decided or revealed today, for themselves alone; everyone with `audit.view_metrics`
+the 30-day charts.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from accounts.models import BirthdateChangeRequest
+from moderation import wellbeing
 from moderation.models import Appeal, Case, Flag
 from safety_portal import rules
 from safety_portal.core import clock
@@ -64,6 +67,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             waiting=sum(b.waiting for b in bands),
             overdue=sum(b.overdue for b in bands),
             can_claim=user.has_perm(rules.decisions.PERM_CLAIM),
+            # Issue 15.3: the moderator's own exposure today, shown to them alone (D34).
+            harmful_today=wellbeing.harmful_cases_today(user, on=clock.today()),
         )
     if user.has_perm(rules.decisions.PERM_DECIDE_APPEAL):
         ctx["appeals"] = list(
