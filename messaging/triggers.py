@@ -323,7 +323,7 @@ CONTACT_GUARD_V1 = "\n\n".join(
 )
 
 
-# -- Monthly partitions (migration 0007, issue 14.5, D33) ----------------------------------------
+# -- Monthly partitions (migration 0008, issue 14.5, D33) ----------------------------------------
 # Messages are range-partitioned by month of `created_at` on PostgreSQL. The three row triggers
 # are created on the parent, and PostgreSQL clones them onto every partition, present and future:
 # a write addressed to a partition directly is refused as one addressed to the parent. A TRUNCATE

@@ -1,11 +1,11 @@
 """Issue 14.5 (D33): reports and cases name their message without a database foreign key, and a
 constraint trigger refuses one naming a message that does not exist (moderation/triggers.py).
 
-Messages become range-partitioned by month (messaging 0007), and PostgreSQL accepts a foreign key
+Messages become range-partitioned by month (messaging 0008), and PostgreSQL accepts a foreign key
 into a partitioned table only if it names the partition key too; core.partitions refuses to
 convert a table that a foreign key still points into. So this migration runs before messaging's
 (`run_before`: the upper floor knows the lower one, never the reverse), and reversing it puts the
-foreign keys back after messaging 0007 has made the table plain again.
+foreign keys back after messaging 0008 has made the table plain again.
 """
 
 import django.db.models.deletion
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         ("messaging", "0006_send_snapshot_function"),
         ("moderation", "0014_transparency_period_indexes"),
     ]
-    run_before = [("messaging", "0007_partitioned_by_month")]
+    run_before = [("messaging", "0008_partitioned_by_month")]
 
     operations = [
         migrations.AlterField(

@@ -35,6 +35,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("messaging", "0006_send_snapshot_function")]
+    dependencies = [("messaging", "0007_message_fk_indexes_trim")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
