@@ -18,6 +18,15 @@ Issue 3 asks for two figures:
    hidden by moderation), among 2,000 other threads with 200,000 messages interleaved in time over
    the same year. The first page (50 messages) must be one query that uses an index; the plan is
    printed.
+3. **A thread's first page** (`in_thread(thread).visible()`, what the API's message list reads):
+   the busiest of the viewer's threads, 50 messages, one query on `message_thread_recent`. With
+   messages partitioned by month (D33) it reads every month's index of the thread; the figure
+   watches that it stays an index read of a few milliseconds.
+4. **The INSERT into the partitioned table vs the same INSERT into a plain table** (when messages
+   are partitioned, D33): the statement the send runs, with the same rows, into the month's
+   partition through the parent and into `bench_messaging_plain`, a plain copy of the table with
+   the same columns, indexes, foreign keys and insert guard, seeded with that month's rows, in
+   alternating blocks. What partitioning itself costs a send (routing the row to its month).
 
 Data sets are built once and kept (`bench_dataset`): the send pairs through the managers (they
 must be allowed pairs), the visible_to data with set-based SQL. Options: `--sends N`
@@ -46,8 +55,9 @@ from accounts.models import User
 from bench.harness import Figure, dataset_ready, explain, mark_dataset, median_ms, percentile_ms
 from messaging.models import Connection, Message, Thread
 from safety_portal import rules
-from safety_portal.core import clock
+from safety_portal.core import clock, combined_writes, partitions
 from safety_portal.core.audit.actors import SystemActor
+from safety_portal.core.partitions import Month
 
 ACTOR = SystemActor("bench.messaging")
 UNUSABLE = make_password(None)  # bench users never log in
@@ -77,12 +87,14 @@ def run(argv: list[str]) -> list[Figure]:
     # query, which would add its own cost to both sides of the ratio.
     with override_settings(DEBUG=False):
         figures += measure_visible_to(viewer, repeat=args.repeat)
+        figures += measure_thread_page(viewer, repeat=args.repeat)
         # The sends are dated a year and a half back, before the visible_to data set, so that
         # running the bench again does not bury the viewer's first page under bench sends.
         with time_machine.travel(clock.now() - dt.timedelta(days=540), tick=True):
             plain = measure_send(threads, sends=args.sends, rounds=args.send_rounds)
             with prepared_statements():
                 prepared = measure_send(threads, sends=args.sends, rounds=args.send_rounds)
+            figures += measure_routing(threads, sends=args.sends, rounds=args.send_rounds)
         figures += send_figures(plain, prepared)
     return figures
 
@@ -391,5 +403,137 @@ def measure_visible_to(viewer: User, *, repeat: int) -> list[Figure]:
             "ms",
             target="1 query, uses an index",
             note=f"{len(captured)} query; indexes: {', '.join(index_names) or 'NONE'}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. a thread's first page
+# --------------------------------------------------------------------------------------------------
+
+
+def measure_thread_page(viewer: User, *, repeat: int) -> list[Figure]:
+    thread = (
+        Thread.objects.for_user(viewer)
+        .annotate(n=models.Count("messages"))
+        .order_by("-n", "id")
+        .first()
+    )
+    assert thread is not None, "the viewer should have threads"
+    qs = Message.objects.in_thread(thread).visible()[:PAGE]
+    sql, params = qs.query.sql_with_params()
+    plan = explain(sql, params)
+    print(f"\nin_thread(thread).visible()[:{PAGE}] plan:\n{plan}\n", file=sys.stderr)
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        list(Message.objects.in_thread(thread).visible()[:PAGE])
+        samples.append(time.perf_counter() - start)
+    index_names = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)", plan)))
+    shown = ", ".join(index_names[:3]) + (" ..." if len(index_names) > 3 else "")
+    return [
+        Figure(
+            "messaging",
+            f"thread first page ({thread.n:,} messages in the thread)",  # type: ignore[attr-defined]
+            median_ms(samples),
+            "ms",
+            target="1 query, uses an index",
+            note=f"p95 {percentile_ms(samples, 95):.2f} ms; {len(index_names)} indexes: {shown or 'NONE'}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. INSERT into the partitioned table vs into a plain table
+# --------------------------------------------------------------------------------------------------
+
+PLAIN_TABLE = "bench_messaging_plain"
+
+
+def _plain_copy_of_the_month(month_start: dt.datetime) -> None:
+    """A plain table like messaging_message, holding the rows of the month the sends land in (so
+    that its indexes are as deep as that partition's), with the same foreign keys and guard."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PLAIN_TABLE}")
+        cursor.execute(
+            f"CREATE TABLE {PLAIN_TABLE} (LIKE messaging_message INCLUDING DEFAULTS"
+            " INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING IDENTITY)"
+        )
+        cursor.execute(
+            f"INSERT INTO {PLAIN_TABLE} OVERRIDING SYSTEM VALUE SELECT * FROM messaging_message"
+            " WHERE created_at >= %s AND created_at < %s",
+            [month_start, Month.of(month_start).end],
+        )
+        cursor.execute(
+            f"ALTER TABLE {PLAIN_TABLE} ADD FOREIGN KEY (thread_id) REFERENCES messaging_thread(id)"
+            " DEFERRABLE INITIALLY DEFERRED, ADD FOREIGN KEY (sender_id) REFERENCES"
+            " accounts_user(id) DEFERRABLE INITIALLY DEFERRED"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER bench_insert_guard BEFORE INSERT ON {PLAIN_TABLE}"
+            " FOR EACH ROW EXECUTE FUNCTION messaging_guard_message_insert()"
+        )
+        cursor.execute(f"ANALYZE {PLAIN_TABLE}")
+
+
+def measure_routing(
+    threads: list[tuple[Thread, User, User]], *, sends: int, rounds: int
+) -> list[Figure]:
+    if not partitions.is_partitioned(Message._meta.db_table):
+        return []
+    _plain_copy_of_the_month(Month.of(clock.now()).start)
+    sql, fields, _ = combined_writes.compiled_insert(Message, connection.vendor)
+    plain_sql = sql.replace('"messaging_message"', f'"{PLAIN_TABLE}"')
+    assert plain_sql != sql, "the INSERT names the message table"
+    rows = []
+    for n in range(sends):
+        thread, a, b = threads[n % len(threads)]
+        sender = a if (n // len(threads)) % 2 == 0 else b
+        rows.append((thread, sender, f"bench message {n}: routed"))
+
+    def insert(statement: str, chunk: list[tuple[Thread, User, str]]) -> list[float]:
+        samples = []
+        with connection.cursor() as cursor:
+            for thread, sender, body in chunk:
+                message = Message(
+                    thread=thread,
+                    sender=sender,
+                    body=body,
+                    created_at=clock.now(),
+                    sent_via="system:bench.messaging",
+                )
+                params = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
+                start = time.perf_counter()
+                cursor.execute(statement, params)
+                cursor.fetchone()
+                samples.append(time.perf_counter() - start)
+        return samples
+
+    insert(sql, rows[:100])
+    insert(plain_sql, rows[:100])
+    ratios: list[float] = []
+    routed_all: list[float] = []
+    plain_all: list[float] = []
+    for _ in range(rounds):
+        routed: list[float] = []
+        plain: list[float] = []
+        for offset in range(0, len(rows), BLOCK):
+            chunk = rows[offset : offset + BLOCK]
+            plain += insert(plain_sql, chunk)
+            routed += insert(sql, chunk)
+        ratios.append(sum(routed) / sum(plain))
+        routed_all += routed
+        plain_all += plain
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {PLAIN_TABLE}")
+    spread = ", ".join(f"{r:.2f}" for r in ratios)
+    return [
+        Figure(
+            "messaging",
+            f"send's INSERT, partitioned / plain table, median of {rounds} rounds of {sends:,}",
+            statistics.median(ratios),
+            "x",
+            note=f"rounds {spread}; median {median_ms(routed_all):.3f} ms vs"
+            f" {median_ms(plain_all):.3f} ms",
         )
     ]

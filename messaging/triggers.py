@@ -321,3 +321,51 @@ CONTACT_GUARD_V1 = "\n\n".join(
     _version_1_function(name)
     for name in ("messaging_guard_message_insert", "messaging_guard_participant_insert")
 )
+
+
+# -- Monthly partitions (migration 0008, issue 14.5, D33) ----------------------------------------
+# Messages are range-partitioned by month of `created_at` on PostgreSQL. The three row triggers
+# are created on the parent, and PostgreSQL clones them onto every partition, present and future:
+# a write addressed to a partition directly is refused as one addressed to the parent. A TRUNCATE
+# trigger is a statement trigger, which PostgreSQL does not clone, so each partition gets its own
+# when it is created (`PER_PARTITION`, run by core.partitions) and the parent keeps one.
+#
+# The TRUNCATE refusal is new with the partitions. TRUNCATE fires no DELETE trigger, so the plain
+# table already had that gap; a month partition makes it a one-statement way to empty a month of
+# messages, stepping around "messages are never deleted" (issue 3). It reuses
+# `messaging_refuse_delete()`, whose message names the table.
+
+
+def _version_1_trigger(name: str) -> str:
+    """One `CREATE TRIGGER` of version 1 as `CREATE` defines it."""
+    start = CREATE.index(f"CREATE TRIGGER {name}\n")
+    return CREATE[start : CREATE.index(";", start) + 1]
+
+
+# The row triggers of migration 0002, as it made them (what the reverse migration puts back on
+# the plain table, too).
+MESSAGE_ROW_TRIGGERS = "\n".join(
+    _version_1_trigger(name)
+    for name in (
+        "messaging_message_insert_guard",
+        "messaging_message_update_guard",
+        "messaging_message_delete_guard",
+    )
+)
+
+PER_PARTITION = """
+CREATE TRIGGER messaging_message_truncate_guard
+    BEFORE TRUNCATE ON {partition}
+    FOR EACH STATEMENT EXECUTE FUNCTION messaging_refuse_delete();
+"""
+
+PARTITIONED_PARENT = (
+    MESSAGE_ROW_TRIGGERS + "\n" + PER_PARTITION.format(partition="messaging_message")
+)
+
+DROP_PARTITIONED_PARENT = """
+DROP TRIGGER IF EXISTS messaging_message_truncate_guard ON messaging_message;
+DROP TRIGGER IF EXISTS messaging_message_delete_guard ON messaging_message;
+DROP TRIGGER IF EXISTS messaging_message_update_guard ON messaging_message;
+DROP TRIGGER IF EXISTS messaging_message_insert_guard ON messaging_message;
+"""

@@ -54,3 +54,42 @@ DROP FUNCTION IF EXISTS moderation_guard_statement();
 DROP TRIGGER IF EXISTS moderation_decision_guard ON moderation_decision;
 DROP FUNCTION IF EXISTS moderation_guard_decision();
 """
+
+# Issue 14.5 (D33): messages are range-partitioned by month, and PostgreSQL accepts a foreign key
+# into a partitioned table only if it names the partition key too. Reports and cases keep their
+# Django foreign key to the message (`db_constraint=False`: the ORM joins are unchanged) and this
+# constraint trigger puts the database's refusal back: a report or case naming a message that does
+# not exist is refused, with SQLSTATE 23503 (foreign_key_violation) and the trigger's name as the
+# constraint, when the transaction commits, as the DEFERRABLE INITIALLY DEFERRED foreign key that
+# Django made did. The other half of a foreign key, refusing to delete a message that is named, is
+# messaging's: a message is never deleted, truncated or renumbered (messaging/triggers.py), so a
+# reference once valid stays valid and no row lock on the message is needed.
+SUBJECT_MESSAGE_EXISTS = """
+CREATE OR REPLACE FUNCTION moderation_refuse_unknown_message() RETURNS trigger AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM messaging_message m WHERE m.id = NEW.subject_message_id) THEN
+        RAISE EXCEPTION '% %: message % does not exist', TG_TABLE_NAME, NEW.id, NEW.subject_message_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_NAME;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE CONSTRAINT TRIGGER moderation_case_subject_message_exists
+    AFTER INSERT OR UPDATE OF subject_message_id ON moderation_case
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.subject_message_id IS NOT NULL)
+    EXECUTE FUNCTION moderation_refuse_unknown_message();
+
+CREATE CONSTRAINT TRIGGER moderation_report_subject_message_exists
+    AFTER INSERT OR UPDATE OF subject_message_id ON moderation_report
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.subject_message_id IS NOT NULL)
+    EXECUTE FUNCTION moderation_refuse_unknown_message();
+"""
+
+SUBJECT_MESSAGE_EXISTS_DROP = """
+DROP TRIGGER IF EXISTS moderation_report_subject_message_exists ON moderation_report;
+DROP TRIGGER IF EXISTS moderation_case_subject_message_exists ON moderation_case;
+DROP FUNCTION IF EXISTS moderation_refuse_unknown_message();
+"""

@@ -94,8 +94,16 @@ class Case(models.Model):
         related_name="cases",
         help_text="The account concerned (a message's sender); empty for a thread.",
     )
+    # No database foreign key: messages are partitioned by month and a foreign key into them would
+    # have to carry the message's time. The constraint trigger of moderation 0015 refuses a case
+    # naming a message that does not exist (docs/decisions.md D33); messages are never deleted.
     subject_message = models.ForeignKey(
-        "messaging.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        "messaging.Message",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_constraint=False,
     )
     subject_thread = models.ForeignKey(
         "messaging.Thread", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
@@ -273,6 +281,7 @@ class Report(models.Model):
         related_name="reports_received",
         db_index=False,
     )
+    # As Case.subject_message: integrity by the constraint trigger of moderation 0015 (D33).
     subject_message = models.ForeignKey(
         "messaging.Message",
         on_delete=models.PROTECT,
@@ -280,6 +289,7 @@ class Report(models.Model):
         blank=True,
         related_name="reports",
         db_index=False,
+        db_constraint=False,
     )
     subject_thread = models.ForeignKey(
         "messaging.Thread",

@@ -333,6 +333,17 @@ def convert(spec: MonthlyTable, *, months_ahead: int, today: dt.date, pk: str = 
         for _, name, definition in outgoing:
             cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
     _rename_sequence(table, pk)
+    _analyze(table)
+
+
+def _analyze(table: str) -> None:
+    """Statistics for the rows just copied: a new table has none until autovacuum gets to it,
+    and until then the planner guesses (on the messaging bench, a thread's first page read every
+    month's index of visible messages instead of the thread's index, four times slower).
+    Autovacuum never analyzes a partitioned parent itself; ANALYZE of the parent does every
+    partition too."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {_q(table)}")
 
 
 def unconvert(spec: MonthlyTable, *, pk: str = "id") -> None:
@@ -367,6 +378,7 @@ def unconvert(spec: MonthlyTable, *, pk: str = "id") -> None:
         for _, name, definition in outgoing:
             cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
     _rename_sequence(table, pk)
+    _analyze(table)
 
 
 def detach(spec: MonthlyTable, month: Month) -> str:

@@ -14,12 +14,13 @@ import logging
 
 from django.conf import settings
 
+from messaging.partitioning import MESSAGES
 from safety_portal.core import partitions
 from safety_portal.core.audit.partitioning import AUDIT_LOG
 
 logger = logging.getLogger(__name__)
 
-PARTITIONED: tuple[partitions.MonthlyTable, ...] = (AUDIT_LOG,)
+PARTITIONED: tuple[partitions.MonthlyTable, ...] = (AUDIT_LOG, MESSAGES)
 
 
 def create_ahead(today: dt.date, months_ahead: int | None = None) -> list[partitions.Ensured]:
