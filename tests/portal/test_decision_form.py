@@ -107,7 +107,10 @@ def test_a_senior_must_confirm_a_termination_or_an_under_age_decision(
     assert label in error
     assert "tick" in error
     assert "decide again" in error
-    assert b"I have checked the evidence and confirm this decision" in refused.content
+    assert (
+        b"I have checked the evidence and I confirm: this cannot be undone by a moderator"
+        in refused.content
+    )
     assert not Decision.objects.filter(case=day.message_case).exists()
     day.message_case.refresh_from_db()
     assert day.message_case.status == "open"

@@ -87,7 +87,8 @@ class DecisionForm(forms.Form):
     lock_thread = forms.BooleanField(required=False, label="Lock the conversation")
     confirm = forms.BooleanField(
         required=False,
-        label="I have checked the evidence and confirm this decision",
+        # No "decision" in the label: the form's "Decision" field keeps a label of its own.
+        label="I have checked the evidence and I confirm: this cannot be undone by a moderator",
     )
 
     def __init__(self, *args: Any, user: Any, case: Case, **kwargs: Any) -> None:
@@ -114,7 +115,7 @@ class DecisionForm(forms.Form):
             self.add_error(
                 "confirm",
                 f"“{label}” cannot be undone by a moderator: tick “I have checked the "
-                "evidence and confirm this decision”, then decide again.",
+                "evidence and I confirm”, then decide again.",
             )
         return data
 
