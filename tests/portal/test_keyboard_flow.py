@@ -234,6 +234,17 @@ def test_pressing_decide_twice_decides_once_with_the_script(
     page.goto(f"{live_server.url}/cases/{day.message_case.pk}/")
     page.keyboard.press("c")
     expect(page.get_by_text("You hold this case")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})  # the help fits a phone's width too
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_contain_text("Decide and close")
+    box = help_dialog.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    page.screenshot(path="/tmp/keyboard-flow/shortcuts-help-390.png")  # noqa: S108
+    page.keyboard.press("Escape")
+    page.set_viewport_size(WIDE)
     _fill_suspension(page)
     posts = _decide_posts(page)
     _press_decide_twice(page, how)
