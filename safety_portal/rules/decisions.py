@@ -57,6 +57,12 @@ ON_ACCOUNT: frozenset[DecisionType] = frozenset(
     }
 )
 TIMED: frozenset[DecisionType] = frozenset({DecisionType.RESTRICT_FEATURE, DecisionType.SUSPEND})
+# Decisions a moderator confirms explicitly before they are taken (issue 15.2): a termination ends
+# the account for good and an under-age decision pauses it and starts the 180-day closure clock;
+# both are the ones a slip of the keyboard must never take.
+NEEDS_CONFIRMATION: frozenset[DecisionType] = frozenset(
+    {DecisionType.TERMINATE, DecisionType.REQUIRE_AGE_VERIFICATION}
+)
 
 # The longest restriction or suspension a moderator (not a senior) may impose (issue 5, roles).
 MODERATOR_MAX_DAYS = 30

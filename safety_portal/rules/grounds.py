@@ -10,12 +10,15 @@ Adding a ground is a code change, reviewed like any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from safety_portal.rules.sor_vocabulary import (
     ILLEGAL_CONTENT_EXPLANATION_MAX,
     ILLEGAL_CONTENT_LEGAL_GROUND_MAX,
+    Category,
+    CategoryKeyword,
     DecisionGround,
 )
 
@@ -129,3 +132,44 @@ _ALL = (
 GROUNDS: MappingProxyType[str, Ground] = MappingProxyType({g.code: g for g in _ALL})
 GROUND_CHOICES: list[tuple[str, str]] = [(g.code, g.label) for g in _ALL]
 MINIMUM_AGE_GROUND = "tc_minimum_age"
+
+
+# The ground a decision on a case of each statement category most often cites (issue 15.2: the
+# decision form pre-fills it). Categories with no clause of their own (intellectual property,
+# consumer information, "other", "not specified", ...) suggest nothing: the moderator chooses.
+_GROUND_FOR_CATEGORY: MappingProxyType[str, str] = MappingProxyType(
+    {
+        Category.PROTECTION_OF_MINORS: "tc_minor_safety",
+        Category.CYBER_VIOLENCE: "tc_harassment",
+        Category.CYBER_VIOLENCE_AGAINST_WOMEN: "tc_harassment",
+        Category.ILLEGAL_OR_HARMFUL_SPEECH: "tc_hate",
+        Category.SELF_HARM: "tc_self_harm",
+        Category.VIOLENCE: "tc_violence",
+        Category.RISK_FOR_PUBLIC_SECURITY: "tc_violence",
+        Category.SCAMS_AND_FRAUD: "tc_scams",
+        Category.DATA_PROTECTION_AND_PRIVACY_VIOLATIONS: "tc_privacy",
+    }
+)
+# Material that is illegal on its face: the law is the ground, not only our terms. Grooming is
+# not in this set on purpose: whether a conversation is criminal solicitation is the competent
+# authority's finding (the child-safety escalation sends it there); the moderator's finding is the
+# breach of the minor-safety clause, whose text names exactly that conduct.
+_ILLEGAL_ON_ITS_FACE: MappingProxyType[str, str] = MappingProxyType(
+    {
+        CategoryKeyword.CHILD_SEXUAL_ABUSE_MATERIAL: "law_child_sexual_abuse",
+        CategoryKeyword.CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE: "law_child_sexual_abuse",
+    }
+)
+
+
+def suggested_ground(category: str, keywords: Iterable[str] = ()) -> str:
+    """The ground to pre-fill for a decision on a case of `category` with `keywords`, or "" when
+    no ground fits without the moderator's judgement (POLICY.md §6: every restricting decision
+    names its ground; this only proposes one, the moderator may change it).
+
+    A keyword naming illegal material wins over the category's usual terms clause.
+    """
+    for word in sorted(set(keywords)):
+        if word in _ILLEGAL_ON_ITS_FACE:
+            return _ILLEGAL_ON_ITS_FACE[word]
+    return _GROUND_FOR_CATEGORY.get(category, "")

@@ -26,7 +26,8 @@ from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.rules.casework import Action
-from safety_portal.rules.grounds import GROUND_CHOICES
+from safety_portal.rules.grounds import GROUND_CHOICES, suggested_ground
+from safety_portal.rules.sor_vocabulary import Category
 
 from ..access import staff_view
 from ..evidence import Conversation, Evidence, gather, thread_lines
@@ -37,7 +38,13 @@ from ..presentation import decision_type_choices as _decision_type_choices
 
 
 class DecisionForm(forms.Form):
-    """The shape of a decision; `moderation.services.decide` checks every rule."""
+    """The shape of a decision; `moderation.services.decide` checks every rule.
+
+    Unbound, it starts from the case (issue 15.2): the case's statement category, and the ground
+    that category usually cites (`rules.grounds.suggested_ground`), so the moderator confirms
+    rather than retypes. A termination or an under-age decision is refused until `confirm` is
+    ticked (`rules.decisions.NEEDS_CONFIRMATION`): the server is the guard, not the page's script.
+    """
 
     decision_type = forms.ChoiceField(label="Decision")
     days = forms.IntegerField(
@@ -58,6 +65,12 @@ class DecisionForm(forms.Form):
     ground = forms.ChoiceField(
         required=False, label="Policy ground", choices=[("", "—"), *GROUND_CHOICES]
     )
+    category = forms.ChoiceField(
+        required=False,  # missing (an older form, a script): the case's own category
+        label="Statement category",
+        choices=[(c.value, category_label(c.value)) for c in Category],
+        help_text="From the case; change it if the review found another kind of violation.",
+    )
     explanation = forms.CharField(
         required=False,
         label="Explanation to the user",
@@ -73,14 +86,39 @@ class DecisionForm(forms.Form):
         required=False, label="Remove the reported message"
     )
     lock_thread = forms.BooleanField(required=False, label="Lock the conversation")
+    confirm = forms.BooleanField(
+        required=False,
+        # No "decision" in the label: the form's "Decision" field keeps a label of its own.
+        label="I have checked the evidence and I confirm: this cannot be undone by a moderator",
+    )
 
     def __init__(self, *args: Any, user: Any, case: Case, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "category": case.category,
+                "ground": suggested_ground(case.category, case.keywords),
+            },
+        )
         super().__init__(*args, **kwargs)
         self.fields["decision_type"].choices = _decision_type_choices(user)
         if case.subject_message_id is None:
             del self.fields["remove_reported_message"]
         if case.subject_thread_id is None:
             del self.fields["lock_thread"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("decision_type")
+        deciding = self.data.get("intent") != "preview"  # a preview takes nothing: no confirm
+        if deciding and kind in rules.decisions.NEEDS_CONFIRMATION and not data.get("confirm"):
+            label = dict(self.fields["decision_type"].choices).get(kind, kind)
+            self.add_error(
+                "confirm",
+                f"“{label}” cannot be undone by a moderator: tick “I have checked the "
+                "evidence and I confirm”, then decide again.",
+            )
+        return data
 
 
 # Which fields each decision type uses (the page hides the others when JavaScript runs).
@@ -95,6 +133,7 @@ SHOW_FOR = {
     ),
     "remove_reported_message": "remove_messages",
     "lock_thread": " ".join(t.value for t in rules.decisions.RESTRICTING),
+    "confirm": " ".join(sorted(t.value for t in rules.decisions.NEEDS_CONFIRMATION)),
 }
 
 
