@@ -159,3 +159,13 @@ def copy_users(rows: Iterable[tuple[object, ...]], *, total: int) -> None:
             rows, total=total, desc="accounts_user (COPY)", unit=" rows", file=sys.stderr
         ):
             copy.write_row(row)
+
+
+def partitions_for_the_last(spec: object, months: int) -> None:
+    """Create the monthly partitions (D32, D33) of the last `months` months and this one, so a
+    data set dated back over them lands in its months, as production's would, not in DEFAULT."""
+    from safety_portal.core import clock, partitions
+
+    this_month = partitions.Month.of(clock.now())
+    for back in range(months, -1, -1):
+        partitions.create_month(spec, this_month.plus(-back))  # type: ignore[arg-type]

@@ -81,6 +81,12 @@ def decision_type_choices(user: Any) -> list[tuple[str, str]]:
 
 
 @cache
+def keyword_label(value: str) -> str:
+    """'KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS' -> 'grooming sexual enticement minors'."""
+    return value.removeprefix("KEYWORD_").replace("_", " ").lower()
+
+
+@cache
 def category_label(value: str) -> str:
     """'STATEMENT_CATEGORY_CYBER_VIOLENCE' -> 'Cyber violence' (the DSA enum, readable)."""
     text = value.removeprefix("STATEMENT_CATEGORY_").replace("_", " ").lower()

@@ -33,7 +33,7 @@ from ..access import staff_view
 from ..evidence import Conversation, Evidence, gather, thread_lines
 from ..message_shield import shield_for
 from ..pages import page
-from ..presentation import band_label, category_label
+from ..presentation import band_label, category_label, keyword_label
 from ..presentation import decision_type_choices as _decision_type_choices
 
 
@@ -209,6 +209,7 @@ def workspace_context(
         "may_decide": decide_refusal is None
         or decide_refusal.code in {"not_claimer", "claim_expired"},
         "category": category_label(case.category),
+        "keywords": [keyword_label(k) for k in case.keywords or ()],
         "reports": [
             {"r": r, "category": category_label(r.category), "who": evidence.person(r.reporter_id)}
             for r in reports
