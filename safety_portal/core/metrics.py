@@ -1,10 +1,12 @@
 """Counters and request latency for Prometheus (issue 14.2), shared by every process of the fleet.
 
 Web processes, Celery workers and beat each count what they do, but a scrape reaches one web
-process: so counts do not live in process memory. Each `count()` is one `HINCRBY` on a Redis hash
-(one hash per metric, one field per label set), and each request's latency one pipelined write of
-its histogram bucket, sum and count; the `/metrics` view reads the hashes back. Any process on any
-machine adds to the same figures, and a restarted process loses nothing. The embedded demo has no
+process: so counts do not live in process memory. Counts are `HINCRBY`s on Redis hashes (one hash
+per metric, one field per label set), and each request's latency adds to its histogram bucket, sum
+and count; the `/metrics` view reads the hashes back. Any process on any machine adds to the same
+figures. A process sends what it counted once a second, in one pipeline from a daemon thread, so
+no claim, decision or request waits on a Redis round trip; a process that dies loses at most that
+second. The embedded demo has no
 Redis and is one process, so it counts in memory.
 
 Counting is best-effort by design: a Redis outage must not fail a report, a send or a decision
@@ -18,9 +20,11 @@ only the storage is ours.
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -81,18 +85,55 @@ class _MemoryStore:
 
 
 class _RedisStore:
+    """The fleet's store. Writes wait in this process for at most FLUSH_EVERY seconds and go to
+    Redis together, from a daemon thread, in one pipeline: no counted action (a claim, a request)
+    waits on a Redis round trip. A process that dies loses at most that last second of its
+    counts; nothing another process needs is kept here."""
+
     def __init__(self, url: str) -> None:
         # body import: redis is needed only when a broker is configured
         import redis
 
         self._client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self._lock = threading.Lock()
+        self._pending: Counter[tuple[str, str]] = Counter()
+        self._pid = 0  # the process the pending writes and the flusher thread belong to
 
     def add(self, writes: list[tuple[str, str, float]]) -> None:
+        if self._pid != os.getpid():
+            self._adopt_process()
+        with self._lock:
+            for key, field, amount in writes:
+                self._pending[(key, field)] += amount
+
+    def _adopt_process(self) -> None:
+        """First write in this process (or after a fork): what a parent had pending is the
+        parent's to send, so it is dropped here; start this process's flusher."""
+        self._lock = threading.Lock()
+        self._pending = Counter()
+        self._pid = os.getpid()
+        threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True).start()
+        atexit.register(self.flush)
+
+    def _flush_forever(self) -> None:
+        pid = self._pid
+        while self._pid == pid:
+            time.sleep(FLUSH_EVERY)
+            _flush_safely(self)
+
+    def flush(self) -> None:
+        """Send what this process has pending; StoreUnavailable when Redis refuses it."""
         # body import: redis is needed only when a broker is configured
         import redis
 
+        if self._pid != os.getpid():
+            return  # a forked child's copy of its parent's writes
+        with self._lock:
+            writes, self._pending = self._pending, Counter()
+        if not writes:
+            return
         pipe = self._client.pipeline(transaction=False)
-        for key, field, amount in writes:
+        for (key, field), amount in writes.items():
             if isinstance(amount, int):
                 pipe.hincrby(key, field, amount)
             else:  # sums of seconds
@@ -103,9 +144,12 @@ class _RedisStore:
             raise StoreUnavailable(type(exc).__name__) from exc
 
     def read(self, key: str) -> dict[str, float]:
+        _flush_safely(self)  # this process's own counts are in the figures it serves
         return {k.decode(): float(v) for k, v in self._client.hgetall(key).items()}
 
     def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
         names = [_key(n) for n in (*COUNTERS, LATENCY)]
         self._client.delete(*names)
 
@@ -114,6 +158,7 @@ _stores: dict[str, _MemoryStore | _RedisStore] = {}
 PAUSE_AFTER_FAILURE = (
     30.0  # seconds without writes after a failed one: no request waits on a dead Redis
 )
+FLUSH_EVERY = 1.0  # seconds a count may wait in its process before it is in Redis
 _paused_until = 0.0
 
 
@@ -131,11 +176,18 @@ def _key(metric: str) -> str:
 
 def _write(writes: list[tuple[str, str, float]]) -> None:
     """(key, field, amount): an int amount is a count, a float one a sum of seconds."""
+    store = _store()
+    if isinstance(store, _MemoryStore) or time.monotonic() >= _paused_until:
+        store.add(writes)
+
+
+def _flush_safely(store: _RedisStore) -> None:
+    """Send the pending writes; a store that fails pauses this process's counting (see above)."""
     global _paused_until
     if time.monotonic() < _paused_until:
         return
     try:
-        _store().add(writes)
+        store.flush()
     except StoreUnavailable as exc:  # counting must never fail the counted action (see above)
         _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
         logger.warning(
@@ -143,6 +195,13 @@ def _write(writes: list[tuple[str, str, float]]) -> None:
             exc,
             PAUSE_AFTER_FAILURE,
         )
+
+
+def flush() -> None:
+    """Send this process's pending counts now (the flusher does it every FLUSH_EVERY s)."""
+    store = _store()
+    if isinstance(store, _RedisStore):
+        _flush_safely(store)
 
 
 def count(metric: str, **labels: str) -> None:

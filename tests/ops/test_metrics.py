@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,8 +182,10 @@ def test_a_dead_metrics_store_never_fails_the_counted_action_and_pauses(settings
         port = probe.getsockname()[1]
     real, settings.REDIS_URL = settings.REDIS_URL, f"redis://127.0.0.1:{port}/0"
     try:
-        metrics.count("throttle_refusals")  # logged, not raised
-        metrics.count("throttle_refusals")  # paused: not even tried
+        metrics.count("throttle_refusals")  # waits in the process: nothing to fail yet
+        metrics.flush()  # the send fails: logged, not raised, and counting pauses
+        metrics.count("throttle_refusals")  # paused: not even kept
+        metrics.flush()  # paused: not even tried
     finally:
         settings.REDIS_URL = real
     warnings = [r for r in caplog.records if "metrics store unreachable" in r.getMessage()]
@@ -217,3 +220,22 @@ def test_the_partition_gauges_show_months_ready_and_rows_in_default(client: Clie
         far_off = scrape(client)
     assert value(far_off, "safety_portal_partition_default_rows", **table) == 1
     assert value(far_off, "safety_portal_partition_months_ahead", **table) == -1
+
+
+def test_a_count_waits_in_its_process_until_the_flusher_sends_it(settings) -> None:
+    """No counted action waits on Redis: the count is in Redis within FLUSH_EVERY seconds,
+    sent by the process's own flusher thread, not by the action. (A Redis database of its own:
+    a new store, whose flusher starts with this first count and sleeps before it sends.)"""
+    import redis
+
+    settings.REDIS_URL = settings.REDIS_URL.rsplit("/", 1)[0] + "/8"
+    metrics.reset()
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = metrics._key("throttle_refusals")
+    metrics.count("throttle_refusals")
+    assert client.hgetall(key) == {}
+    deadline = time.monotonic() + 5 * metrics.FLUSH_EVERY
+    while not client.hgetall(key) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.hgetall(key) == {b"[]": b"1"}
+    metrics.reset()
