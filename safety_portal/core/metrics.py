@@ -98,6 +98,9 @@ class _RedisStore:
         self._lock = threading.Lock()
         self._pending: Counter[tuple[str, str]] = Counter()
         self._pid = 0  # the process the pending writes and the flusher thread belong to
+        # After a failed send this store takes no writes until then (its own: a store that
+        # failed never pauses another).
+        self.paused_until = 0.0
 
     def add(self, writes: list[tuple[str, str, float]]) -> None:
         if self._pid != os.getpid():
@@ -155,11 +158,8 @@ class _RedisStore:
 
 
 _stores: dict[str, _MemoryStore | _RedisStore] = {}
-PAUSE_AFTER_FAILURE = (
-    30.0  # seconds without writes after a failed one: no request waits on a dead Redis
-)
+PAUSE_AFTER_FAILURE = 30.0  # seconds without writes after a failed one
 FLUSH_EVERY = 1.0  # seconds a count may wait in its process before it is in Redis
-_paused_until = 0.0
 
 
 def _store() -> _MemoryStore | _RedisStore:
@@ -177,19 +177,18 @@ def _key(metric: str) -> str:
 def _write(writes: list[tuple[str, str, float]]) -> None:
     """(key, field, amount): an int amount is a count, a float one a sum of seconds."""
     store = _store()
-    if isinstance(store, _MemoryStore) or time.monotonic() >= _paused_until:
+    if isinstance(store, _MemoryStore) or time.monotonic() >= store.paused_until:
         store.add(writes)
 
 
 def _flush_safely(store: _RedisStore) -> None:
     """Send the pending writes; a store that fails pauses this process's counting (see above)."""
-    global _paused_until
-    if time.monotonic() < _paused_until:
+    if time.monotonic() < store.paused_until:
         return
     try:
         store.flush()
     except StoreUnavailable as exc:  # counting must never fail the counted action (see above)
-        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
+        store.paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
         logger.warning(
             "metrics store unreachable (%s): counts are dropped for %.0f s",
             exc,
@@ -223,9 +222,10 @@ def observe_request(view: str, method: str, status: int, seconds: float) -> None
 
 def reset() -> None:
     """Tests only: forget every count of the configured store and any pause."""
-    global _paused_until
-    _paused_until = 0.0
-    _store().clear()
+    store = _store()
+    if isinstance(store, _RedisStore):
+        store.paused_until = 0.0
+    store.clear()
 
 
 def families() -> Iterator[Metric]:
