@@ -167,5 +167,4 @@ def partitions_for_the_last(spec: object, months: int) -> None:
     from safety_portal.core import clock, partitions
 
     this_month = partitions.Month.of(clock.now())
-    for back in range(months, -1, -1):
-        partitions.create_month(spec, this_month.plus(-back))  # type: ignore[arg-type]
+    partitions.create_months(spec, this_month.plus(-months), this_month)  # type: ignore[arg-type]

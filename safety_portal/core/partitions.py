@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -189,22 +189,29 @@ def create_month(spec: MonthlyTable, month: Month) -> bool:
     return True
 
 
-def ensure_ahead(spec: MonthlyTable, today: dt.date, months_ahead: int) -> Ensured:
-    """Make sure this month and the next `months_ahead` months have partitions (idempotent)."""
-    if months_ahead < 0:
-        raise ValueError(f"months ahead must be 0 or more, not {months_ahead}")
+def create_months(spec: MonthlyTable, first: Month, last: Month) -> Ensured:
+    """Every month from `first` to `last` has its partition afterwards, except those blocked by
+    rows already in DEFAULT, which are reported (idempotent; nothing on a plain table)."""
     result = Ensured(spec.table)
     if not is_partitioned(spec.table):
         return result
-    first = Month.of(today)
-    for offset in range(months_ahead + 1):
-        month = first.plus(offset)
+    month = first
+    while month <= last:
         try:
             if create_month(spec, month):
                 result.created.append(spec.partition_name(month))
         except PartitionBlocked as exc:
             result.blocked.append((month, str(exc)))
+        month = month.plus(1)
     return result
+
+
+def ensure_ahead(spec: MonthlyTable, today: dt.date, months_ahead: int) -> Ensured:
+    """Make sure this month and the next `months_ahead` months have partitions (idempotent)."""
+    if months_ahead < 0:
+        raise ValueError(f"months ahead must be 0 or more, not {months_ahead}")
+    this_month = Month.of(today)
+    return create_months(spec, this_month, this_month.plus(months_ahead))
 
 
 def months_ahead_covered(
@@ -295,41 +302,87 @@ def convert(spec: MonthlyTable, *, months_ahead: int, today: dt.date, pk: str = 
     if incoming:
         names_ = ", ".join(f"{t}.{n}" for t, n, _ in incoming)
         raise RuntimeError(f"{table} is referenced by foreign keys ({names_}); replace them first")
-    outgoing = _foreign_keys(table, referencing=False)
-    old = f"{table}_unpartitioned"
-    indexes = [(n, d) for n, d, primary in _index_definitions(table) if not primary]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT min({_q(column)}) FROM {_q(table)}")
         oldest = cursor.fetchone()[0]
-        cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(old)}")
-        for name, _ in indexes:
-            cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q(name + '_unpartitioned')}")
-        cursor.execute(
-            f"CREATE TABLE {_q(table)} (LIKE {_q(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-            f" INCLUDING IDENTITY INCLUDING GENERATED) PARTITION BY RANGE ({_q(column)})"
-        )
+
+    def months_and_default() -> None:
         first = Month.of(oldest) if oldest is not None else Month.of(today)
-        last = Month.of(today).plus(months_ahead)
-        month = first
-        while month <= last:
-            create_month(spec, month)
-            month = month.plus(1)
-        cursor.execute(f"CREATE TABLE {_q(spec.default_name)} PARTITION OF {_q(table)} DEFAULT")
-        if spec.per_partition_sql:
-            cursor.execute(spec.per_partition_sql.format(partition=_q(spec.default_name)))
-        cursor.execute(f"INSERT INTO {_q(table)} OVERRIDING SYSTEM VALUE SELECT * FROM {_q(old)}")
+        create_months(spec, first, Month.of(today).plus(months_ahead))
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE {_q(spec.default_name)} PARTITION OF {_q(table)} DEFAULT")
+            if spec.per_partition_sql:
+                cursor.execute(spec.per_partition_sql.format(partition=_q(spec.default_name)))
+
+    _rebuild(
+        table,
+        suffix="unpartitioned",
+        shape=f" PARTITION BY RANGE ({_q(column)})",
+        before_rows=months_and_default,
+        key=(pk, column),
+        index_sql=lambda definition: _partitioned_definition(definition, column),
+    )
+
+
+def unconvert(spec: MonthlyTable, *, pk: str = "id") -> None:
+    """The reverse migration: one plain table again, every attached partition's rows in it."""
+    widened = f", {spec.column})"
+
+    def narrowed(definition: str) -> str:
+        if definition.startswith("CREATE UNIQUE INDEX"):
+            return definition.replace(widened, ")", 1)
+        return definition
+
+    _rebuild(
+        spec.table,
+        suffix="partitioned",
+        shape="",
+        before_rows=lambda: None,
+        key=(pk,),
+        index_sql=narrowed,
+        cascade=True,  # the partitioned table set aside, with its partitions
+    )
+
+
+def _rebuild(
+    table: str,
+    *,
+    suffix: str,
+    shape: str,
+    before_rows: Callable[[], None],
+    key: tuple[str, ...],
+    index_sql: Callable[[str], str],
+    cascade: bool = False,
+) -> None:
+    """Both directions of the migration: move `table` aside (renamed with `suffix`, as are its
+    indexes), create it again (`shape`: the PARTITION BY clause, or nothing), copy the rows, drop
+    the old one, then put back its primary key (`key`), its indexes (each definition through
+    `index_sql`) and its foreign keys out, and take statistics for the rows just copied."""
+    indexes = [(n, d) for n, d, primary in _index_definitions(table) if not primary]
+    outgoing = _foreign_keys(table, referencing=False)
+    aside, pk = f"{table}_{suffix}", key[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(aside)}")
+        for name, _ in indexes:
+            cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q(f'{name}_{suffix}')}")
+        cursor.execute(
+            f"CREATE TABLE {_q(table)} (LIKE {_q(aside)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+            f" INCLUDING IDENTITY INCLUDING GENERATED){shape}"
+        )
+        before_rows()
+        cursor.execute(f"INSERT INTO {_q(table)} OVERRIDING SYSTEM VALUE SELECT * FROM {_q(aside)}")
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence(%s, %s), "
             f"coalesce((SELECT max({_q(pk)}) FROM {_q(table)}), 0) + 1, false)",
             [table, pk],
         )
-        cursor.execute(f"DROP TABLE {_q(old)}")
+        cursor.execute(f"DROP TABLE {_q(aside)}{' CASCADE' if cascade else ''}")
+        columns = ", ".join(_q(c) for c in key)
         cursor.execute(
-            f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(table + '_pkey')}"
-            f" PRIMARY KEY ({_q(pk)}, {_q(column)})"
+            f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(table + '_pkey')} PRIMARY KEY ({columns})"
         )
         for _, definition in indexes:
-            cursor.execute(_partitioned_definition(definition, column))
+            cursor.execute(index_sql(definition))
         for _, name, definition in outgoing:
             cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
     _rename_sequence(table, pk)
@@ -344,41 +397,6 @@ def _analyze(table: str) -> None:
     partition too."""
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {_q(table)}")
-
-
-def unconvert(spec: MonthlyTable, *, pk: str = "id") -> None:
-    """The reverse migration: one plain table again, every attached partition's rows in it."""
-    table = spec.table
-    old = f"{table}_partitioned"
-    indexes = [(n, d) for n, d, primary in _index_definitions(table) if not primary]
-    outgoing = _foreign_keys(table, referencing=False)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(old)}")
-        for name, _ in indexes:
-            cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q(name + '_partitioned')}")
-        cursor.execute(
-            f"CREATE TABLE {_q(table)} (LIKE {_q(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-            " INCLUDING IDENTITY INCLUDING GENERATED)"
-        )
-        cursor.execute(f"INSERT INTO {_q(table)} OVERRIDING SYSTEM VALUE SELECT * FROM {_q(old)}")
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, %s), "
-            f"coalesce((SELECT max({_q(pk)}) FROM {_q(table)}), 0) + 1, false)",
-            [table, pk],
-        )
-        cursor.execute(f"DROP TABLE {_q(old)} CASCADE")
-        cursor.execute(
-            f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(table + '_pkey')} PRIMARY KEY ({_q(pk)})"
-        )
-        widened = f", {spec.column})"
-        for _, definition in indexes:
-            if definition.startswith("CREATE UNIQUE INDEX"):
-                definition = definition.replace(widened, ")", 1)
-            cursor.execute(definition)
-        for _, name, definition in outgoing:
-            cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
-    _rename_sequence(table, pk)
-    _analyze(table)
 
 
 def detach(spec: MonthlyTable, month: Month) -> str:

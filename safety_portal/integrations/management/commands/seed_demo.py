@@ -65,6 +65,4 @@ def _months_of_history() -> None:
     partitions, not in DEFAULT, which the partition alerts watch."""
     this_month = partitions.Month.of(clock.today())
     for spec in PARTITIONED:
-        if partitions.is_partitioned(spec.table):
-            for back in range(HISTORY_MONTHS, 0, -1):
-                partitions.create_month(spec, this_month.plus(-back))
+        partitions.create_months(spec, this_month.plus(-HISTORY_MONTHS), this_month.plus(-1))
