@@ -147,7 +147,6 @@ class _RedisStore:
             raise StoreUnavailable(type(exc).__name__) from exc
 
     def read(self, key: str) -> dict[str, float]:
-        _flush_safely(self)  # this process's own counts are in the figures it serves
         return {k.decode(): float(v) for k, v in self._client.hgetall(key).items()}
 
     def clear(self) -> None:
@@ -230,6 +229,7 @@ def reset() -> None:
 
 def families() -> Iterator[Metric]:
     """Every counter and the latency histogram as prometheus-client metric families."""
+    flush()  # this process's own counts are in the figures it serves
     store = _store()
     for metric, spec in COUNTERS.items():
         family = CounterMetricFamily(PREFIX + metric, spec.help, labels=spec.labels)
