@@ -9,6 +9,27 @@ a superuser (docs/decisions.md D3; tests/audit/test_append_only.py proves such a
 not change, delete, truncate or disable).
 """
 
+TABLE = "audit_auditentry"
+
+
+def _refusal(name: str, when: str, level: str, function: str) -> str:
+    """One refusing trigger, `{on}` left for the table it goes on."""
+    return (
+        f"CREATE TRIGGER {name}\n    BEFORE {when} ON {{on}}\n"
+        f"    FOR EACH {level} EXECUTE FUNCTION {function}();\n"
+    )
+
+
+# The refusals the log's tables carry, in the combinations below.
+_UPDATE_DELETE = _refusal(
+    "audit_refuse_update_delete", "UPDATE OR DELETE", "ROW", "audit_refuse_change"
+)
+_DELETE = _refusal("audit_refuse_delete", "DELETE", "ROW", "audit_refuse_change")
+_UPDATE_UNLESS_LINKING = _refusal(
+    "audit_refuse_update", "UPDATE", "ROW", "audit_refuse_update_unless_linking"
+)
+_TRUNCATE = _refusal("audit_refuse_truncate", "TRUNCATE", "STATEMENT", "audit_refuse_change")
+
 CREATE = """
 CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -16,15 +37,7 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER audit_refuse_update_delete
-    BEFORE UPDATE OR DELETE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-
-CREATE TRIGGER audit_refuse_truncate
-    BEFORE TRUNCATE ON audit_auditentry
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
-"""
+""" + (_UPDATE_DELETE + _TRUNCATE).format(on=TABLE)
 
 DROP = """
 DROP TRIGGER IF EXISTS audit_refuse_truncate ON audit_auditentry;
@@ -51,51 +64,22 @@ END
 $$ LANGUAGE plpgsql;
 
 DROP TRIGGER IF EXISTS audit_refuse_update_delete ON audit_auditentry;
-CREATE TRIGGER audit_refuse_delete
-    BEFORE DELETE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-CREATE TRIGGER audit_refuse_update
-    BEFORE UPDATE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_update_unless_linking();
-"""
+""" + (_DELETE + _UPDATE_UNLESS_LINKING).format(on=TABLE)
 
 LINK_ONCE_DROP = """
 DROP TRIGGER IF EXISTS audit_refuse_update ON audit_auditentry;
 DROP TRIGGER IF EXISTS audit_refuse_delete ON audit_auditentry;
 DROP FUNCTION IF EXISTS audit_refuse_update_unless_linking();
-CREATE TRIGGER audit_refuse_update_delete
-    BEFORE UPDATE OR DELETE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-"""
+""" + _UPDATE_DELETE.format(on=TABLE)
 
 # Issue 14.5 (D32): the log is partitioned by month. Row triggers on the parent are cloned by
 # PostgreSQL to every partition, present and future; a statement trigger is not, so each partition
 # gets its own TRUNCATE refusal when it is created (`PER_PARTITION`), and the parent keeps one for
 # `TRUNCATE audit_auditentry`. A partition detached for archiving loses the cloned row triggers,
 # so the archiver puts them back on it (`DETACHED`) until an operator drops it.
-PARENT = """
-CREATE TRIGGER audit_refuse_delete
-    BEFORE DELETE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-CREATE TRIGGER audit_refuse_update
-    BEFORE UPDATE ON audit_auditentry
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_update_unless_linking();
-CREATE TRIGGER audit_refuse_truncate
-    BEFORE TRUNCATE ON audit_auditentry
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
-"""
-
-PER_PARTITION = """
-CREATE TRIGGER audit_refuse_truncate
-    BEFORE TRUNCATE ON {partition}
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
-"""
-
-DETACHED = """
-CREATE TRIGGER audit_refuse_update_delete
-    BEFORE UPDATE OR DELETE ON {partition}
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-"""
+PARENT = (_DELETE + _UPDATE_UNLESS_LINKING + _TRUNCATE).format(on=TABLE)
+PER_PARTITION = _TRUNCATE.format(on="{partition}")
+DETACHED = _UPDATE_DELETE.format(on="{partition}")
 
 ARCHIVE_CREATE = """
 CREATE OR REPLACE FUNCTION audit_archive_refuse_change() RETURNS trigger AS $$
