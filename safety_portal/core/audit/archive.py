@@ -91,12 +91,21 @@ def _row_from_json(values: list[Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def read_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    """The entries of an archive file as verifier rows, in file order (the header skipped)."""
+def _lines(path: Path) -> Iterator[Any]:
+    """The file's lines, decoded: the header first, then one entry each."""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        next(handle, None)
         for line in handle:
-            yield _row_from_json(json.loads(line))
+            yield json.loads(line)
+
+
+def read_rows(path: Path, lines: Iterator[Any] | None = None) -> Iterator[tuple[Any, ...]]:
+    """The entries of an archive file as verifier rows, in file order (the header skipped,
+    unless the caller already took it from `lines`)."""
+    if lines is None:
+        lines = _lines(path)
+        next(lines, None)
+    for values in lines:
+        yield _row_from_json(values)
 
 
 def file_sha256(path: Path) -> str:
@@ -124,12 +133,12 @@ def check_file(path: Path, *, expected_sha256: str | None = None) -> ArchiveChec
         )
         return result
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            result.header = json.loads(next(handle))
-        if result.header.get("format") != FORMAT:
+        lines = _lines(path)  # one pass: the header, then the entries
+        result.header = next(lines)
+        if not isinstance(result.header, dict) or result.header.get("format") != FORMAT:
             result.problem = f"not an audit archive of format {FORMAT}"
             return result
-        result.problem = _walk(result, read_rows(path))
+        result.problem = _walk(result, read_rows(path, lines))
     except (OSError, EOFError, ValueError, KeyError, StopIteration) as exc:
         result.problem = f"unreadable: {exc}"
     return result
