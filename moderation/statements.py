@@ -249,7 +249,7 @@ def parse_since(value: str) -> dt.datetime:
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
-            return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+            return clock.start_of(day)
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time") from None

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from messaging.models import Message
 from messaging.services import READ_PERMISSION
 from safety_portal import rules
-from safety_portal.core import audit
+from safety_portal.core import audit, clock
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
@@ -69,8 +68,7 @@ def harmful_cases_today(actor: User, *, on: dt.date) -> int:
     Shown to the moderator alone on their dashboard: a personal measure of exposure, not a
     performance figure (D34).
     """
-    start = timezone.make_aware(dt.datetime.combine(on, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    start, end = clock.start_of(on), clock.start_of(on + dt.timedelta(days=1))
     decided = Decision.objects.filter(
         decided_by=actor, decided_at__gte=start, decided_at__lt=end
     ).values_list("case_id", "case__category", "case__keywords")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 
 from django.utils import timezone
 
@@ -49,6 +50,12 @@ def seeding_history(moment: datetime) -> Iterator[None]:
 def today() -> date:
     """Today's date in the portal's configured TIME_ZONE (POLICY.md §1)."""
     return timezone.localdate(now())
+
+
+def start_of(day: date) -> datetime:
+    """Midnight at the start of `day` in the configured TIME_ZONE: where a day of the portal's
+    calendar begins (day filters, "today" counts, the 30-day charts)."""
+    return timezone.make_aware(datetime.combine(day, time_of_day.min))
 
 
 def date_of(moment: datetime) -> date:

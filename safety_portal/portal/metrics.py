@@ -72,9 +72,7 @@ def _days(today: dt.date) -> list[dt.date]:
 
 
 def _since(today: dt.date) -> dt.datetime:
-    from django.utils import timezone
-
-    return timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=DAYS - 1), dt.time()))
+    return clock.start_of(today - dt.timedelta(days=DAYS - 1))
 
 
 def thirty_days(*, today: dt.date | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from safety_portal.core import audit
+from safety_portal.core import audit, clock
 from safety_portal.core.audit.anchors import AnchorError
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.audit.verification import verify_chain as run_check
@@ -66,7 +66,7 @@ class Row:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return clock.start_of(day)
 
 
 def _actor_filter(value: str) -> Q:

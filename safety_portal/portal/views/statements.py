@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from moderation import statements
 from moderation.models import StatementOfReasons
 from safety_portal import rules
+from safety_portal.core import clock
 
 from ..access import staff_view
 from ..pages import page
@@ -41,7 +42,7 @@ class StatementFilterForm(forms.Form):
 
 
 def _start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return clock.start_of(day)
 
 
 @require_GET
