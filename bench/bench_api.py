@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from tqdm import tqdm
 
 from accounts.models import User
 from bench.harness import Figure, dataset_ready, mark_dataset, percentile_ms
@@ -107,29 +108,29 @@ def run(argv: list[str]) -> list[Figure]:
         _wait_ready(server, args.port, token)
         run_id = uuid.uuid4().hex[:12]
         trivial = _trivial(token)
-        intake = _intake(token, subjects, run_id)
+        sync = _intake(token, subjects, run_id, respond_async=False)
+        deferred = _intake(token, subjects, run_id, respond_async=True)
         _drive(args.port, trivial, 100, 30, args.concurrency, Phase("warm-up"))
-        _drive(args.port, intake("warm"), 100, 30, args.concurrency, Phase("warm-up"))
-        # Alternate the two endpoints in rounds, so that background load on this shared machine
-        # falls on both alike.
-        base, work = Phase("whoami"), Phase("reports")
+        _drive(args.port, sync("warm"), 100, 30, args.concurrency, Phase("warm-up"))
+        _drive(args.port, deferred("warm"), 100, 30, args.concurrency, Phase("warm-up"))
+        # Alternate the endpoints in rounds, so that background load on this shared machine falls
+        # on all of them alike.
+        base, work, early = Phase("whoami"), Phase("reports"), Phase("reports, respond-async")
         per_round = max(1, args.requests // ROUNDS)
-        ratios: list[float] = []  # intake / trivial throughput, round by round
+        ratios: dict[str, list[float]] = {work.name: [], early.name: []}
         for r in range(ROUNDS):
-            base_round, work_round = Phase("whoami"), Phase("reports")
-            _drive(
-                args.port, trivial, per_round, args.seconds / ROUNDS, args.concurrency, base_round
-            )
-            _drive(
-                args.port,
-                intake(f"run{r}"),
-                per_round,
-                args.seconds / ROUNDS,
-                args.concurrency,
-                work_round,
-            )
-            ratios.append(work_round.rps / base_round.rps if base_round.rps else 0.0)
-            for total, part in ((base, base_round), (work, work_round)):
+            rounds = {
+                base.name: (trivial, Phase(base.name)),
+                work.name: (sync(f"run{r}"), Phase(work.name)),
+                early.name: (deferred(f"run{r}"), Phase(early.name)),
+            }
+            for make, phase in rounds.values():
+                _drive(args.port, make, per_round, args.seconds / ROUNDS, args.concurrency, phase)
+            base_rps = rounds[base.name][1].rps
+            for name in ratios:
+                ratios[name].append(rounds[name][1].rps / base_rps if base_rps else 0.0)
+            for total in (base, work, early):
+                part = rounds[total.name][1]
                 total.latencies += part.latencies
                 total.errors += part.errors
                 total.seconds += part.seconds
@@ -137,34 +138,78 @@ def run(argv: list[str]) -> list[Figure]:
                     total.statuses[status] = total.statuses.get(status, 0) + n
     finally:
         _stop(server)
-    for phase in (base, work):
+    for phase in (base, work, early):
         print(
             f"  {phase.name}: {phase.count} requests in {phase.seconds:.1f} s, "
             f"statuses {dict(sorted(phase.statuses.items()))}, errors {phase.errors}",
             file=sys.stderr,
         )
+    drained, drain_seconds = _drain_receipts()
     kind = "sync" if args.threads == 1 else f"gthread x{args.threads}"
     note = (
         f"gunicorn 2 {kind} workers, {args.concurrency} client threads, loopback; "
         f"db options: {_db_options()}"
     )
+
+    def per_round(name: str) -> str:
+        values = ratios[name]
+        return (
+            f"ratio per round median {statistics.median(values):.2f}x, "
+            f"min-max {min(values):.2f}-{max(values):.2f}x over {ROUNDS} rounds"
+        )
+
     return [
         Figure(
             "api",
-            "POST reports/ throughput",
-            work.rps,
+            "POST reports/ respond-async throughput",
+            early.rps,
             "req/s",
             baseline=base.rps,
             target=TARGET,
             note=(
-                f"baseline GET whoami/, alternated; ratio per round median "
-                f"{statistics.median(ratios):.2f}x, min-max {min(ratios):.2f}-{max(ratios):.2f}x "
-                f"over {ROUNDS} rounds; audit chain {_chain_mode()}; {note}"
+                f"baseline GET whoami/, alternated; {per_round(early.name)}; stored with its "
+                f"idempotency record, filed behind the response (D38); {note}"
             ),
         ),
         Figure(
             "api",
-            "POST reports/ median latency",
+            "POST reports/ synchronous throughput",
+            work.rps,
+            "req/s",
+            baseline=base.rps,
+            note=(
+                f"filed in the request (D27); {per_round(work.name)}; audit chain {_chain_mode()}"
+            ),
+        ),
+        Figure(
+            "api",
+            "receipts filed by one filer",
+            drained / drain_seconds if drain_seconds else 0.0,
+            "reports/s",
+            baseline=work.rps,
+            note=(
+                f"{drained} receipts of the run, filed in process by file_waiting after the HTTP "
+                "rounds; baseline the synchronous intake over HTTP (both workers)"
+            ),
+        ),
+        Figure(
+            "api",
+            "POST reports/ respond-async median latency",
+            percentile_ms(early.latencies, 50),
+            "ms",
+            baseline=percentile_ms(base.latencies, 50),
+            note=f"{early.count} / {base.count} requests",
+        ),
+        Figure(
+            "api",
+            "POST reports/ respond-async p99 latency",
+            percentile_ms(early.latencies, 99),
+            "ms",
+            baseline=percentile_ms(base.latencies, 99),
+        ),
+        Figure(
+            "api",
+            "POST reports/ synchronous median latency",
             percentile_ms(work.latencies, 50),
             "ms",
             baseline=percentile_ms(base.latencies, 50),
@@ -172,21 +217,40 @@ def run(argv: list[str]) -> list[Figure]:
         ),
         Figure(
             "api",
-            "POST reports/ p99 latency",
-            percentile_ms(work.latencies, 99),
-            "ms",
-            baseline=percentile_ms(base.latencies, 99),
-        ),
-        Figure(
-            "api",
             "POST reports/ errors",
-            float(work.errors),
+            float(work.errors + early.errors),
             "requests",
             baseline=float(base.errors),
             target="0",
-            note="any status but 201 (200 for whoami), or a connection error",
+            note="any status but 201 / 202 (200 for whoami), or a connection error; both ways",
         ),
     ]
+
+
+def _drain_receipts() -> tuple[int, float]:
+    """File what the run received (the server's kicks went to a broker no worker reads here), in
+    this process, timed: one filer's rate. Then empty the bench broker of those kicks."""
+    from moderation.actions import receiving
+    from moderation.models import ReportReceipt
+
+    waiting = ReportReceipt.objects.waiting().count()
+    start = time.perf_counter()
+    filed = 0
+    with tqdm(total=waiting, desc="filing receipts", unit="report", file=sys.stderr) as bar:
+        while True:
+            run = receiving.file_waiting(limit=500)
+            filed += run.done
+            bar.update(run.done)
+            if run.failed:
+                raise RuntimeError(f"receipts failed to file: {run.failed[:5]}")
+            if not run.more:
+                break
+    seconds = time.perf_counter() - start
+    if settings.REDIS_URL:
+        from safety_portal.celery import app
+
+        app.control.purge()
+    return filed, seconds
 
 
 # ---- data ------------------------------------------------------------------------------------------
@@ -234,7 +298,9 @@ def _trivial(token: str) -> Callable[[int], Request]:
     return make
 
 
-def _intake(token: str, subjects: list[int], run_id: str) -> Callable[[str], Callable]:
+def _intake(
+    token: str, subjects: list[int], run_id: str, *, respond_async: bool
+) -> Callable[[str], Callable]:
     def for_label(label: str) -> Callable[[int], Request]:
         def make(i: int) -> Request:
             body = json.dumps(
@@ -250,11 +316,13 @@ def _intake(token: str, subjects: list[int], run_id: str) -> Callable[[str], Cal
             headers = {
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/json",
-                "Idempotency-Key": f"bench-{run_id}-{label}-{i}",
+                "Idempotency-Key": f"bench-{run_id}-{label}-{i}-{int(respond_async)}",
             }
+            if respond_async:
+                headers["Prefer"] = "respond-async"
             return "POST", "/api/v1/reports/", body, headers
 
-        make.expected = 201  # type: ignore[attr-defined]
+        make.expected = 202 if respond_async else 201  # type: ignore[attr-defined]
         return make
 
     return for_label
@@ -342,7 +410,7 @@ def _start_gunicorn(port: int, threads: int) -> subprocess.Popen:
             str(gunicorn),
             "safety_portal.wsgi:application",
             "--workers",
-            "2",
+            os.environ.get("BENCH_WORKERS", "2"),
             "--threads",
             str(threads),
             "--bind",

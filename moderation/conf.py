@@ -35,6 +35,11 @@ DEFAULTS: dict[str, int | float | bool] = {
     # country's minimum age).
     "MODERATION_AGE_SIGNAL_MIN_CONFIDENCE": 0.8,
     "MODERATION_AGE_SIGNAL_MARGIN_YEARS": 2.0,
+    # Receipts of reports received with `Prefer: respond-async` (D38): a filed or refused
+    # receipt is kept this long for its sender to read, then purged (the report stays).
+    "MODERATION_RECEIPT_RETENTION_DAYS": 30,
+    # A receipt still waiting after this long is an alert (metric and readiness log line).
+    "MODERATION_RECEIPT_LAG_ALERT_SECONDS": 60,
 }
 
 
@@ -56,3 +61,7 @@ def strike_threshold() -> int:
 
 def contact_risk_window() -> dt.timedelta:
     return dt.timedelta(hours=int(value("MODERATION_CONTACT_RISK_WINDOW_HOURS")))
+
+
+def receipt_retention() -> dt.timedelta:
+    return dt.timedelta(days=int(value("MODERATION_RECEIPT_RETENTION_DAYS")))

@@ -12,8 +12,9 @@ from celery import shared_task
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
 
-from . import risk_signals, services
-from .actions import under_age_closure
+from . import conf, risk_signals, services
+from .actions import receiving, under_age_closure
+from .models import ReportReceipt
 
 
 @shared_task(name="moderation.tidy_expired_restrictions")
@@ -64,3 +65,24 @@ def close_under_age_account(user_id: int) -> bool:
     return under_age_closure.close_account(
         user_id, actor=SystemActor("moderation.close_under_age_account"), at=clock.now()
     )
+
+
+@shared_task(name=receiving.TASK)
+def file_received_reports(limit: int = 1000) -> int:
+    """File the reports received with `Prefer: respond-async` (D38): kicked by the web process
+    that received one, and swept by beat every few seconds. Asks for another run when it stopped
+    at its limit with receipts still waiting."""
+    run = receiving.file_waiting(limit=limit)
+    if run.more:
+        file_received_reports.apply_async(kwargs={"limit": limit}, expires=60)
+    return run.done
+
+
+@shared_task(name="moderation.purge_settled_receipts")
+def purge_settled_receipts() -> int:
+    """Daily: filed and refused receipts older than MODERATION_RECEIPT_RETENTION_DAYS."""
+    before = clock.now() - conf.receipt_retention()
+    total = 0
+    while deleted := ReportReceipt.objects.purge_settled(before=before):
+        total += deleted
+    return total

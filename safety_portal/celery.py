@@ -88,6 +88,7 @@ app.conf.task_routes = {
     "safety_portal.core.audit.tasks.anchor_audit_chain": {"queue": "periodic"},
     "audit.link_chain": {"queue": "periodic"},
     "outbox.prune": {"queue": "periodic"},
+    "moderation.purge_settled_receipts": {"queue": "periodic"},
 }
 
 
@@ -149,6 +150,12 @@ app.conf.beat_schedule = {
     "integrations-age-gate-purge": {
         "task": "integrations.purge_age_gate_attempts",
         "schedule": crontab(hour=4, minute=10),
+    },
+    # Reports received with `Prefer: respond-async` (D38): the sweep behind the web's kicks.
+    "moderation-file-received-reports": {"task": "moderation.file_received_reports", **_every(5)},
+    "moderation-purge-settled-receipts": {
+        "task": "moderation.purge_settled_receipts",
+        "schedule": crontab(hour=3, minute=50),
     },
     # Audit (issue 13, D23): with the deferred chain, committed entries linked within seconds.
     "audit-link-chain": {"task": "audit.link_chain", **_every(5)},

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import MAX_ID
 from accounts.models import User
 from moderation import services, statements
+from moderation.actions import receiving
 from moderation.models import Case, Decision, StatementOfReasons, Strike
 from safety_portal.core import audit, clock
 from safety_portal.core.api import idempotency
@@ -38,7 +39,7 @@ from safety_portal.core.api.views import ApiGenericView, ApiView, validated
 from safety_portal.core.audit.models import AuditEntry
 from safety_portal.core.errors import DomainError
 
-from . import reporter_reports
+from . import receipts, reporter_reports
 from .serializers import (
     AuditEntrySerializer,
     CaseDetailSerializer,
@@ -139,11 +140,31 @@ class ReportsView(ApiGenericView):
             "with the same body answers the first result again with 200; the same key with "
             "another body is 409 `idempotency_key_reused`. Keys are per client and kept 24 h. "
             "Reports on a subject that has an open case join it; the answer names the case and "
-            "its priority band. A subject that does not exist is 404."
+            "its priority band. A subject that does not exist is 404.\n\n"
+            "With `Prefer: respond-async` (RFC 7240) the report is stored and answered with 202 "
+            "and a receipt as soon as it is durable, and filed just after (usually within a "
+            "second): `GET` the receipt's `status_url` to learn its report and case, or the "
+            "error the synchronous request would have answered (a refusal is never silent). "
+            "Body validation (400) and the key's checks are the same both ways. For "
+            "high-volume senders (classifiers, the app's report button): the request costs no "
+            "case lock and no wait on other reports of the same subject."
         ),
-        parameters=[idempotency_key_parameter("A unique string per report, e.g. a UUID.")],
+        parameters=[
+            idempotency_key_parameter("A unique string per report, e.g. a UUID."),
+            OpenApiParameter(
+                "Prefer",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="`respond-async`: answer 202 with a receipt, file just after.",
+            ),
+        ],
         request=ReportCreateSerializer,
-        responses={201: ReportResultSerializer, 200: ReportResultSerializer},
+        responses={
+            201: ReportResultSerializer,
+            200: ReportResultSerializer,
+            202: receipts.ReceiptAcceptedSerializer,
+        },
         writes=True,
         errors=[404, 409],
         tags=MODERATION,
@@ -151,26 +172,16 @@ class ReportsView(ApiGenericView):
     def post(self, request: Request) -> Response:
         key = idempotency.read_key(request.headers)
         data = validated(ReportCreateSerializer, request.data)
-        reporter = None
-        if data.get("reporter") is not None:
-            reporter = User.objects.app_users().filter(pk=data["reporter"]).first()
-            if reporter is None:
-                raise DomainError(
-                    "invalid", "Unknown reporter.", fields={"reporter": ["unknown user"]}
-                )
+        if receipts.wants_async(request):
+            return receipts.receive(request, client=self.client, key=key, data=data)
+        arguments = receiving.filing_arguments(data)
 
         def file(remember: idempotency.Remember) -> None:
             # The idempotency record is written with the report (on PostgreSQL by the same
             # statement, D27), before its audit entry; there is no transaction around this one.
             services.file_report(
                 actor=self.client,
-                reporter=reporter,
-                subject_type=data["subject_type"],
-                subject_id=data["subject_id"],
-                category=data["category"],
-                keywords=data.get("keywords", []),
-                explanation=data["explanation"],
-                source_type=data["source_type"],
+                **arguments,
                 before_audit=lambda report: [
                     remember.unsaved(
                         status.HTTP_201_CREATED,

@@ -24,6 +24,7 @@ from .decisions import (
 from .flags import FlagManager, FlagQuerySet
 from .notes import CaseNoteManager
 from .notices import NoticeManager, NoticeQuerySet
+from .receipts import ReportReceiptManager, ReportReceiptQuerySet
 from .reporters import ReporterStandingManager, TrustedFlaggerManager
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "FlagQuerySet",
     "NoticeManager",
     "NoticeQuerySet",
+    "ReportReceiptManager",
+    "ReportReceiptQuerySet",
     "ReporterStandingManager",
     "StatementManager",
     "StatementQuerySet",

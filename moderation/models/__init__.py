@@ -11,6 +11,7 @@ from .child_safety import ChildSafetyEscalation
 from .decisions import Decision, DecisionEffect, StatementOfReasons, Strike
 from .follow_up import Appeal, Flag, Notice
 from .notice_feed import NoticeFeedItem
+from .receipts import ReportReceipt
 from .reporting import Case, CaseNote, Report, ReporterStanding, TrustedFlagger
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Notice",
     "NoticeFeedItem",
     "Report",
+    "ReportReceipt",
     "ReporterStanding",
     "StatementOfReasons",
     "Strike",

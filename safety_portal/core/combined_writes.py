@@ -56,7 +56,7 @@ def _compile(
     query = InsertQuery(model)
     query.insert_values(fields, [model()])
     compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = model._meta.db_returning_fields
+    compiler.returning_fields = returned_fields(model)
     [(sql, _params)] = compiler.as_sql()
     return sql, fields, compiler.returning_params
 
@@ -69,6 +69,13 @@ def _compiled_update(model: type[models.Model], names: tuple[str, ...], vendor: 
     assignments = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
     pk = quote(meta.pk.column)
     return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {pk} = %s RETURNING {pk}"
+
+
+def returned_fields(model: type[models.Model]) -> list[models.Field]:
+    """What an INSERT part returns: the fields the database fills (as `save()` reads them back),
+    or the primary key when there are none (a key taken in Python, such as a UUID): every part
+    must return its row, so that a part that wrote nothing is seen."""
+    return list(model._meta.db_returning_fields) or [model._meta.pk]
 
 
 @dataclass
@@ -97,7 +104,7 @@ def insert(instance: models.Model, *, with_pk: bool = False) -> Part:
         sql, fields, _returning = compiled_insert(model, db.vendor)
     pre_save.send(sender=model, instance=instance, raw=False, using=db.alias, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    width = len(model._meta.db_returning_fields)
+    width = len(returned_fields(model))
     return Part(sql, params, instance=instance, created=True, width=width)
 
 
@@ -120,16 +127,22 @@ def update(instance: models.Model, fields: Sequence[str]) -> Part:
     return Part(sql, params, instance=instance, update_fields=frozen)
 
 
-def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
+def write(parts: Sequence[Part], *, alone: bool = False) -> list[tuple[Any, ...]]:
     """Run `parts` as one statement; return each part's returned row.
 
     Raises `RuntimeError` when a part wrote no row (an UPDATE whose row was not there): the whole
     statement is then rolled back with the caller's transaction.
+
+    `alone=True`: the statement is the whole change, sent outside any transaction block.
+    PostgreSQL runs a single statement atomically (all its parts commit, or none), so this is one
+    round trip where BEGIN, the statement and COMMIT are three (the API's receipt, D38).
     """
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         raise RuntimeError("combined_writes.write needs PostgreSQL (data-modifying CTEs).")
-    if not db.in_atomic_block:
+    if alone and db.in_atomic_block:
+        raise RuntimeError("combined_writes.write(alone=True) runs outside any transaction.")
+    if not alone and not db.in_atomic_block:
         raise RuntimeError("combined_writes.write runs inside the transaction of the change.")
     sql, params = _statement(parts)
     with transaction.mark_for_rollback_on_error(db.alias), db.cursor() as cursor:
@@ -146,7 +159,7 @@ def write(parts: Sequence[Part]) -> list[tuple[Any, ...]]:
         if instance is None:
             continue
         if part.created:  # as `save()` sets them: the primary key and any database defaults
-            for f, value in zip(type(instance)._meta.db_returning_fields, values, strict=True):
+            for f, value in zip(returned_fields(type(instance)), values, strict=True):
                 setattr(instance, f.attname, value)
         instance._state.adding = False
         instance._state.db = db.alias

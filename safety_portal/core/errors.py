@@ -36,6 +36,13 @@ class DomainError(Exception):
         return body
 
 
+def http_status(exc: DomainError) -> int:
+    """The HTTP status a domain error answers: a domain "not_found" (a report's subject, say) is
+    a 404 (issue 6), the rest their class's own. The API's answer and a report receipt's refusal
+    (D38) both say this."""
+    return 404 if exc.code == "not_found" else exc.status_code
+
+
 class PolicyViolation(DomainError):
     """A rule of POLICY.md refused the action; `code` is its stable reason code."""
 

@@ -4,7 +4,8 @@ chain read from PostgreSQL at scrape time.
 
 The gauges are read, not counted, because the database already holds them exactly (and any web
 process can answer a scrape): a handful of aggregate queries, each over a partial or ordered index
-(`case_queue`, `outbox_pending`, `webhook_due`, `audit_unchained`), every 15-60 s.
+(`case_queue`, `outbox_pending`, `webhook_due`, `audit_unchained`,
+`report_receipt_waiting`), every 15-60 s.
 
 Access: a Bearer token (METRICS_TOKEN), compared in constant time. Without one configured, only
 the demo (DEBUG) answers; a production process refuses and says how to set it.
@@ -24,7 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from moderation.models import Case
+from moderation.models import Case, ReportReceipt
 from safety_portal.core import clock, metrics
 from safety_portal.core.api.models import WebhookDelivery
 from safety_portal.core.audit.chainer import unchained_tail
@@ -57,7 +58,24 @@ class DatabaseState(Collector):
             "Age of the oldest audit entry the chainer has not linked.",
             tail.age_seconds(now),
         )
+        yield from self._receipts(now)
         yield from self._partitions(now)
+
+    def _receipts(self, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+        waiting = ReportReceipt.objects.waiting().aggregate(
+            n=Count("id"), oldest=Min("received_at")
+        )
+        yield _gauge(
+            "report_receipts_waiting",
+            "Reports received with Prefer: respond-async and not filed yet (D38).",
+            waiting["n"],
+        )
+        oldest = waiting["oldest"]
+        yield _gauge(
+            "report_receipt_lag_seconds",
+            "Age of the oldest received report the filer has not filed.",
+            0.0 if oldest is None else (now - oldest).total_seconds(),
+        )
 
     def _queue(self, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
         waiting = Case.objects.open().unclaimed(at=now)

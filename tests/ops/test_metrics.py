@@ -64,6 +64,8 @@ EXPOSED = [
     "safety_portal_webhook_deliveries_failing",
     "safety_portal_audit_unchained_entries",
     "safety_portal_audit_chain_lag_seconds",
+    "safety_portal_report_receipts_waiting",
+    "safety_portal_report_receipt_lag_seconds",
     "safety_portal_partition_months_ahead",
     "safety_portal_partition_default_rows",
 ]
@@ -73,9 +75,9 @@ def test_every_gauge_is_exposed_and_the_scrape_is_a_handful_of_queries(
     client: Client, django_assert_max_num_queries
 ) -> None:
     client.get("/healthz")
-    # The queue, outbox, webhooks and chain, then two per partitioned table (its partitions, and
+    # The queue, outbox, webhooks, chain and receipts, then two per partitioned table (its partitions, and
     # the rows its DEFAULT partition holds).
-    with django_assert_max_num_queries(9 + 2 * len(PARTITIONED)):
+    with django_assert_max_num_queries(10 + 2 * len(PARTITIONED)):
         samples = scrape(client)
     names = {name for name, _ in samples}
     for name in EXPOSED:

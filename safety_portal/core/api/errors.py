@@ -18,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from safety_portal.core.errors import DomainError
+from safety_portal.core.errors import DomainError, http_status
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -58,9 +58,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]. Anything not handled here is a bug and stays a 500."""
     if isinstance(exc, DomainError):
         set_rollback()
-        # A domain "not_found" (a report's subject, say) is the API's 404 (issue 6).
-        status_code = 404 if exc.code == "not_found" else exc.status_code
-        return Response(exc.as_dict(), status=status_code)
+        return Response(exc.as_dict(), status=http_status(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

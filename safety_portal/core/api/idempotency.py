@@ -74,8 +74,13 @@ class Remember:
         self.answer: tuple[int, dict[str, Any]] | None = None
         self.record: IdempotencyRecord | None = None
 
-    def unsaved(self, status: int, body: dict[str, Any]) -> IdempotencyRecord:
-        if not connection.in_atomic_block:
+    def unsaved(
+        self, status: int, body: dict[str, Any], *, in_one_statement: bool = False
+    ) -> IdempotencyRecord:
+        """`in_one_statement`: the caller writes the record and its work in one statement with
+        no transaction block around it (`combined_writes.write(alone=True)`), which commits
+        both or neither just as a transaction would."""
+        if not in_one_statement and not connection.in_atomic_block:
             raise RuntimeError("remember() must run inside the transaction of the work.")
         if self.answer is not None:
             raise RuntimeError("remember() runs once per request.")
