@@ -38,8 +38,6 @@ DEFAULTS: dict[str, int | float | bool] = {
     # Receipts of reports received with `Prefer: respond-async` (D38): a filed or refused
     # receipt is kept this long for its sender to read, then purged (the report stays).
     "MODERATION_RECEIPT_RETENTION_DAYS": 30,
-    # A receipt still waiting after this long is an alert (metric and readiness log line).
-    "MODERATION_RECEIPT_LAG_ALERT_SECONDS": 60,
 }
 
 

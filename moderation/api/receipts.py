@@ -1,15 +1,15 @@
 """Receiving a report now and filing it behind the response (`Prefer: respond-async`, D38).
 
-Thin: the receipt and the idempotency record are written by `ReportReceipt.objects.receive`; the
-filing, the rules and the refusals are `moderation.actions.receiving`'s.
+Thin: the receipt (its own idempotency record) is written by `ReportReceipt.objects.receive`; the
+filing, the rules, the refusals and the answer's shape are `moderation.actions.receiving`'s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -34,41 +34,30 @@ def wants_async(request: Request) -> bool:
     return PREFER_ASYNC in tokens
 
 
-def status_url(receipt_id: object) -> str:
-    return reverse("v1:report-receipt", kwargs={"pk": receipt_id})
-
-
-def _answer(receipt: ReportReceipt) -> dict[str, Any]:
-    return {
-        "id": str(receipt.pk),
-        "status": ReportReceipt.Status.RECEIVED.value,
-        "received_at": receipt.received_at.isoformat(),
-        "status_url": status_url(receipt.pk),
-    }
-
-
 def receive(request: Request, *, client: ApiClient, key: str, data: dict[str, Any]) -> Response:
-    """202 and a receipt once the notice is stored; the same key again replays it with 200."""
-    stored: list[ReportReceipt] = []
-
-    def store(remember: idempotency.Remember) -> None:
-        stored.append(
-            ReportReceipt.objects.receive(
-                client=client, payload=data, remember=remember, answer=_answer
-            )
-        )
-
-    code, body = idempotency.respond_once(request, client=client, key=key, action=store)
-    if stored:
-        receiving.kick()
+    """202 and a receipt once the notice is stored; the same key again replays it with 200, the
+    same key with another request is 409."""
+    digest = idempotency.fingerprint(request.method, request.path, request.data)
     headers = {"Preference-Applied": PREFER_ASYNC}
-    if "status_url" in body:  # a replay of a synchronous answer names its report instead
-        headers["Location"] = body["status_url"]
-    return Response(body, status=code, headers=headers)
+    try:
+        receipt = ReportReceipt.objects.receive(
+            client=client, key=key, request_hash=digest, payload=data
+        )
+    except IntegrityError:
+        earlier = ReportReceipt.objects.for_key(client, key)
+        if earlier is None:
+            raise
+        if earlier.request_hash != digest:
+            raise idempotency.key_reused() from None
+        body = receiving.answer(earlier)
+        return Response(body, status=200, headers={**headers, "Location": body["status_url"]})
+    receiving.kick()
+    body = receiving.answer(receipt)
+    return Response(body, status=202, headers={**headers, "Location": body["status_url"]})
 
 
 class ReceiptAcceptedSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[ReportReceipt.Status.RECEIVED.value])
     received_at = serializers.DateTimeField()
     status_url = serializers.CharField(help_text="GET it to learn what became of the report.")
@@ -81,7 +70,7 @@ class ReceiptReportSerializer(serializers.Serializer):
 
 
 class ReceiptSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ReportReceipt.Status.choices)
     received_at = serializers.DateTimeField()
     filed_at = serializers.DateTimeField(allow_null=True)
@@ -113,7 +102,7 @@ class ReceiptView(ApiView):
                 "Filed",
                 response_only=True,
                 value={
-                    "id": "5f0c1e5e-9a55-4f7e-9d0b-0c2b8c3f6a10",
+                    "id": 1204,
                     "status": "filed",
                     "received_at": "2026-12-07T10:00:00.120000Z",
                     "filed_at": "2026-12-07T10:00:00.410000Z",

@@ -11,6 +11,7 @@ from moderation.managers import EXPLANATION_MAX as REPORT_EXPLANATION_MAX
 from moderation.models import Case, Decision, SubjectType
 from moderation.services import EXPLANATION_MAX, FACTS_MAX
 from safety_portal import rules
+from safety_portal.core.api.flat_input import FlatInputSerializer
 from safety_portal.rules.decisions import MAX_DAYS, DecisionType
 from safety_portal.rules.grounds import GROUND_CHOICES
 from safety_portal.rules.vocabulary import Feature
@@ -21,7 +22,7 @@ SOURCE_TYPES = [s.value for s in rules.sor_vocabulary.SourceType]
 DECISION_TYPES = [d.value for d in DecisionType]
 
 
-class ReportCreateSerializer(serializers.Serializer):
+class ReportCreateSerializer(FlatInputSerializer):
     reporter = user_id_field(
         required=False,
         allow_null=True,

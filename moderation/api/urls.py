@@ -8,7 +8,7 @@ from . import appeals, notices, receipts, views
 
 urlpatterns = [
     path("reports/", views.ReportsView.as_view(), name="reports"),
-    path("reports/receipts/<uuid:pk>/", receipts.ReceiptView.as_view(), name="report-receipt"),
+    path("reports/receipts/<int:pk>/", receipts.ReceiptView.as_view(), name="report-receipt"),
     path("appeals/", appeals.AppealCreateView.as_view(), name="appeals"),
     path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal"),
     path("users/<int:pk>/notices/", notices.UserNoticesView.as_view(), name="user-notices"),

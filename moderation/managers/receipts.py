@@ -1,7 +1,7 @@
 """Receipts of reports received over the API and filed behind the response (D38).
 
-The writes of one aggregate: storing a receipt (with the caller's idempotency record, in one
-statement on PostgreSQL), the filer's claim of the oldest waiting one, and recording what became
+The writes of one aggregate: storing a receipt (one INSERT, its own idempotency record), the
+filer's claim of the oldest waiting one, and recording what became
 of it. Filing itself is `moderation.actions.receiving`, which calls `file_report`.
 """
 
@@ -17,7 +17,6 @@ from safety_portal.core import audit, clock, combined_writes
 from safety_portal.core.errors import DomainError, http_status
 
 if TYPE_CHECKING:
-    from safety_portal.core.api.idempotency import Remember
     from safety_portal.core.api.models import ApiClient
 
     from ..models import Report, ReportReceipt
@@ -33,33 +32,32 @@ class ReportReceiptQuerySet(models.QuerySet):
 
 class ReportReceiptManager(models.Manager.from_queryset(ReportReceiptQuerySet)):  # type: ignore[misc]
     def receive(
-        self,
-        *,
-        client: ApiClient,
-        payload: Mapping[str, Any],
-        remember: Remember,
-        answer: Any,
+        self, *, client: ApiClient, key: str, request_hash: str, payload: Mapping[str, Any]
     ) -> ReportReceipt:
-        """Store a received report and the caller's idempotency record together; nothing else.
+        """Store a received report; nothing else. A key this client already used raises
+        IntegrityError (the unique index), and the caller replays or refuses (`for_key`).
 
-        `answer(receipt)` is the body the caller will be sent (and a retry replayed). On
-        PostgreSQL both rows are one statement outside any transaction block, which commits both
-        or neither (one round trip: the point of receiving, D38); on SQLite, a transaction.
-        The receipt is not audited: nothing about anyone has changed yet. The filing is, as every
-        report is, when `file_report` writes it.
+        One INSERT, committed on its own (one round trip: the point of receiving, D38); inside a
+        caller's transaction (the tests) it takes a savepoint, so a reused key leaves the
+        transaction usable. Not audited: nothing about anyone has changed yet. The filing is
+        audited, as every report is, when `file_report` writes it.
         """
-        receipt = self.model(client=client, received_at=clock.now(), payload=dict(payload))
+        receipt = self.model(
+            client=client,
+            key=key,
+            request_hash=request_hash,
+            received_at=clock.now(),
+            payload=dict(payload),
+        )
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            record = remember.unsaved(202, answer(receipt), in_one_statement=True)
-            combined_writes.write(
-                [combined_writes.insert(receipt, with_pk=True), combined_writes.insert(record)],
-                alone=True,
-            )
+            combined_writes.write([combined_writes.insert(receipt)], alone=True)
             return receipt
         with transaction.atomic():
             receipt.save(force_insert=True)
-            remember(202, answer(receipt))
         return receipt
+
+    def for_key(self, client: ApiClient, key: str) -> ReportReceipt | None:
+        return self.filter(client=client, key=key).first()
 
     def claim_oldest(self, *, excluding: Collection[Any] = ()) -> ReportReceipt | None:
         """The oldest waiting receipt, locked for this transaction; another filer skips it.
@@ -71,7 +69,7 @@ class ReportReceiptManager(models.Manager.from_queryset(ReportReceiptQuerySet)):
             .exclude(pk__in=list(excluding))
             .select_related("client")
             .select_for_update(skip_locked=True, of=("self",))
-            .order_by("received_at", "id")
+            .order_by("id")
             .first()
         )
 

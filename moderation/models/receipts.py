@@ -8,8 +8,6 @@ or the refusal with the field errors a synchronous request would have received a
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
@@ -25,10 +23,19 @@ class ReportReceipt(models.Model):
         FILED = "filed", "Filed"
         REFUSED = "refused", "Refused"
 
-    # A random id: taken by the web process without a round trip, and not guessable, so one
-    # client cannot walk another's receipts (each is also looked up by its client).
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    # A sequential id (the default big integer): each receipt's index entries go to the right-hand
+    # edge, which stays in memory however many receipts are kept. Receipts are only ever read
+    # with their client, so one client cannot see another's by trying ids.
+    # No single-column indexes on the two foreign keys: a receipt is read by its id or by
+    # (client, key), and every index is written by every receipt (the intake's hot path, D38).
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # The Idempotency-Key and the fingerprint of the request it came with: the receipt is its own
+    # idempotency record (one row per report received, D38). The filer also writes the API's
+    # idempotency record when it files, so that a key means one request whichever way it is sent.
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
     received_at = models.DateTimeField()
     # The request body as validated by the API's serializer: what `file_report` will be called
     # with. Never shown to other clients; purged with the receipt.
@@ -40,7 +47,7 @@ class ReportReceipt(models.Model):
     last_failure = models.CharField(max_length=200, blank=True)
     filed_at = models.DateTimeField(null=True, blank=True)
     report = models.ForeignKey(
-        Report, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Report, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     refusal = models.JSONField(null=True, blank=True)
 
@@ -50,9 +57,7 @@ class ReportReceipt(models.Model):
         indexes = [
             # The filer's claim and the lag gauge read only the waiting receipts, oldest first.
             models.Index(
-                fields=["received_at"],
-                condition=Q(status="received"),
-                name="report_receipt_waiting",
+                fields=["id"], condition=Q(status="received"), name="report_receipt_waiting"
             ),
             # The retention purge walks the settled receipts by age.
             models.Index(
@@ -60,6 +65,7 @@ class ReportReceipt(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="report_receipt_key_per_client"),
             models.CheckConstraint(
                 condition=(
                     Q(status="received", filed_at__isnull=True, report__isnull=True)
@@ -72,7 +78,7 @@ class ReportReceipt(models.Model):
                     )
                 ),
                 name="report_receipt_outcome_matches_status",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ def _compile(
     query = InsertQuery(model)
     query.insert_values(fields, [model()])
     compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = returned_fields(model)
+    compiler.returning_fields = model._meta.db_returning_fields
     [(sql, _params)] = compiler.as_sql()
     return sql, fields, compiler.returning_params
 
@@ -69,13 +69,6 @@ def _compiled_update(model: type[models.Model], names: tuple[str, ...], vendor: 
     assignments = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
     pk = quote(meta.pk.column)
     return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {pk} = %s RETURNING {pk}"
-
-
-def returned_fields(model: type[models.Model]) -> list[models.Field]:
-    """What an INSERT part returns: the fields the database fills (as `save()` reads them back),
-    or the primary key when there are none (a key taken in Python, such as a UUID): every part
-    must return its row, so that a part that wrote nothing is seen."""
-    return list(model._meta.db_returning_fields) or [model._meta.pk]
 
 
 @dataclass
@@ -104,7 +97,7 @@ def insert(instance: models.Model, *, with_pk: bool = False) -> Part:
         sql, fields, _returning = compiled_insert(model, db.vendor)
     pre_save.send(sender=model, instance=instance, raw=False, using=db.alias, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    width = len(returned_fields(model))
+    width = len(model._meta.db_returning_fields)
     return Part(sql, params, instance=instance, created=True, width=width)
 
 
@@ -159,7 +152,7 @@ def write(parts: Sequence[Part], *, alone: bool = False) -> list[tuple[Any, ...]
         if instance is None:
             continue
         if part.created:  # as `save()` sets them: the primary key and any database defaults
-            for f, value in zip(returned_fields(type(instance)), values, strict=True):
+            for f, value in zip(type(instance)._meta.db_returning_fields, values, strict=True):
                 setattr(instance, f.attname, value)
         instance._state.adding = False
         instance._state.db = db.alias
@@ -175,6 +168,8 @@ def write(parts: Sequence[Part], *, alone: bool = False) -> list[tuple[Any, ...]
 
 
 def _statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
+    if len(parts) == 1:  # nothing to combine: the part's own statement, without a CTE to plan
+        return parts[0].sql, list(parts[0].params)
     ctes = ", ".join(f"w{i} AS ({part.sql})" for i, part in enumerate(parts))
     sources = ", ".join(f"w{i}" for i in range(len(parts)))
     params: list[Any] = []

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import threading
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from moderation import tasks
@@ -14,7 +17,6 @@ from moderation.actions import filing, receiving
 from moderation.models import Report, ReportReceipt
 from safety_portal.celery import app as celery_app
 from safety_portal.core import clock
-from safety_portal.core.api.models import IdempotencyRecord
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.messaging import person
@@ -48,6 +50,19 @@ def filer_stopped(monkeypatch):
 
 def _send(sender, subject_id: int, key: str, **extra):
     return sender.post(REPORTS, _body(subject_id, **extra), HTTP_IDEMPOTENCY_KEY=key, **ASYNC)
+
+
+def _break_filing_of(subject, monkeypatch):
+    """Filing a report on `subject` fails with an unexpected error; the real function returned."""
+    real = filing.file_report
+
+    def flaky(**kwargs):
+        if kwargs["subject_id"] == subject.pk:
+            raise RuntimeError("the disk is on fire")
+        return real(**kwargs)
+
+    monkeypatch.setattr(receiving, "file_report", flaky)
+    return real
 
 
 @pytest.mark.django_db
@@ -105,7 +120,6 @@ def test_body_errors_are_400_at_once_and_nothing_is_stored(sender):
     assert response.status_code == 400
     assert "category" in response.json()["fields"]
     assert not ReportReceipt.objects.exists()
-    assert not IdempotencyRecord.objects.exists()
 
 
 @pytest.mark.django_db
@@ -123,7 +137,9 @@ def test_a_refused_report_keeps_the_error_a_synchronous_request_would_have_had(s
     assert reporter["error"]["fields"] == {"reporter": ["unknown user"]}
     assert not Report.objects.exists()
     entries = AuditEntry.objects.filter(action="moderation.report.refused")
-    assert sorted(e.target_id for e in entries) == sorted([missing["id"], unknown_reporter["id"]])
+    assert sorted(int(e.target_id) for e in entries) == sorted(
+        [missing["id"], unknown_reporter["id"]]
+    )
 
 
 @pytest.mark.django_db
@@ -145,7 +161,7 @@ def test_a_client_sees_only_its_own_receipts(sender, make_caller):
     receipt = _send(sender, person(30).pk, "a-1").json()
     stranger = make_caller("reports:write", name="another-service")
     assert stranger.get(receipt["status_url"]).status_code == 404
-    assert sender.get(f"{REPORTS}receipts/not-a-uuid/").status_code == 404
+    assert sender.get(f"{REPORTS}receipts/not-a-number/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -169,14 +185,7 @@ def test_a_receipt_whose_filing_fails_unexpectedly_stays_waiting_and_the_rest_ar
     broken, fine = person(30), person(31)
     _send(sender, broken.pk, "a-1")
     _send(sender, fine.pk, "a-2")
-    real = filing.file_report
-
-    def flaky(**kwargs):
-        if kwargs["subject_id"] == broken.pk:
-            raise RuntimeError("the disk is on fire")
-        return real(**kwargs)
-
-    monkeypatch.setattr(receiving, "file_report", flaky)
+    real = _break_filing_of(broken, monkeypatch)
     with caplog.at_level(logging.ERROR, logger=receiving.__name__):
         run = receiving.file_waiting()
     assert run.filed == 1
@@ -251,20 +260,51 @@ def test_settled_receipts_are_purged_after_their_retention_and_waiting_ones_neve
 
 
 @pytest.mark.django_db(transaction=True)
-def test_receiving_is_one_statement_after_authentication_on_postgresql(
+def test_receiving_is_one_statement_after_authentication(
     sender, filer_stopped, django_assert_num_queries
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("the single statement needs PostgreSQL's data-modifying CTEs")
     subject = person(30)
     _send(sender, subject.pk, "warm")
-    with django_assert_num_queries(2):  # the token's look-up, then receipt + record
+    with django_assert_num_queries(2):  # the token's look-up, then the receipt
         response = _send(sender, subject.pk, "a-1")
     assert response.status_code == 202
     receipt = ReportReceipt.objects.get(pk=response.json()["id"])
-    record = IdempotencyRecord.objects.get(key="a-1")
-    assert record.response_status == 202
-    assert record.response_body["id"] == str(receipt.pk)
+    assert (receipt.key, receipt.status) == ("a-1", "received")
+
+
+# ---- one key, one request, whichever way it is sent ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_key_filed_synchronously_and_sent_again_async_files_nothing_twice(sender):
+    subject = person(30)
+    sync = sender.post(REPORTS, _body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1").json()
+    receipt = sender.get(_send(sender, subject.pk, "k-1").json()["status_url"]).json()
+    assert receipt["status"] == "filed"
+    assert receipt["report"]["id"] == sync["id"]
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_filed_synchronously_and_sent_async_with_another_body_is_refused_409(sender):
+    sender.post(REPORTS, _body(person(30).pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    receipt = sender.get(_send(sender, person(31).pk, "k-1").json()["status_url"]).json()
+    assert receipt["status"] == "refused"
+    assert receipt["error"]["status"] == 409
+    assert receipt["error"]["code"] == "idempotency_key_reused"
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_received_async_and_sent_again_synchronously_replays_the_receipt(sender):
+    subject = person(30)
+    first = _send(sender, subject.pk, "k-1").json()
+    again = sender.post(REPORTS, _body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    assert again.status_code == 200
+    assert again.json() == first
+    other = sender.post(REPORTS, _body(person(31).pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    assert other.status_code == 409
+    assert Report.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -295,3 +335,23 @@ def test_two_filers_at_once_file_every_receipt_exactly_once(sender, filer_stoppe
     assert Report.objects.count() == 24
     assert ReportReceipt.objects.filter(status="filed").count() == 24
     assert len(set(ReportReceipt.objects.values_list("report_id", flat=True))) == 24
+
+
+@pytest.mark.django_db
+def test_the_command_files_what_waits_and_exits_non_zero_naming_what_it_could_not(
+    sender, filer_stopped, monkeypatch
+):
+    broken = person(30)
+    for i, subject in enumerate([broken, person(31), person(32)]):
+        _send(sender, subject.pk, f"a-{i}")
+    real = _break_filing_of(broken, monkeypatch)
+    out = io.StringIO()
+    stuck = ReportReceipt.objects.get(payload__subject_id=broken.pk)
+    with pytest.raises(CommandError, match=f"1 receipts could not be filed \\({stuck.pk}\\)"):
+        call_command("file_received_reports", stdout=out, stderr=io.StringIO())
+    assert "2 filed, 0 refused, 1 failed." in out.getvalue()
+    monkeypatch.setattr(receiving, "file_report", real)
+    call_command("file_received_reports", stdout=out, stderr=io.StringIO())
+    assert "1 filed, 0 refused, 0 failed." in out.getvalue()
+    with pytest.raises(CommandError, match="--limit"):
+        call_command("file_received_reports", "--limit", "-1")

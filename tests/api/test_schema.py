@@ -48,7 +48,9 @@ def test_the_schema_is_served_and_names_every_endpoint_and_error_body():
         for method in item
         if method in {"get", "post", "patch", "delete"}
     }
-    assert len(operations) == 31  # + appeals, a reporter's reports, a user's notices (GET, PATCH)
+    # + appeals, a reporter's reports, a user's notices (GET, PATCH), a report's receipt
+    assert len(operations) == 32
+    assert ("GET", "/api/v1/reports/receipts/{id}/") in operations
     assert ("POST", "/api/v1/appeals/") in operations
     assert ("POST", "/api/v1/threads/{id}/invites/") in operations
     assert ("POST", "/api/v1/group-invites/{id}/accept/") in operations

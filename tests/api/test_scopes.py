@@ -40,6 +40,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/threads/999999/messages/", None, "messages:read", 404),
     ("POST", "/api/v1/reports/", {}, "reports:write", 400),
     ("GET", "/api/v1/reports/", None, "reports:read", 400),
+    ("GET", "/api/v1/reports/receipts/999999/", None, "reports:write", 404),
     ("POST", "/api/v1/appeals/", {}, "appeals:write", 400),
     ("GET", "/api/v1/appeals/999999/", None, "appeals:read", 404),
     ("GET", "/api/v1/users/{user}/notices/", None, "notices:read", 200),

@@ -74,13 +74,8 @@ class Remember:
         self.answer: tuple[int, dict[str, Any]] | None = None
         self.record: IdempotencyRecord | None = None
 
-    def unsaved(
-        self, status: int, body: dict[str, Any], *, in_one_statement: bool = False
-    ) -> IdempotencyRecord:
-        """`in_one_statement`: the caller writes the record and its work in one statement with
-        no transaction block around it (`combined_writes.write(alone=True)`), which commits
-        both or neither just as a transaction would."""
-        if not in_one_statement and not connection.in_atomic_block:
+    def unsaved(self, status: int, body: dict[str, Any]) -> IdempotencyRecord:
+        if not connection.in_atomic_block:
             raise RuntimeError("remember() must run inside the transaction of the work.")
         if self.answer is not None:
             raise RuntimeError("remember() runs once per request.")
@@ -157,7 +152,12 @@ def _replay(*, client: ApiClient, key: str, digest: str) -> tuple[int, dict[str,
     if record is None:
         return None
     if record.request_hash != digest:
-        raise Conflict(
-            "idempotency_key_reused", f"This {HEADER} was already used with a different request."
-        )
+        raise key_reused()
     return 200, record.response_body
+
+
+def key_reused() -> Conflict:
+    """The 409 for a key already used with another request (also a report receipt's, D38)."""
+    return Conflict(
+        "idempotency_key_reused", f"This {HEADER} was already used with a different request."
+    )

@@ -80,7 +80,11 @@ class IdempotencyRecord(models.Model):
     Scoped to the client: two clients using the same key never see each other's records.
     """
 
-    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (client, key) index serves every look-up by client, and
+    # each index is written by every POST with a key (issue 13).
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=255)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)
