@@ -184,10 +184,6 @@ def kick() -> None:
     sent (each one files everything waiting), and a broker that is down is logged, not raised:
     the receipt is stored, and beat's sweep files it."""
     global _last_kick
-    import os
-
-    if os.environ.get("BENCH_NO_KICK"):
-        return
     if current_app.conf.task_always_eager:
         file_waiting()
         return
