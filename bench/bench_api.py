@@ -424,6 +424,9 @@ def _start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
         env["REDIS_URL"] = settings.REDIS_URL
     gunicorn = Path(sys.executable).with_name("gunicorn")
     env["GUNICORN_WORKERS"] = str(workers)
+    # No recycling during the measurement: a worker restarted after its max_requests re-imports
+    # the project (about a second of CPU) in whichever round it happens to fall.
+    env["GUNICORN_MAX_REQUESTS"] = "0"
     env["GUNICORN_THREADS"] = str(threads)
     return subprocess.Popen(
         [

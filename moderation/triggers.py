@@ -93,3 +93,31 @@ DROP TRIGGER IF EXISTS moderation_report_subject_message_exists ON moderation_re
 DROP TRIGGER IF EXISTS moderation_case_subject_message_exists ON moderation_case;
 DROP FUNCTION IF EXISTS moderation_refuse_unknown_message();
 """
+
+# D38: a report receipt names its API client without a foreign key. A foreign key's check takes a
+# KEY SHARE lock on the client's row, and every receipt of one busy client locks the same row:
+# with four concurrent writers that turned the row into a multixact and cost a fifth of the
+# receipts' throughput (measured, docs/decisions.md D38). This constraint trigger refuses a
+# receipt naming a client that does not exist, at commit, with SQLSTATE 23503, as the foreign key
+# did; no lock is needed because a client is never deleted (safety_portal/core/api/triggers.py).
+RECEIPT_CLIENT_EXISTS = """
+CREATE OR REPLACE FUNCTION moderation_refuse_unknown_receipt_client() RETURNS trigger AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM integrations_apiclient c WHERE c.id = NEW.client_id) THEN
+        RAISE EXCEPTION 'report receipt %: API client % does not exist', NEW.id, NEW.client_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_NAME;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE CONSTRAINT TRIGGER moderation_reportreceipt_client_exists
+    AFTER INSERT OR UPDATE OF client_id ON moderation_reportreceipt
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION moderation_refuse_unknown_receipt_client();
+"""
+
+RECEIPT_CLIENT_EXISTS_DROP = """
+DROP TRIGGER IF EXISTS moderation_reportreceipt_client_exists ON moderation_reportreceipt;
+DROP FUNCTION IF EXISTS moderation_refuse_unknown_receipt_client();
+"""

@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from moderation import tasks
 from moderation.actions import filing, receiving
@@ -355,3 +355,33 @@ def test_the_command_files_what_waits_and_exits_non_zero_naming_what_it_could_no
     assert "1 filed, 0 refused, 0 failed." in out.getvalue()
     with pytest.raises(CommandError, match="--limit"):
         call_command("file_received_reports", "--limit", "-1")
+
+
+# ---- the database's guards -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_receipt_naming_a_client_that_does_not_exist_is_refused_by_the_database(sender):
+    if connection.vendor != "postgresql":
+        pytest.skip("the constraint trigger is PostgreSQL's")
+    receipt = ReportReceipt(
+        client_id=987_654_321,
+        key="k",
+        request_hash="x" * 64,
+        received_at=clock.now(),
+        payload={},
+    )
+    refused = pytest.raises(IntegrityError, match="API client 987654321 does not exist")
+    # The check runs at commit; SET CONSTRAINTS ... IMMEDIATE runs it now, in a savepoint.
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        receipt.save(force_insert=True)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.django_db
+def test_an_api_client_is_never_deleted_so_its_receipts_and_entries_keep_naming_it(sender):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    refused = pytest.raises(IntegrityError, match="revoked, never deleted")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM integrations_apiclient WHERE id = %s", [sender.client.pk])
