@@ -20,9 +20,9 @@ from tests.factories.accounts import StaffFactory
 from tests.factories.messaging import friendly_pair, person, send
 from tests.factories.moderation import (
     FACTS,
-    HARASSMENT,
     MINORS,
     SCAM,
+    api_report_body,
     claimed,
     decided,
     report_user,
@@ -32,17 +32,6 @@ from .conftest import ADMIN
 
 REPORTS, CASES = "/api/v1/reports/", "/api/v1/cases/"
 STATEMENTS, AUDIT = "/api/v1/statements-of-reasons/", "/api/v1/audit-log/"
-
-
-def _report_body(subject_id: int, **extra) -> dict:
-    return {
-        "subject_type": "user",
-        "subject_id": subject_id,
-        "category": HARASSMENT,
-        "explanation": "Insults in comments, flagged by the classifier.",
-        "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
-        **extra,
-    }
 
 
 @pytest.fixture(params=["one statement", "one by one"])
@@ -72,7 +61,7 @@ def moderator(db):
 @pytest.mark.django_db
 def test_a_report_opens_a_case_and_answers_its_priority(intake):
     subject = person(30)
-    response = intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="r-1")
+    response = intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="r-1")
     assert response.status_code == 201, response.content
     body = response.json()
     report = Report.objects.get(pk=body["id"])
@@ -85,8 +74,8 @@ def test_a_report_opens_a_case_and_answers_its_priority(intake):
 @pytest.mark.django_db
 def test_the_same_key_and_body_answer_the_same_with_200_and_file_once(intake):
     subject = person(30)
-    first = intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
-    again = intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    first = intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    again = intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert Report.objects.count() == 1
@@ -95,9 +84,9 @@ def test_the_same_key_and_body_answer_the_same_with_200_and_file_once(intake):
 @pytest.mark.django_db
 def test_the_same_key_with_another_body_is_409(intake):
     subject = person(30)
-    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-2")
+    intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-2")
     other = intake.post(
-        REPORTS, _report_body(subject.pk, explanation="different"), HTTP_IDEMPOTENCY_KEY="k-2"
+        REPORTS, api_report_body(subject.pk, explanation="different"), HTTP_IDEMPOTENCY_KEY="k-2"
     )
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_key_reused"
@@ -107,15 +96,15 @@ def test_the_same_key_with_another_body_is_409(intake):
 @pytest.mark.django_db
 def test_a_reused_key_is_409_even_when_the_new_request_would_fail(intake):
     subject = person(30)
-    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-5")
-    other = intake.post(REPORTS, _report_body(99_999_999), HTTP_IDEMPOTENCY_KEY="k-5")
+    intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-5")
+    other = intake.post(REPORTS, api_report_body(99_999_999), HTTP_IDEMPOTENCY_KEY="k-5")
     assert other.status_code == 409
 
 
 @pytest.mark.django_db
 def test_key_order_and_whitespace_do_not_make_another_body(intake):
     subject = person(30)
-    body = _report_body(subject.pk)
+    body = api_report_body(subject.pk)
     intake.post(REPORTS, body, HTTP_IDEMPOTENCY_KEY="k-3")
     reordered = dict(reversed(list(body.items())))
     assert intake.post(REPORTS, reordered, HTTP_IDEMPOTENCY_KEY="k-3").status_code == 200
@@ -125,12 +114,12 @@ def test_key_order_and_whitespace_do_not_make_another_body(intake):
 def test_clients_never_see_each_others_idempotency_records(make_caller):
     one, two = make_caller("reports:write"), make_caller("reports:write")
     subject = person(30)
-    first = one.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="shared-key")
-    mine = two.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="shared-key")
+    first = one.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="shared-key")
+    mine = two.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="shared-key")
     assert (first.status_code, mine.status_code) == (201, 201)
     assert mine.json()["id"] != first.json()["id"]
     different = two.post(
-        REPORTS, _report_body(subject.pk, explanation="x"), HTTP_IDEMPOTENCY_KEY="other"
+        REPORTS, api_report_body(subject.pk, explanation="x"), HTTP_IDEMPOTENCY_KEY="other"
     )
     assert different.status_code == 201
     assert IdempotencyRecord.objects.filter(key="shared-key").count() == 2
@@ -139,10 +128,10 @@ def test_clients_never_see_each_others_idempotency_records(make_caller):
 @pytest.mark.django_db
 def test_a_failed_request_keeps_no_record_so_the_key_can_be_retried(intake):
     subject = person(30)
-    missing = intake.post(REPORTS, _report_body(99_999_999), HTTP_IDEMPOTENCY_KEY="k-4")
+    missing = intake.post(REPORTS, api_report_body(99_999_999), HTTP_IDEMPOTENCY_KEY="k-4")
     assert missing.status_code == 404
     assert not IdempotencyRecord.objects.exists()
-    ok = intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-4")
+    ok = intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-4")
     assert ok.status_code == 201
 
 
@@ -151,7 +140,7 @@ def test_a_failed_request_keeps_no_record_so_the_key_can_be_retried(intake):
 def test_a_missing_or_malformed_idempotency_key_is_400(intake, key):
     subject = person(30)
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
-    response = intake.post(REPORTS, _report_body(subject.pk), **headers)
+    response = intake.post(REPORTS, api_report_body(subject.pk), **headers)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["fields"]
     assert not Report.objects.exists()
@@ -170,7 +159,7 @@ def test_concurrent_requests_with_one_key_file_one_report(make_caller):
 
         caller = Caller(intake.client, intake.token)
         barrier.wait()
-        response = caller.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="race")
+        response = caller.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="race")
         answers.append((response.status_code, response.json()))
         connection.close()
 
@@ -189,25 +178,25 @@ def test_report_input_errors_are_400_and_unknown_subjects_404(intake):
     subject = person(30)
     withdrawn = intake.post(
         REPORTS,
-        _report_body(subject.pk, category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"),
+        api_report_body(subject.pk, category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"),
         HTTP_IDEMPOTENCY_KEY="e-1",
     )
     assert withdrawn.status_code == 400
     assert "category" in withdrawn.json()["fields"]
     unknown_reporter = intake.post(
-        REPORTS, _report_body(subject.pk, reporter=99_999_999), HTTP_IDEMPOTENCY_KEY="e-2"
+        REPORTS, api_report_body(subject.pk, reporter=99_999_999), HTTP_IDEMPOTENCY_KEY="e-2"
     )
     assert unknown_reporter.json()["fields"] == {"reporter": ["unknown user"]}
     for subject_type in ("user", "message", "thread"):
         missing = intake.post(
             REPORTS,
-            _report_body(99_999_999, subject_type=subject_type),
+            api_report_body(99_999_999, subject_type=subject_type),
             HTTP_IDEMPOTENCY_KEY=f"e-{subject_type}",
         )
         assert missing.status_code == 404, subject_type
     not_flagger = intake.post(
         REPORTS,
-        _report_body(subject.pk, source_type="SOURCE_TRUSTED_FLAGGER"),
+        api_report_body(subject.pk, source_type="SOURCE_TRUSTED_FLAGGER"),
         HTTP_IDEMPOTENCY_KEY="e-3",
     )
     assert not_flagger.status_code == 400
@@ -222,7 +211,7 @@ def test_a_user_report_about_a_message_names_the_reporter(intake):
     message = send(a, thread, "you are worthless")
     response = intake.post(
         REPORTS,
-        _report_body(
+        api_report_body(
             message.pk, subject_type="message", reporter=b.pk, source_type="SOURCE_ARTICLE_16"
         ),
         HTTP_IDEMPOTENCY_KEY="m-1",
@@ -237,7 +226,7 @@ def test_an_age_report_raises_an_age_flag(intake):
     subject = person(14)
     response = intake.post(
         REPORTS,
-        _report_body(
+        api_report_body(
             subject.pk,
             category=MINORS,
             keywords=["KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"],
@@ -463,17 +452,21 @@ def test_report_intake_costs_a_constant_number_of_queries(
     subject = person(30)
     one_by_one = 8 if connection.vendor == "postgresql" else 9
     expected = 5 if filing_path == "one statement" else one_by_one
-    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-0")
+    intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-0")
     with django_assert_num_queries(expected):
         assert (
-            intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-1").status_code
+            intake.post(
+                REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-1"
+            ).status_code
             == 201
         )
     for i in range(2, 30):
-        intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY=f"q-{i}")
+        intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY=f"q-{i}")
     with django_assert_num_queries(expected):
         assert (
-            intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-x").status_code
+            intake.post(
+                REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="q-x"
+            ).status_code
             == 201
         )
 
@@ -489,10 +482,12 @@ def test_report_intake_with_the_inline_chain_writes_its_entry_after_the_statemen
     the one statement then carries the report, the case and the idempotency record, and the
     entry follows (the chain head locked and read 1, the entry 1)."""
     subject = person(30)
-    intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-0")
+    intake.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-0")
     with django_assert_num_queries(7 if filing_path == "one statement" else 9):
         assert (
-            intake.post(REPORTS, _report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-1").status_code
+            intake.post(
+                REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="i-1"
+            ).status_code
             == 201
         )
 
@@ -530,13 +525,13 @@ def test_report_intake_writes_its_audit_entries_last(inline_audit_chain, intake,
         actor=ADMIN,
     )
     adult, teen = person(30), person(14)
-    age_report = _report_body(
+    age_report = api_report_body(
         teen.pk, category=MINORS, keywords=["KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"]
     )
     posts = [
-        ("opens a case", _report_body(adult.pk)),
-        ("joins it", _report_body(adult.pk)),
-        ("opens another", _report_body(teen.pk, category=SCAM)),
+        ("opens a case", api_report_body(adult.pk)),
+        ("joins it", api_report_body(adult.pk)),
+        ("opens another", api_report_body(teen.pk, category=SCAM)),
         ("age signal", age_report),
     ]
     for n, (label, body) in enumerate(posts):

@@ -20,21 +20,10 @@ from safety_portal.core import clock
 from safety_portal.core.audit.actors import identify
 from safety_portal.core.audit.models import AuditEntry
 from tests.factories.messaging import person
-from tests.factories.moderation import HARASSMENT
+from tests.factories.moderation import api_report_body
 
 REPORTS = "/api/v1/reports/"
 ASYNC = {"HTTP_PREFER": "respond-async"}
-
-
-def _body(subject_id: int, **extra) -> dict:
-    return {
-        "subject_type": "user",
-        "subject_id": subject_id,
-        "category": HARASSMENT,
-        "explanation": "Insults in comments, flagged by the classifier.",
-        "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -49,7 +38,9 @@ def filer_stopped(monkeypatch):
 
 
 def _send(sender, subject_id: int, key: str, **extra):
-    return sender.post(REPORTS, _body(subject_id, **extra), HTTP_IDEMPOTENCY_KEY=key, **ASYNC)
+    return sender.post(
+        REPORTS, api_report_body(subject_id, **extra), HTTP_IDEMPOTENCY_KEY=key, **ASYNC
+    )
 
 
 def _break_filing_of(subject, monkeypatch):
@@ -97,7 +88,7 @@ def test_a_report_filed_async_is_the_same_report_a_synchronous_request_files(sen
     _send(sender, a.pk, "a-1", keywords=["KEYWORD_CYBER_HARASSMENT"])
     sender.post(
         REPORTS,
-        _body(b.pk, keywords=["KEYWORD_CYBER_HARASSMENT"]),
+        api_report_body(b.pk, keywords=["KEYWORD_CYBER_HARASSMENT"]),
         HTTP_IDEMPOTENCY_KEY="s-1",
     )
     fields = [
@@ -128,7 +119,7 @@ def test_a_refused_report_keeps_the_error_a_synchronous_request_would_have_had(s
     missing = _send(sender, 987_654_321, "a-1").json()
     unknown_reporter = _send(sender, subject.pk, "a-2", reporter=987_654_321).json()
 
-    sync = sender.post(REPORTS, _body(987_654_321), HTTP_IDEMPOTENCY_KEY="s-1")
+    sync = sender.post(REPORTS, api_report_body(987_654_321), HTTP_IDEMPOTENCY_KEY="s-1")
     refused = sender.get(missing["status_url"]).json()
     assert refused["status"] == "refused"
     assert refused["report"] is None
@@ -278,7 +269,7 @@ def test_receiving_is_one_statement_after_authentication(
 @pytest.mark.django_db
 def test_a_key_filed_synchronously_and_sent_again_async_files_nothing_twice(sender):
     subject = person(30)
-    sync = sender.post(REPORTS, _body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1").json()
+    sync = sender.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1").json()
     receipt = sender.get(_send(sender, subject.pk, "k-1").json()["status_url"]).json()
     assert receipt["status"] == "filed"
     assert receipt["report"]["id"] == sync["id"]
@@ -287,7 +278,7 @@ def test_a_key_filed_synchronously_and_sent_again_async_files_nothing_twice(send
 
 @pytest.mark.django_db
 def test_a_key_filed_synchronously_and_sent_async_with_another_body_is_refused_409(sender):
-    sender.post(REPORTS, _body(person(30).pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    sender.post(REPORTS, api_report_body(person(30).pk), HTTP_IDEMPOTENCY_KEY="k-1")
     receipt = sender.get(_send(sender, person(31).pk, "k-1").json()["status_url"]).json()
     assert receipt["status"] == "refused"
     assert receipt["error"]["status"] == 409
@@ -299,10 +290,10 @@ def test_a_key_filed_synchronously_and_sent_async_with_another_body_is_refused_4
 def test_a_key_received_async_and_sent_again_synchronously_replays_the_receipt(sender):
     subject = person(30)
     first = _send(sender, subject.pk, "k-1").json()
-    again = sender.post(REPORTS, _body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    again = sender.post(REPORTS, api_report_body(subject.pk), HTTP_IDEMPOTENCY_KEY="k-1")
     assert again.status_code == 200
     assert again.json() == first
-    other = sender.post(REPORTS, _body(person(31).pk), HTTP_IDEMPOTENCY_KEY="k-1")
+    other = sender.post(REPORTS, api_report_body(person(31).pk), HTTP_IDEMPOTENCY_KEY="k-1")
     assert other.status_code == 409
     assert Report.objects.count() == 1
 

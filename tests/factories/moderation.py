@@ -23,6 +23,18 @@ CSAM = CategoryKeyword.CHILD_SEXUAL_ABUSE_MATERIAL.value
 FACTS = "Repeated insulting messages sent after the other person asked them to stop."
 
 
+def api_report_body(subject_id: int, **extra: Any) -> dict[str, Any]:
+    """The body an integration sends to POST /api/v1/reports/ about a user (a classifier's hit)."""
+    return {
+        "subject_type": "user",
+        "subject_id": subject_id,
+        "category": HARASSMENT,
+        "explanation": "Insults in comments, flagged by the classifier.",
+        "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
+        **extra,
+    }
+
+
 def staff(role: str, **kwargs: Any) -> User:
     """A staff member holding one of the issue 5 roles (granted through accounts.roles)."""
     return StaffFactory(roles=[role], **kwargs)
