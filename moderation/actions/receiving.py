@@ -1,7 +1,7 @@
 """Reports received now and filed just behind the response (issue 13, docs/decisions.md D38).
 
-`POST /api/v1/reports/` with `Prefer: respond-async` stores the validated notice and the caller's
-idempotency record in one statement and answers 202 with a receipt; the filer then files it
+`POST /api/v1/reports/` with `Prefer: respond-async` stores the validated notice as a receipt (one
+INSERT; the receipt is its own idempotency record) and answers 202; the filer then files it
 through `file_report`, the one door for reports, with the API client as the actor, exactly as a
 synchronous request would have. Every rule runs at filing time; a refusal is kept on the receipt in
 the shape of the 400 the caller would otherwise have received, and audited.
@@ -64,7 +64,7 @@ def filing_arguments(payload: Mapping[str, Any]) -> dict[str, Any]:
 class FilingRun:
     filed: int = 0
     refused: int = 0
-    failed: list[str] = field(default_factory=list)  # receipt ids left waiting after an error
+    failed: list[int] = field(default_factory=list)  # receipt ids left waiting after an error
     more: bool = False  # stopped by its limit with receipts still waiting
 
     @property
@@ -73,14 +73,14 @@ class FilingRun:
 
 
 def file_waiting(
-    *, limit: int = 1000, seconds: float = 20.0, skipping: Iterable[Any] = ()
+    *, limit: int = 1000, seconds: float = 20.0, skipping: Iterable[int] = ()
 ) -> FilingRun:
     """File waiting receipts, oldest first, until none is left, `limit` were taken or `seconds`
     passed. An unexpected error rolls that receipt's filing back, is logged with its traceback
     and counted on the receipt, which stays waiting for the next run; this run moves on.
     `skipping`: receipts that an earlier run of the same caller failed to file."""
     run = FilingRun()
-    skip: set[Any] = {int(pk) for pk in skipping}
+    skip = set(skipping)
     deadline = time.monotonic() + seconds
     while run.done + len(run.failed) < limit:
         if time.monotonic() > deadline:
@@ -93,7 +93,7 @@ def file_waiting(
     return run
 
 
-def _file_next(skip: set[Any], run: FilingRun) -> str | None:
+def _file_next(skip: set[int], run: FilingRun) -> str | None:
     claimed = None
     try:
         with transaction.atomic():
@@ -113,7 +113,7 @@ def _file_next(skip: set[Any], run: FilingRun) -> str | None:
         logger.exception("Report receipt %s could not be filed; it stays waiting.", claimed)
         ReportReceipt.objects.note_failure(claimed, failure=type(exc).__name__)
         skip.add(claimed)
-        run.failed.append(str(claimed))
+        run.failed.append(claimed)
         return "failed"
 
 

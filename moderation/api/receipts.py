@@ -23,6 +23,8 @@ from safety_portal.core.api.schema import api_doc
 from safety_portal.core.api.scopes import Scope
 from safety_portal.core.api.views import ApiView
 
+from .serializers import ReportResultSerializer
+
 PREFER_ASYNC = "respond-async"  # RFC 7240
 
 
@@ -38,22 +40,23 @@ def receive(request: Request, *, client: ApiClient, key: str, data: dict[str, An
     """202 and a receipt once the notice is stored; the same key again replays it with 200, the
     same key with another request is 409."""
     digest = idempotency.fingerprint(request.method, request.path, request.data)
-    headers = {"Preference-Applied": PREFER_ASYNC}
     try:
         receipt = ReportReceipt.objects.receive(
             client=client, key=key, request_hash=digest, payload=data
         )
+        status = 202
     except IntegrityError:
-        earlier = ReportReceipt.objects.for_key(client, key)
-        if earlier is None:
+        receipt = ReportReceipt.objects.for_key(client, key)
+        if receipt is None:
             raise
-        if earlier.request_hash != digest:
+        if receipt.request_hash != digest:
             raise idempotency.key_reused() from None
-        body = receiving.answer(earlier)
-        return Response(body, status=200, headers={**headers, "Location": body["status_url"]})
-    receiving.kick()
+        status = 200  # a retry: the first answer again
+    else:
+        receiving.kick()
     body = receiving.answer(receipt)
-    return Response(body, status=202, headers={**headers, "Location": body["status_url"]})
+    headers = {"Preference-Applied": PREFER_ASYNC, "Location": body["status_url"]}
+    return Response(body, status=status, headers=headers)
 
 
 class ReceiptAcceptedSerializer(serializers.Serializer):
@@ -63,18 +66,12 @@ class ReceiptAcceptedSerializer(serializers.Serializer):
     status_url = serializers.CharField(help_text="GET it to learn what became of the report.")
 
 
-class ReceiptReportSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    priority = serializers.IntegerField(help_text="The case's band when it was filed.")
-
-
 class ReceiptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ReportReceipt.Status.choices)
     received_at = serializers.DateTimeField()
     filed_at = serializers.DateTimeField(allow_null=True)
-    report = ReceiptReportSerializer(allow_null=True)
+    report = ReportResultSerializer(allow_null=True)
     error = serializers.DictField(
         allow_null=True,
         help_text="When refused: `status`, `code`, `detail` and `fields`, as the synchronous "

@@ -1,8 +1,8 @@
 """Receipts of reports received over the API and filed behind the response (D38).
 
 The writes of one aggregate: storing a receipt (one INSERT, its own idempotency record), the
-filer's claim of the oldest waiting one, and recording what became
-of it. Filing itself is `moderation.actions.receiving`, which calls `file_report`.
+filer's claim of the oldest waiting one, and recording what became of it. Filing itself is
+`moderation.actions.receiving`, which calls `file_report`.
 """
 
 from __future__ import annotations

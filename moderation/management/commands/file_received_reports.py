@@ -32,7 +32,7 @@ class Command(BaseCommand):
         waiting = ReportReceipt.objects.waiting().count()
         todo = min(waiting, limit) if limit else waiting
         filed = refused = 0
-        failed: list[str] = []
+        failed: list[int] = []
         with tqdm(total=todo, desc="filing", unit="report", disable=None) as bar:
             while filed + refused + len(failed) < todo:
                 step = min(500, todo - filed - refused - len(failed))
@@ -45,6 +45,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{filed} filed, {refused} refused, {len(failed)} failed.")
         if failed:
             raise CommandError(
-                f"{len(failed)} receipts could not be filed ({', '.join(failed[:10])}); each error "
+                f"{len(failed)} receipts could not be filed ({', '.join(map(str, failed[:10]))}); each error "
                 "is in the log above, and they stay waiting for the next run."
             )
