@@ -106,11 +106,21 @@ def cluster() -> Iterator[Cluster]:
         started.append(standby)
         with ports.primary() as conn:
             conn.execute("CREATE TABLE replicated (n int)")
+        # The table's creation streams like any write: wait for it, or the first test can ask
+        # the replica about a table it has not replayed yet (seen once in CI).
+        wait_until(
+            lambda: _replica_has_table(ports), timeout=30, what="the table to reach the replica"
+        )
         yield ports
     finally:
         for data in reversed(started):
             _run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _replica_has_table(ports: Cluster) -> bool:
+    with ports.replica() as conn:
+        return conn.execute("SELECT to_regclass('replicated')").fetchone()[0] is not None
 
 
 @pytest.fixture
