@@ -21,7 +21,7 @@ from safety_portal.core.api.models import ApiClient, WebhookEndpoint
 from safety_portal.core.audit.actors import SystemActor
 from tests.api.test_webhooks import Receiver, receiver  # noqa: F401 - the webhook receiver fixture
 from tests.factories.messaging import person
-from tests.factories.moderation import HARASSMENT
+from tests.factories.moderation import api_report_body
 from tests.jobs.conftest import _database_url, free_port, private_redis, wait_until  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,15 +108,7 @@ def test_a_report_sent_to_the_procfile_web_process_reaches_its_webhook_through_t
         client=client, url=receiver.url, events=["case.opened"], actor=ACTOR
     )
     subject = person(30)
-    body = json.dumps(
-        {
-            "subject_type": "user",
-            "subject_id": subject.pk,
-            "category": HARASSMENT,
-            "explanation": "Insults in comments, flagged by the classifier.",
-            "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
-        }
-    )
+    body = json.dumps(api_report_body(subject.pk))
     conn = http.client.HTTPConnection("127.0.0.1", fleet, timeout=10)
     conn.request(
         "POST",
