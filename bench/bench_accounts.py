@@ -36,11 +36,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 
 from accounts.models import User
 from bench.harness import (
     Figure,
+    captured_queries,
     copy_users,
     ensure_users,
     explain,
@@ -222,7 +223,7 @@ def measure(case: Case, *, repeat: int) -> list[Figure]:
     expected = sorted(sql_ids())
     if rows != sql_count() or sorted(orm_ids()) != expected or sorted(orm_sql_ids()) != expected:
         raise AssertionError(f"{case.name}: the ORM and the hand-written SQL disagree")
-    with CaptureQueriesContext(connection) as captured:
+    with captured_queries() as captured:
         orm_count()
     orm_count_plan = explain(captured.captured_queries[-1]["sql"])
     count_plan = explain(count_sql, hand)

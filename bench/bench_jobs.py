@@ -24,11 +24,10 @@ import statistics
 import sys
 
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts import transitions
 from bench import bench_accounts
-from bench.harness import Figure, explain, median_ms, scaled, timed
+from bench.harness import Figure, captured_queries, explain, median_ms, scaled, timed
 from safety_portal import rules
 from safety_portal.core import clock
 from safety_portal.core.audit.actors import SystemActor
@@ -125,7 +124,7 @@ def run(argv: list[str]) -> list[Figure]:
 
     # The first run (warm-up) also proves the outcome and counts the queries.
     reset()
-    with CaptureQueriesContext(connection) as captured:
+    with captured_queries() as captured:
         result = job()
     if result.notices != len(expected) or not result.completed_now:
         raise AssertionError(f"the job sent {result.notices} notices for {len(expected)} users")

@@ -49,11 +49,12 @@ from dataclasses import dataclass
 import time_machine
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 
 from accounts.models import User
 from bench.harness import (
     Figure,
+    captured_queries,
     dataset_ready,
     explain,
     mark_dataset,
@@ -351,7 +352,7 @@ def measure_send(threads: list[tuple[Thread, User, User]], *, sends: int, rounds
         run.door_samples += door_round
 
     thread, sender, _body = rows[0]
-    with CaptureQueriesContext(connection) as captured:
+    with captured_queries() as captured:
         Message.objects.send(sender=sender, thread=thread, body="counted", actor=ACTOR)
     run.queries = [q["sql"] or "(server-side bound statement)" for q in captured.captured_queries]
     return run
@@ -388,7 +389,7 @@ def send_figures(plain: SendRun, prepared: SendRun) -> list[Figure]:
 
 def measure_visible_to(viewer: User, *, repeat: int) -> list[Figure]:
     qs = Message.objects.visible_to(viewer)[:PAGE]
-    with CaptureQueriesContext(connection) as captured:
+    with captured_queries() as captured:
         page = list(qs)
     assert len(page) == PAGE, "the viewer should have a full first page"
     sql, params = qs.query.sql_with_params()

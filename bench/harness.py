@@ -11,10 +11,12 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, reset_queries
+from django.test.utils import CaptureQueriesContext
 from tqdm import tqdm
 
 
@@ -43,6 +45,21 @@ def scaled(rows: int) -> int:
     if not 0 < scale <= 10:
         raise ValueError(f"BENCH_SCALE must be in (0, 10], not {scale}")
     return max(1, round(rows * scale))
+
+
+@contextmanager
+def captured_queries() -> Iterator[CaptureQueriesContext]:
+    """Django's CaptureQueriesContext, over an emptied query log.
+
+    It counts by the log's length, and the log keeps at most 9,000 queries (a deque): `make bench`
+    runs with DEBUG on, so by the later benchmarks the log is full, stops growing, and every count
+    would read 0. A log that fills again while capturing is an error, not a short count.
+    """
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        yield captured
+    if len(connection.queries_log) >= connection.queries_limit:
+        raise RuntimeError("More queries than the query log keeps: the count would be short.")
 
 
 def timed(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> list[float]:
