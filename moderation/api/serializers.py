@@ -12,7 +12,7 @@ from moderation.models import Case, Decision, SubjectType
 from moderation.services import EXPLANATION_MAX, FACTS_MAX
 from safety_portal import rules
 from safety_portal.core.api.flat_input import FlatInputSerializer
-from safety_portal.rules.decisions import MAX_DAYS, DecisionType
+from safety_portal.rules.decisions import MAX_DAYS, NEEDS_CONFIRMATION, DecisionType
 from safety_portal.rules.grounds import GROUND_CHOICES
 from safety_portal.rules.vocabulary import Feature
 
@@ -145,6 +145,29 @@ class DecisionCreateSerializer(serializers.Serializer):
     keywords = serializers.ListField(
         child=serializers.ChoiceField(choices=KEYWORDS), required=False, max_length=20
     )
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Must be true for the decisions a moderator cannot undo ("
+        + ", ".join(sorted(NEEDS_CONFIRMATION))
+        + "): the API asks what the portal's decision form asks (400 on `confirm` otherwise).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A termination or an under-age decision taken by a client must say it is meant, as the
+        portal's form does (`rules.decisions.NEEDS_CONFIRMATION`): a wrong `decision_type` in a
+        script must not end an account."""
+        kind = attrs.get("decision_type")
+        if kind in NEEDS_CONFIRMATION and not attrs.get("confirm"):
+            raise serializers.ValidationError(
+                {
+                    "confirm": [
+                        f'“{kind}” cannot be undone by a moderator: send "confirm": true '
+                        "once the evidence has been checked."
+                    ]
+                }
+            )
+        return attrs
 
 
 class DecisionResultSerializer(serializers.Serializer):

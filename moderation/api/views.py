@@ -295,7 +295,9 @@ class DecisionCreateView(ApiView):
             "holds it), then decided through the same service as the portal: the moderator "
             "must hold the role for the decision (403 `not_permitted`), its effects, strike, "
             "statement of reasons and notices are written in one transaction, and a decided "
-            "case is 409. The entry `moderation.decision.via_api` records the client."
+            "case is 409. A termination or an under-age decision needs `confirm: true` (400 on "
+            "`confirm` otherwise), as the portal's form does. The entry "
+            "`moderation.decision.via_api` records the client."
         ),
         request=DecisionCreateSerializer,
         responses={201: DecisionResultSerializer},
@@ -306,6 +308,7 @@ class DecisionCreateView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         case = get_object_or_404(Case.objects.all(), pk=pk)
         data = validated(DecisionCreateSerializer, request.data)
+        data.pop("confirm")  # checked by the serializer; `decide` takes no such argument
         moderator = User.objects.filter(pk=data.pop("moderator")).first()
         if moderator is None:
             raise DomainError("invalid", "Unknown moderator.", fields={"moderator": ["unknown"]})

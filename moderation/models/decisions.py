@@ -85,6 +85,15 @@ class Decision(models.Model):
                 condition=Q(type__in=["no_violation", "escalate"]) | ~Q(ground=""),
                 name="restricting_decision_has_ground",
             ),
+            # A case has at most one standing final decision. `decide` already refuses a decided
+            # case under the case's row lock; this is the backstop for any other writer (a
+            # script, a fixture, a future door). An escalation is not final, and an overturned
+            # decision (appeal upheld, case reopened) makes room for the new one.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=~Q(type="escalate") & Q(overturned_at__isnull=True),
+                name="one_standing_decision_per_case",
+            ),
         ]
 
     def __str__(self) -> str:

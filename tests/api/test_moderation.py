@@ -319,6 +319,38 @@ def test_a_decision_is_taken_for_the_named_moderator_and_the_client_is_recorded(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(rules.decisions.NEEDS_CONFIRMATION))
+def test_a_decision_that_cannot_be_undone_needs_confirm_true_and_writes_nothing_without_it(
+    make_caller, kind
+):
+    tool = make_caller("decisions:write")
+    senior = StaffFactory(roles=["Senior moderator"])
+    case = report_user(person(30), reporter=person(35)).case
+    body = {"moderator": senior.pk, "decision_type": kind, "facts": FACTS}
+    if kind == "terminate":
+        body["ground"] = "tc_harassment"
+    for refused in (body, {**body, "confirm": False}):
+        response = tool.post(f"{CASES}{case.pk}/decisions/", refused)
+        assert response.status_code == 400, response.content
+        assert "confirm" in response.json()["fields"]
+    case.refresh_from_db()
+    assert (case.status, case.claimed_by_id) == ("open", None)  # not even claimed
+    assert not Decision.objects.filter(case=case).exists()
+    assert not AuditEntry.objects.filter(action__startswith="moderation.decision").exists()
+    taken = tool.post(f"{CASES}{case.pk}/decisions/", {**body, "confirm": True})
+    assert taken.status_code == 201, taken.content
+    assert taken.json()["type"] == kind
+
+
+@pytest.mark.django_db
+def test_a_reversible_decision_needs_no_confirm(make_caller, moderator):
+    tool = make_caller("decisions:write")
+    case = report_user(person(30), reporter=person(35)).case
+    response = tool.post(f"{CASES}{case.pk}/decisions/", _decision(moderator, confirm=False))
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
 def test_a_decision_needs_a_moderator_holding_the_role(make_caller):
     tool = make_caller("decisions:write")
     case = report_user(person(30), reporter=person(35)).case

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from moderation.models import Decision, StatementOfReasons
+from moderation.models import Case, Decision, StatementOfReasons
 from safety_portal.core import clock
 from tests.factories.messaging import person
 from tests.factories.moderation import decided, report_user, staff
@@ -32,8 +32,8 @@ MakeStatements = Callable[..., list[StatementOfReasons]]
 @pytest.fixture
 def make_statements(db: None) -> MakeStatements:
     """`make_statements(n, bad=(i, ...))`: n stored statements (one real decision through the
-    service, copied so that hundreds are quick); those at positions `bad` carry a decision ground
-    the database refuses."""
+    service, copied with its decided case so that hundreds are quick: a case holds one standing
+    decision); those at positions `bad` carry a decision ground the database refuses."""
 
     def make(count: int, *, bad: tuple[int, ...] = ()) -> list[StatementOfReasons]:
         assert 0 not in bad, "the first statement is the real one"
@@ -42,10 +42,16 @@ def make_statements(db: None) -> MakeStatements:
             report_user(person(25), reporter=person(31)).case, moderator, "suspend", days=7
         )
         template = StatementOfReasons.objects.get(decision=decision)
+        case_fields = Case.objects.filter(pk=decision.case_id).values().get()
+        case_fields.pop("id")
+        cases = Case.objects.bulk_create([Case(**case_fields) for _ in range(count - 1)])
         fields = Decision.objects.filter(pk=decision.pk).values().get()
         fields.pop("id")
         twins = Decision.objects.bulk_create(
-            [Decision(**{**fields, "public_id": uuid.uuid4()}) for _ in range(count - 1)]
+            [
+                Decision(**{**fields, "case_id": case.pk, "public_id": uuid.uuid4()})
+                for case in cases
+            ]
         )
         now = clock.now()
         rows = []

@@ -81,6 +81,8 @@ def test_a_reporter_appeals_a_no_violation_decision_and_the_case_reopens_for_sen
     assert case.status == "escalated"
     assert Case.objects.claim_next(actor=senior, queue="senior") == case
     assert list(case.reports.values_list("outcome", flat=True)) == ["pending"]
+    again = decided(case, senior, "warn")  # the overturned decision no longer stands
+    assert list(case.decisions.final().standing()) == [again]
 
 
 def test_the_appeal_is_decided_by_a_senior_who_did_not_take_the_decision(

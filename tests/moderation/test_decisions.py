@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
+from django.db import IntegrityError, connection, transaction
 
 from accounts.facts import facts_of
 from accounts.models import Restriction, User
@@ -15,6 +20,7 @@ from moderation import services
 from moderation.models import Case, Decision, DecisionEffect, Notice, Report, Strike
 from safety_portal import rules
 from safety_portal.core import clock
+from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import befriend, direct_thread, person, send
 from tests.factories.moderation import SCAM, decided, report_message, report_thread, report_user
@@ -218,6 +224,44 @@ def test_a_decided_case_cannot_be_decided_again(moderator: User) -> None:
     with pytest.raises(Conflict) as caught:
         services.decide(case, actor=moderator, decision_type="warn", ground="tc_spam", facts="x")
     assert caught.value.code == "case_closed"
+
+
+def test_the_database_refuses_a_second_standing_final_decision_whatever_writes_it(
+    moderator: User,
+) -> None:
+    """The backstop under `decide`'s row lock: a script or a fixture writing decisions directly
+    cannot give one case two standing outcomes."""
+    first = decided(user_case(), moderator, "warn")
+    fields = Decision.objects.filter(pk=first.pk).values().get()
+    fields.pop("id")
+
+    def another(**changes: object) -> Decision:
+        return Decision.objects.create(**{**fields, "public_id": uuid.uuid4(), **changes})
+
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        another()
+    assert constraint_of(caught.value) == "one_standing_decision_per_case"
+    another(type="escalate")  # not final
+    Decision.objects.filter(pk=first.pk).update(overturned_at=clock.now())
+    another()  # the overturned decision makes room for the next one
+    with pytest.raises(IntegrityError), transaction.atomic():
+        another()
+
+
+def test_the_constraint_migration_names_the_cases_that_already_break_it(moderator: User) -> None:
+    """An older database holding two standing decisions on one case: the migration stops with
+    the case ids and what to do, before PostgreSQL's bare "could not create unique index"."""
+    migration = importlib.import_module("moderation.migrations.0017_one_standing_decision_per_case")
+    first = decided(user_case(), moderator, "warn")
+    fields = Decision.objects.filter(pk=first.pk).values().get()
+    fields.pop("id")
+    editor = SimpleNamespace(connection=connection)
+    migration.refuse_if_already_broken(django_apps, editor)  # nothing broken: passes
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("DROP INDEX one_standing_decision_per_case")
+    Decision.objects.create(**{**fields, "public_id": uuid.uuid4()})
+    with pytest.raises(RuntimeError, match=rf"decision: {first.case_id}\. Overturn"):
+        migration.refuse_if_already_broken(django_apps, editor)
 
 
 def test_a_thread_case_names_the_participant_an_account_decision_acts_on(
