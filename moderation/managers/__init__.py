@@ -14,6 +14,8 @@ from ._common import (
 from .appeals import AppealManager, AppealQuerySet
 from .cases import CaseManager, CaseQuerySet, inputs_of
 from .decisions import (
+    FINAL,
+    STANDING,
     DecisionManager,
     DecisionQuerySet,
     StatementManager,
@@ -29,7 +31,9 @@ from .reporters import ReporterStandingManager, TrustedFlaggerManager
 
 __all__ = [
     "EXPLANATION_MAX",
+    "FINAL",
     "NOTE_MAX",
+    "STANDING",
     "AppealManager",
     "AppealQuerySet",
     "CaseManager",

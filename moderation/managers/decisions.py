@@ -22,15 +22,21 @@ if TYPE_CHECKING:
     )
 
 
+# What "final" and "standing" mean, said once: the querysets below filter by them and the model's
+# `one_standing_decision_per_case` constraint is built from them.
+FINAL = ~Q(type="escalate")  # an escalation hands the case on; it decides nothing
+STANDING = Q(overturned_at__isnull=True)  # not overturned by an appeal
+
+
 class DecisionQuerySet(models.QuerySet):
     def final(self) -> DecisionQuerySet:
-        return self.exclude(type="escalate")
+        return self.filter(FINAL)
 
     def restricting(self) -> DecisionQuerySet:
         return self.filter(type__in=[t.value for t in rules.decisions.RESTRICTING])
 
     def standing(self) -> DecisionQuerySet:
-        return self.filter(overturned_at__isnull=True)
+        return self.filter(STANDING)
 
     def for_user(self, user: User) -> DecisionQuerySet:
         return self.filter(target_user=user)

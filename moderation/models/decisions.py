@@ -16,6 +16,8 @@ from safety_portal import rules
 from safety_portal.rules.grounds import GROUND_CHOICES
 
 from ..managers import (
+    FINAL,
+    STANDING,
     DecisionManager,
     StatementManager,
     StrikeManager,
@@ -91,7 +93,7 @@ class Decision(models.Model):
             # decision (appeal upheld, case reopened) makes room for the new one.
             models.UniqueConstraint(
                 fields=["case"],
-                condition=~Q(type="escalate") & Q(overturned_at__isnull=True),
+                condition=FINAL & STANDING,
                 name="one_standing_decision_per_case",
             ),
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from moderation.models import Case, Decision, StatementOfReasons
 from safety_portal.core import clock
 from tests.factories.messaging import person
-from tests.factories.moderation import decided, report_user, staff
+from tests.factories.moderation import decided, decision_copies, report_user, staff
 
 from .tdb_server import TOKEN, TransparencyDatabase
 
@@ -45,13 +44,8 @@ def make_statements(db: None) -> MakeStatements:
         case_fields = Case.objects.filter(pk=decision.case_id).values().get()
         case_fields.pop("id")
         cases = Case.objects.bulk_create([Case(**case_fields) for _ in range(count - 1)])
-        fields = Decision.objects.filter(pk=decision.pk).values().get()
-        fields.pop("id")
         twins = Decision.objects.bulk_create(
-            [
-                Decision(**{**fields, "case_id": case.pk, "public_id": uuid.uuid4()})
-                for case in cases
-            ]
+            decision_copies(decision, [{"case_id": case.pk} for case in cases])
         )
         now = clock.now()
         rows = []

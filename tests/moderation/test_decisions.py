@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -23,7 +22,14 @@ from safety_portal.core import clock
 from safety_portal.core.constraints import constraint_of
 from safety_portal.core.errors import Conflict, DomainError, NotPermitted, PolicyViolation
 from tests.factories.messaging import befriend, direct_thread, person, send
-from tests.factories.moderation import SCAM, decided, report_message, report_thread, report_user
+from tests.factories.moderation import (
+    SCAM,
+    decided,
+    decision_copies,
+    report_message,
+    report_thread,
+    report_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -232,11 +238,9 @@ def test_the_database_refuses_a_second_standing_final_decision_whatever_writes_i
     """The backstop under `decide`'s row lock: a script or a fixture writing decisions directly
     cannot give one case two standing outcomes."""
     first = decided(user_case(), moderator, "warn")
-    fields = Decision.objects.filter(pk=first.pk).values().get()
-    fields.pop("id")
 
-    def another(**changes: object) -> Decision:
-        return Decision.objects.create(**{**fields, "public_id": uuid.uuid4(), **changes})
+    def another(**changes: object) -> None:  # standing unless told, whatever `first` is now
+        decision_copies(first, [{"overturned_at": None, **changes}])[0].save()
 
     with pytest.raises(IntegrityError) as caught, transaction.atomic():
         another()
@@ -253,13 +257,11 @@ def test_the_constraint_migration_names_the_cases_that_already_break_it(moderato
     the case ids and what to do, before PostgreSQL's bare "could not create unique index"."""
     migration = importlib.import_module("moderation.migrations.0017_one_standing_decision_per_case")
     first = decided(user_case(), moderator, "warn")
-    fields = Decision.objects.filter(pk=first.pk).values().get()
-    fields.pop("id")
     editor = SimpleNamespace(connection=connection)
     migration.refuse_if_already_broken(django_apps, editor)  # nothing broken: passes
     with connection.cursor() as cursor:  # rolled back with the test's transaction
         cursor.execute("DROP INDEX one_standing_decision_per_case")
-    Decision.objects.create(**{**fields, "public_id": uuid.uuid4()})
+    decision_copies(first, [{}])[0].save()
     with pytest.raises(RuntimeError, match=rf"decision: {first.case_id}\. Overturn"):
         migration.refuse_if_already_broken(django_apps, editor)
 
