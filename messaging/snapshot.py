@@ -281,7 +281,13 @@ def send_snapshot(
     for user_id, raw in rest:
         s, g, r = raw[:a], raw[a:b], raw[b:]
         if s[0] is not None and user_id not in settings:
-            settings[user_id] = settings_cols.instance(s).as_policy()  # type: ignore[attr-defined]
+            # The policy values straight from the columns (id, user, then SETTING_NAMES in
+            # order): the same values `SafetySettings.as_policy` hands over, without building a
+            # model instance for each participant on every send.
+            values = settings_cols.values(s)[2:]
+            settings[user_id] = rules.safety_settings.SafetySettings(
+                **dict(zip(rules.safety_settings.SETTING_NAMES, values, strict=True))
+            )
         if g[0] is not None:
             links.setdefault(user_id, {}).setdefault(g[0], link_cols.instance(g))
         if r[0] is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Final
 
 from . import assurance, jurisdictions
@@ -23,7 +24,14 @@ from .guardianship import (
     reminder_dismissable,
 )
 from .jurisdictions import JurisdictionRule
-from .safety_settings import _CEILINGS, _STRICTEST, SafetySettings, clamp_settings, default_settings
+from .safety_settings import (
+    _CEILINGS,
+    _STRICTEST,
+    SafetySettings,
+    clamp_setting,
+    clamp_settings,
+    default_settings,
+)
 from .vocabulary import AccountStatus, Audience, Feature, Reason, SuggestionReach, Tier
 
 
@@ -99,31 +107,119 @@ CAPABILITY_NAMES: Final[tuple[str, ...]] = (
 )
 
 
-@dataclass(frozen=True)
 class _Resolved:
-    """Facts turned into what every rule reads: age, tier and effective values."""
+    """Facts turned into what every rule reads: age, tier and effective values.
 
-    facts: UserFacts
-    age: int
-    tier: Tier
-    below_minimum_age: bool
-    hold_needs_consent: bool  # in a guardian-consent band (POLICY.md §7.1) without the consent
-    gift_minimum_age: int
-    ads_minimum_age: int
-    requested: SafetySettings  # own settings, or the tier defaults
-    clamped: SafetySettings  # capped by the tier ceiling
-    guardian_dm_off: bool
-    consent_required: bool  # below the digital-consent age without a guardian's consent
-    hold_assurance: Strength | None  # the strength missing to hold the account (POLICY.md §7.2)
-    livestream_assurance: Strength | None  # ... to unlock livestream for an account made under 18
-    gifts_assurance: Strength | None  # ... to unlock gifts for an account made under 18
+    Each value is worked out the first time a rule reads it and then kept. A direct message reads
+    the age, the tier, the minimum age and the DM audience of two people on every send (the hot
+    path, bench/bench_messaging.py); working out the gift and advertising ages and the assurance
+    gaps as well, which no messaging rule reads, was a third of the send's time in Python.
+    `table` is the jurisdiction table (POLICY.md §7.1); tests pass one with a proposed rule dated.
+    """
 
-    @property
+    def __init__(self, facts: UserFacts, on: date, table: tuple[JurisdictionRule, ...]) -> None:
+        self.facts, self.on, self.table = facts, on, table
+
+    @cached_property
+    def age(self) -> int:
+        return age_on(self.facts.birthdate, self.on)
+
+    @cached_property
+    def tier(self) -> Tier:
+        return tier_for_age(self.age)
+
+    @cached_property
+    def below_minimum_age(self) -> bool:
+        floor = jurisdictions.account_floor_age(self.facts.country, on=self.on, table=self.table)
+        return self.age < floor
+
+    @cached_property
+    def hold_needs_consent(self) -> bool:
+        """In a guardian-consent band (POLICY.md §7.1) without the consent."""
+        band = jurisdictions.guardian_consent_band(self.facts.country, on=self.on, table=self.table)
+        return band is not None and self.age in band and not self.facts.guardian_consent
+
+    @cached_property
+    def gift_minimum_age(self) -> int:
+        return jurisdictions.gift_minimum_age(self.facts.country, on=self.on, table=self.table)
+
+    @cached_property
+    def ads_minimum_age(self) -> int:
+        return jurisdictions.personalised_ads_minimum_age(
+            self.facts.country, on=self.on, table=self.table
+        )
+
+    @cached_property
+    def requested(self) -> SafetySettings:
+        """Own settings, or the tier defaults."""
+        settings = self.facts.settings
+        return settings if settings is not None else default_settings(self.tier)
+
+    @cached_property
+    def clamped(self) -> SafetySettings:
+        """The requested settings capped by the tier ceiling."""
+        return clamp_settings(self.requested, self.tier)
+
+    @cached_property
+    def guardian_dm_off(self) -> bool:
+        limits = self.facts.guardian_limits
+        return limits is not None and limits.dm_off
+
+    @cached_property
+    def consent_required(self) -> bool:
+        """Below the digital-consent age without a guardian's consent."""
+        consent_age = jurisdictions.digital_consent_age(
+            self.facts.country, on=self.on, table=self.table
+        )
+        return (
+            consent_age is not None and self.age < consent_age and not self.facts.guardian_consent
+        )
+
+    def _missing(self, requirement: Requirement | None) -> Strength | None:
+        if requirement is None:
+            return None
+        facts = self.facts
+        return assurance.missing_strength(
+            facts.assurance, requirement, country=facts.country, on=self.on
+        )
+
+    @cached_property
+    def _age_at_sign_up(self) -> int | None:
+        created_on = self.facts.created_on
+        return None if created_on is None else assurance.age_at(self.facts.birthdate, created_on)
+
+    @cached_property
+    def hold_assurance(self) -> Strength | None:
+        """The strength missing to hold the account (POLICY.md §7.2)."""
+        requirement = assurance.hold_account_requirement(
+            self.facts.country, age=self.age, on=self.on, table=self.table
+        )
+        return self._missing(requirement)
+
+    @cached_property
+    def livestream_assurance(self) -> Strength | None:
+        """The strength missing to unlock livestream for an account made under 18."""
+        return self._missing(
+            assurance.adult_feature_requirement(
+                feature_age=ADULT_AGE, age_at_sign_up=self._age_at_sign_up
+            )
+        )
+
+    @cached_property
+    def gifts_assurance(self) -> Strength | None:
+        """The strength missing to unlock gifts for an account made under 18."""
+        return self._missing(
+            assurance.adult_feature_requirement(
+                feature_age=self.gift_minimum_age, age_at_sign_up=self._age_at_sign_up
+            )
+        )
+
+    @cached_property
     def dm_audience(self) -> Audience:
         """Who may message this person: tier ceiling, guardian and own setting (POLICY.md §3)."""
         if self.guardian_dm_off:
             return Audience.NOBODY
-        return self.clamped.dm_setting
+        return clamp_setting(self.requested, self.tier, "dm_setting")  # type: ignore[return-value]
 
     def restricts(self, feature: Feature) -> bool:
         return feature in self.facts.restricted_features
@@ -133,50 +229,7 @@ def _resolve(
     facts: UserFacts, on: date, table: Iterable[JurisdictionRule] = jurisdictions.TABLE
 ) -> _Resolved:
     """`table` is the jurisdiction table (POLICY.md §7.1); tests pass one with a proposed rule dated."""
-    table = tuple(table)
-    age = age_on(facts.birthdate, on)
-    tier = tier_for_age(age)
-    requested = facts.settings if facts.settings is not None else default_settings(tier)
-    consent_age = jurisdictions.digital_consent_age(facts.country, on=on, table=table)
-    band = jurisdictions.guardian_consent_band(facts.country, on=on, table=table)
-    gift_age = jurisdictions.gift_minimum_age(facts.country, on=on, table=table)
-    signed_up = (
-        None if facts.created_on is None else assurance.age_at(facts.birthdate, facts.created_on)
-    )
-
-    def missing(requirement: Requirement | None) -> Strength | None:
-        if requirement is None:
-            return None
-        return assurance.missing_strength(
-            facts.assurance, requirement, country=facts.country, on=on
-        )
-
-    return _Resolved(
-        facts=facts,
-        age=age,
-        tier=tier,
-        below_minimum_age=age < jurisdictions.account_floor_age(facts.country, on=on, table=table),
-        hold_needs_consent=band is not None and age in band and not facts.guardian_consent,
-        gift_minimum_age=gift_age,
-        ads_minimum_age=jurisdictions.personalised_ads_minimum_age(
-            facts.country, on=on, table=table
-        ),
-        requested=requested,
-        clamped=clamp_settings(requested, tier),
-        guardian_dm_off=facts.guardian_limits is not None and facts.guardian_limits.dm_off,
-        consent_required=(
-            consent_age is not None and age < consent_age and not facts.guardian_consent
-        ),
-        hold_assurance=missing(
-            assurance.hold_account_requirement(facts.country, age=age, on=on, table=table)
-        ),
-        livestream_assurance=missing(
-            assurance.adult_feature_requirement(feature_age=ADULT_AGE, age_at_sign_up=signed_up)
-        ),
-        gifts_assurance=missing(
-            assurance.adult_feature_requirement(feature_age=gift_age, age_at_sign_up=signed_up)
-        ),
-    )
+    return _Resolved(facts, on, tuple(table))
 
 
 def _lockdown_reason(r: _Resolved) -> Reason | None:

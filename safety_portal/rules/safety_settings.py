@@ -253,10 +253,10 @@ def clamp_settings(settings: SafetySettings, tier: Tier) -> SafetySettings:
     Used when a lower tier is found later (a birthdate corrected to a younger age): stored values
     that the new tier may not have stop counting, and nothing else changes.
     """
-    ceiling = _CEILINGS[tier]
-    return SafetySettings(
-        **{
-            name: _stricter(name, getattr(settings, name), getattr(ceiling, name))
-            for name in SETTING_NAMES
-        }
-    )
+    return SafetySettings(**{name: clamp_setting(settings, tier, name) for name in SETTING_NAMES})
+
+
+def clamp_setting(settings: SafetySettings, tier: Tier, name: str) -> Audience | bool:
+    """One setting of `clamp_settings`: for a rule that reads only that one (a send reads the
+    DM setting of both people on every message)."""
+    return _stricter(name, getattr(settings, name), getattr(_CEILINGS[tier], name))
