@@ -49,7 +49,7 @@ def seeding_history(moment: datetime) -> Iterator[None]:
 
 def today() -> date:
     """Today's date in the portal's configured TIME_ZONE (POLICY.md §1)."""
-    return timezone.localdate(now())
+    return date_of(now())
 
 
 def start_of(day: date) -> datetime:
@@ -59,5 +59,10 @@ def start_of(day: date) -> datetime:
 
 
 def date_of(moment: datetime) -> date:
-    """The date of `moment` in the configured TIME_ZONE, the same calendar as `today()`."""
-    return timezone.localdate(moment)
+    """The date of `moment` in the configured TIME_ZONE, the same calendar as `today()`.
+
+    The configured zone itself, not Django's "current" zone: the rules' calendar is the portal's
+    (POLICY.md §1) whatever zone a request might activate, and the configured zone is cached,
+    where the current one is a thread-local lookup on every call (a send asks three times).
+    """
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
