@@ -60,9 +60,11 @@ def _country(user: User) -> str:
     """The stored country code. Read from the loaded field value: django-countries' descriptor
     builds a new Country object on every access, which was a tenth of a send's time in Python."""
     code = vars(user).get("country")
-    if isinstance(code, str):
-        return code
-    country = user.country  # deferred or set to something else: through the descriptor
+    if isinstance(code, str) and len(code) == 2 and code.isascii() and code.isupper():
+        return code  # as stored: an ISO 3166 alpha-2 code
+    # deferred, blank, or just set to another spelling ("au", "AUS"): through the descriptor,
+    # which loads the column and normalises the code
+    country = user.country
     return str(country.code if hasattr(country, "code") else country)
 
 
