@@ -281,12 +281,13 @@ def send_snapshot(
     for user_id, raw in rest:
         s, g, r = raw[:a], raw[a:b], raw[b:]
         if s[0] is not None and user_id not in settings:
-            # The policy values straight from the columns (id, user, then SETTING_NAMES in
-            # order): the same values `SafetySettings.as_policy` hands over, without building a
-            # model instance for each participant on every send.
-            values = settings_cols.values(s)[2:]
+            # The policy values straight from the columns, by name, as
+            # `SafetySettings.as_policy` hands them over, without building a model instance for
+            # each participant on every send. (`Columns` keeps the model's field order, not
+            # SETTING_NAMES', so the values are matched by name, never by position.)
+            loaded = dict(zip(settings_cols.attnames, settings_cols.values(s), strict=True))
             settings[user_id] = rules.safety_settings.SafetySettings(
-                **dict(zip(rules.safety_settings.SETTING_NAMES, values, strict=True))
+                **{name: loaded[name] for name in rules.safety_settings.SETTING_NAMES}
             )
         if g[0] is not None:
             links.setdefault(user_id, {}).setdefault(g[0], link_cols.instance(g))
